@@ -1,0 +1,122 @@
+/* shadowrr: record and replay for WebAssembly. The command-line entry point:
+ * dispatches to one subcommand per verb. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "file_io.h"
+
+#ifndef SHADOWRR_VERSION
+#define SHADOWRR_VERSION "unknown"
+#endif
+
+static const char kUsage[] =
+    "usage: shadowrr <command> [options]\n"
+    "\n"
+    "Record and replay for WebAssembly.\n"
+    "\n"
+    "commands:\n"
+    "  instrument  transform a module (shadowrr instrument --help)\n"
+    "  inspect     show a module's memories, features and memory accesses\n"
+    "\n"
+    "options:\n"
+    "  -h, --help     this text\n"
+    "  -V, --version  print the version\n"
+    "\n"
+    "exit codes: 0 success, 1 bad input or failed command, 2 wrong usage\n";
+
+void srr_cli_error(const char *what, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "shadowrr: %s: ", what);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+int srr_cli_usage_error(const char *command, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "shadowrr %s: ", command);
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, " (see 'shadowrr %s --help')\n", command);
+  va_end(ap);
+  return SRR_EXIT_USAGE;
+}
+
+srr_module *srr_cli_load_module(const char *path) {
+  uint8_t *bytes;
+  size_t size;
+  char why[256];
+  if (srr_read_file(path, &bytes, &size, why, sizeof why) != 0) {
+    srr_cli_error(path, "%s", why);
+    return NULL;
+  }
+  srr_error err;
+  srr_module *module = srr_module_parse(bytes, size, &err);
+  free(bytes);
+  if (!module) {
+    srr_cli_error(path, "%s", err.message);
+    return NULL;
+  }
+  if (srr_module_check_supported(module, &err) != 0 || srr_module_validate(module, &err) != 0) {
+    srr_cli_error(path, "%s", err.message);
+    srr_module_free(module);
+    return NULL;
+  }
+  return module;
+}
+
+int srr_cli_option_value(const char *command, int argc, char **argv, int *i, const char *name,
+                         const char *alias, const char **value) {
+  const char *arg = argv[*i];
+  size_t len = strlen(name);
+  if (strncmp(arg, name, len) == 0 && arg[len] == '=') {
+    *value = arg + len + 1;
+    return 1;
+  }
+  if (strcmp(arg, name) != 0 && !(alias && strcmp(arg, alias) == 0)) {
+    return 0;
+  }
+  if (*i + 1 >= argc) {
+    srr_cli_usage_error(command, "option '%s' needs a value", arg);
+    return -1;
+  }
+  *value = argv[++*i];
+  return 1;
+}
+
+struct command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+};
+
+static const struct command kCommands[] = {
+    {"instrument", srr_cmd_instrument},
+    {"inspect", srr_cmd_inspect},
+};
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "shadowrr: no command given (see 'shadowrr --help')\n");
+    return SRR_EXIT_USAGE;
+  }
+  const char *verb = argv[1];
+  if (strcmp(verb, "-h") == 0 || strcmp(verb, "--help") == 0 || strcmp(verb, "help") == 0) {
+    fputs(kUsage, stdout);
+    return SRR_EXIT_OK;
+  }
+  if (strcmp(verb, "-V") == 0 || strcmp(verb, "--version") == 0 || strcmp(verb, "version") == 0) {
+    printf("shadowrr %s\n", SHADOWRR_VERSION);
+    return SRR_EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof kCommands / sizeof kCommands[0]; i++) {
+    if (strcmp(verb, kCommands[i].name) == 0) {
+      return kCommands[i].run(argc - 1, argv + 1);
+    }
+  }
+  fprintf(stderr, "shadowrr: unknown command '%s' (see 'shadowrr --help')\n", verb);
+  return SRR_EXIT_USAGE;
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Bad input to the shadowrr CLI: every case must print exactly one line on
+# stderr (naming the file, for file problems), exit non-zero with the
+# documented code, and leave no output file behind.
+#
+#   errors.sh SHADOWRR_BINARY SCRATCH_DIR
+set -u
+shadowrr="$1"
+scratch="$2"
+rm -rf "$scratch" && mkdir -p "$scratch"
+cd "$scratch"
+
+passed=0
+failed=0
+# expect NAME CODE PATTERN -- ARGS...: exit code CODE, one stderr line
+# matching the extended regex PATTERN, and no out.wasm.
+expect() {
+  local name="$1" code="$2" pattern="$3"
+  shift 4
+  rm -f out.wasm
+  "$shadowrr" "$@" >stdout.txt 2>stderr.txt
+  local rc=$? lines
+  lines=$(grep -c '' stderr.txt)
+  local problem=""
+  if [ "$rc" != "$code" ]; then problem="exit code $rc, expected $code"
+  elif [ "$lines" != 1 ]; then problem="$lines lines on stderr"
+  elif ! grep -Eq -- "$pattern" stderr.txt; then problem="message '$(cat stderr.txt)' does not match '$pattern'"
+  elif [ -e out.wasm ]; then problem="left out.wasm behind"
+  fi
+  if [ -n "$problem" ]; then
+    echo "FAIL $name: $problem"
+    failed=$((failed + 1))
+  else
+    echo "ok   $name: $(cat stderr.txt)"
+    passed=$((passed + 1))
+  fi
+}
+
+: > empty.wasm
+printf 'not wasm at all' > text.wasm
+printf '\0asm\1\0\0\0\1\5' > truncated.wasm          # section cut short
+printf '\0asm\2\0\0\0' > version2.wasm
+printf '\0asm\x0d\0\1\0' > component.wasm
+mkdir -p adir
+printf '(module (memory 1 1 shared))' > shared.wat
+printf '(module (memory i64 1))' > mem64.wat
+printf '(module (func (result i32) (i64.const 1)))' > invalid.wat
+printf '(module (func $f (nop))' > unbalanced.wat
+printf '(module (memory (export "memory") 1))' > ok.wat
+
+for v in inspect instrument; do
+  if [ "$v" = inspect ]; then pre=(inspect); post=(); else pre=(instrument --mode identity); post=(-o out.wasm); fi
+  expect "$v missing file"  1 '^shadowrr: missing\.wasm: no such file$' -- "${pre[@]}" missing.wasm "${post[@]}"
+  expect "$v empty file"    1 '^shadowrr: empty\.wasm: empty file'      -- "${pre[@]}" empty.wasm "${post[@]}"
+  expect "$v directory"     1 '^shadowrr: adir: is a directory'         -- "${pre[@]}" adir "${post[@]}"
+  expect "$v not wasm"      1 '^shadowrr: text\.wasm: .*not a WebAssembly module' -- "${pre[@]}" text.wasm "${post[@]}"
+  expect "$v truncated"     1 '^shadowrr: truncated\.wasm: malformed module' -- "${pre[@]}" truncated.wasm "${post[@]}"
+  expect "$v version 2"     1 '^shadowrr: version2\.wasm: malformed module: unsupported binary version 2' -- "${pre[@]}" version2.wasm "${post[@]}"
+  expect "$v component"     1 '^shadowrr: component\.wasm: .*a component' -- "${pre[@]}" component.wasm "${post[@]}"
+  expect "$v shared memory" 1 '^shadowrr: shared\.wat: unsupported: memory 0 .* is shared' -- "${pre[@]}" shared.wat "${post[@]}"
+  expect "$v memory64"      1 '^shadowrr: mem64\.wat: unsupported: memory 0 .* 64-bit' -- "${pre[@]}" mem64.wat "${post[@]}"
+  expect "$v invalid"       1 '^shadowrr: invalid\.wat: invalid module' -- "${pre[@]}" invalid.wat "${post[@]}"
+  expect "$v bad text"      1 '^shadowrr: unbalanced\.wat: malformed module' -- "${pre[@]}" unbalanced.wat "${post[@]}"
+done
+# Usage errors.
+expect "no command"        2 '^shadowrr: no command given'                              -- 
+expect "unknown command"   2 "^shadowrr: unknown command 'frobnicate'"         -- frobnicate
+expect "unknown flag"      2 "^shadowrr instrument: unknown option '--frob'"   -- instrument --frob ok.wat -o out.wasm
+expect "unknown mode"      2 "^shadowrr instrument: unknown mode 'fast'"       -- instrument --mode fast ok.wat -o out.wasm
+expect "missing -o"        2 '^shadowrr instrument: no output given'           -- instrument ok.wat
+expect "-o needs a value"  2 "^shadowrr instrument: option '-o' needs a value" -- instrument ok.wat -o
+expect "two inputs"        2 '^shadowrr instrument: more than one input'       -- instrument ok.wat ok.wat -o out.wasm
+expect "inspect no module" 2 '^shadowrr inspect: no module given'              -- inspect
+expect "output is a dir"   1 '^shadowrr: adir: cannot write: is a directory'   -- instrument ok.wat -o adir
+expect "unwritable output" 1 '^shadowrr: nodir/out\.wasm: cannot write: '      -- instrument ok.wat -o nodir/out.wasm
+
+# And the good path: an existing output is replaced whole, no temp file stays.
+printf 'old' > out.wasm
+if "$shadowrr" instrument --mode identity ok.wat -o out.wasm 2>stderr.txt && head -c 4 out.wasm | od -An -c | grep -q 'a   s   m' \
+   && [ -z "$(ls | grep '\.tmp\.')" ]; then
+  echo "ok   identity replaces the output atomically"; passed=$((passed + 1))
+else
+  echo "FAIL identity output: $(cat stderr.txt)"; failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

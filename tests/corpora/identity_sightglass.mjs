@@ -1,0 +1,55 @@
+// `shadowrr instrument --mode identity` on every sightglass module: the
+// result must validate (wabt's wasm-validate, independent of binaryen) and,
+// run under node 24 the way sightglass runs it (working directory = the
+// benchmark's folder, preopened as "."), produce the same exit code, stdout
+// and stderr as the original module, which must match sightglass's expected
+// output files where they exist.
+//
+//   node identity_sightglass.mjs SHADOWRR_BINARY HOSTS_DIR SCRATCH_DIR
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run, pool, finish, requireCorpora, sightglassModules } from './corpus.mjs';
+
+const [shadowrr, hosts, scratch] = process.argv.slice(2);
+const corpora = requireCorpora('identity on sightglass');
+const node = process.env.SHADOWRR_NODE || process.execPath;
+mkdirSync(scratch, { recursive: true });
+
+async function runBench(m, wasm, tag) {
+  const stdout = join(scratch, `${m.bench}-${m.name}.${tag}.stdout`);
+  const stderr = join(scratch, `${m.bench}-${m.name}.${tag}.stderr`);
+  const r = await run(node, [join(hosts, 'wasi-run.mjs'), '--dir', '.', '--stdout', stdout, '--stderr', stderr, wasm],
+                      { cwd: m.dir, timeout: 600_000 });
+  return { status: r.status, signal: r.signal, host: r.stderr.toString(),
+           stdout: existsSync(stdout) ? readFileSync(stdout) : Buffer.alloc(0),
+           stderr: existsSync(stderr) ? readFileSync(stderr) : Buffer.alloc(0) };
+}
+
+function expectedFile(m, stream) {
+  for (const f of [`${m.name}.${stream}.expected`, `default.${stream}.expected`]) {
+    if (existsSync(join(m.dir, f))) return readFileSync(join(m.dir, f));
+  }
+  return null;
+}
+
+let passed = 0, failed = 0;
+const fail = (m, why) => { failed++; console.log(`FAIL ${m.bench}/${m.name}: ${why}`); };
+await pool(sightglassModules(corpora), 2, async (m) => {
+  const out = join(scratch, `${m.bench}-${m.name}.identity.wasm`);
+  const inst = await run(shadowrr, ['instrument', '--mode', 'identity', m.path, '-o', out]);
+  if (inst.status !== 0) return fail(m, `instrument: ${inst.stderr}`.trim());
+  const val = await run('wasm-validate', ['--enable-all', out]);
+  if (val.status !== 0) return fail(m, `wasm-validate: ${val.stderr}`.trim());
+  const [plain, ident] = [await runBench(m, m.path, 'plain'), await runBench(m, out, 'identity')];
+  if (plain.status !== 0) return fail(m, `plain run exited ${plain.status ?? plain.signal}: ${plain.host}`.trim());
+  for (const stream of ['stdout', 'stderr']) {
+    const want = expectedFile(m, stream);
+    if (want && !plain[stream].equals(want)) return fail(m, `plain ${stream} differs from sightglass's expected file`);
+  }
+  if (ident.status !== plain.status) return fail(m, `identity exited ${ident.status ?? ident.signal}, plain ${plain.status}: ${ident.host}`.trim());
+  if (!ident.stdout.equals(plain.stdout)) return fail(m, 'stdout differs');
+  if (!ident.stderr.equals(plain.stderr)) return fail(m, 'stderr differs');
+  passed++;
+  console.log(`ok   ${m.bench}/${m.name}`);
+});
+finish(passed, failed);

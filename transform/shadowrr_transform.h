@@ -1,0 +1,105 @@
+/*
+ * shadowrr_transform.h: the C face of shadowrr's module transform.
+ *
+ * The transform itself is a set of binaryen passes written in C++ (binaryen's
+ * C API cannot add a memory, list memories, or say which memory an access
+ * uses). Everything else in shadowrr is C and sees only this header.
+ *
+ * Every function that can fail returns 0 on success (or a non-NULL pointer)
+ * and, on failure, a non-zero value (or NULL) with a one-line explanation in
+ * *err. No function prints, exits or aborts on bad input.
+ */
+#ifndef SHADOWRR_TRANSFORM_H
+#define SHADOWRR_TRANSFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A one-line, human-readable reason for a failure (no trailing newline). */
+typedef struct srr_error {
+  char message[512];
+} srr_error;
+
+/* A parsed WebAssembly module, owned by the caller until srr_module_free. */
+typedef struct srr_module srr_module;
+
+/* Parses a module from memory: a binary (starts with "\0asm") or, for golden
+ * tests and hand-written examples, the text format. The module's features are
+ * detected from what it uses (see srr_module_features). Returns NULL with a
+ * reason in *err if the bytes are not a well-formed module. */
+srr_module *srr_module_parse(const uint8_t *bytes, size_t size, srr_error *err);
+
+/* Frees a module; NULL is allowed. */
+void srr_module_free(srr_module *module);
+
+/* Checks that shadowrr can instrument the module: refuses shared memories
+ * (threads), 64-bit memories, and custom page sizes, naming the memory. */
+int srr_module_check_supported(srr_module *module, srr_error *err);
+
+/* Validates the module (as it is now, e.g. after a pass) with binaryen's
+ * validator under the module's features; *err gets the first problem. */
+int srr_module_validate(srr_module *module, srr_error *err);
+
+/* Writes the module as a binary into a malloc'd buffer (*out, *size); the
+ * caller frees *out. Keeps the name section so traps name functions. */
+int srr_module_write_binary(srr_module *module, uint8_t **out, size_t *size,
+                            srr_error *err);
+
+/* Returns the module in the text format (binaryen's printer, no colours) as a
+ * malloc'd NUL-terminated string, or NULL if out of memory. */
+char *srr_module_to_text(srr_module *module);
+
+/* Writes the names of the module's detected features, space separated, into
+ * buf (always NUL-terminated). Returns buf. */
+char *srr_module_features(srr_module *module, char *buf, size_t bufsize);
+
+/* Number of memories, defined and imported. */
+uint32_t srr_module_memory_count(srr_module *module);
+
+/* Every kind of instruction that touches a linear memory or its size. The
+ * later passes must handle each of these; the access counter proves that no
+ * kind is missed by comparing with an independent disassembler. */
+typedef enum srr_access_kind {
+  SRR_ACCESS_LOAD,           /* i32/i64/f32/f64/v128 .load*, non-atomic */
+  SRR_ACCESS_STORE,          /* .store*, non-atomic */
+  SRR_ACCESS_SIMD_LOAD,      /* v128.load*_splat, *x*_s/u, *_zero */
+  SRR_ACCESS_SIMD_LANE_LOAD, /* v128.load*_lane */
+  SRR_ACCESS_SIMD_LANE_STORE,/* v128.store*_lane */
+  SRR_ACCESS_ATOMIC_LOAD,    /* *.atomic.load* */
+  SRR_ACCESS_ATOMIC_STORE,   /* *.atomic.store* */
+  SRR_ACCESS_ATOMIC_RMW,     /* *.atomic.rmw*.add/sub/and/or/xor/xchg */
+  SRR_ACCESS_ATOMIC_CMPXCHG, /* *.atomic.rmw*.cmpxchg */
+  SRR_ACCESS_ATOMIC_WAIT,    /* memory.atomic.wait32/64 */
+  SRR_ACCESS_ATOMIC_NOTIFY,  /* memory.atomic.notify */
+  SRR_ACCESS_MEMORY_INIT,    /* memory.init */
+  SRR_ACCESS_MEMORY_COPY,    /* memory.copy */
+  SRR_ACCESS_MEMORY_FILL,    /* memory.fill */
+  SRR_ACCESS_MEMORY_SIZE,    /* memory.size */
+  SRR_ACCESS_MEMORY_GROW,    /* memory.grow */
+  SRR_ACCESS_DATA_DROP,      /* data.drop: no access, but it changes what
+                                memory.init may copy */
+  SRR_ACCESS_KIND_COUNT
+} srr_access_kind;
+
+/* The kind's stable name, e.g. "load", "memory_grow" (used in reports). */
+const char *srr_access_kind_name(srr_access_kind kind);
+
+/* Access counts of a whole module, per kind. */
+typedef struct srr_access_counts {
+  uint64_t count[SRR_ACCESS_KIND_COUNT];
+} srr_access_counts;
+
+/* Counts every memory access in every function body by kind (the
+ * count-accesses pass). Does not change the module. */
+int srr_count_accesses(srr_module *module, srr_access_counts *counts,
+                       srr_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SHADOWRR_TRANSFORM_H */
