@@ -17,6 +17,7 @@
 #include "wasm-validator.h"
 #include "wasm.h"
 
+#include "declared_segments.h"
 #include "module_internal.h"
 
 using namespace wasm;
@@ -242,10 +243,12 @@ srr_module* srr_module_parse(const uint8_t* bytes, size_t size, srr_error* err) 
                                : "unsupported binary version " + std::to_string(version));
       }
       std::vector<char> input(bytes, bytes + size);
+      auto declared = srr::makeDeclaredSegmentsPassive(input);
       WasmBinaryReader reader(wasm, FeatureSet::All, input);
       reader.setDebugInfo(true);
       reader.read();
       sectionFeatures = reader.getFeaturesSectionFeatures();
+      srr::dropDeclaredSegmentsAtStart(wasm, declared);
     } else {
       // Only accept text that looks like text: a binary with a damaged magic
       // number should say so, not produce a text-parser complaint.
