@@ -41,15 +41,22 @@ await pool(sightglassModules(corpora), 2, async (m) => {
   const val = await run('wasm-validate', ['--enable-all', out]);
   if (val.status !== 0) return fail(m, `wasm-validate: ${val.stderr}`.trim());
   const [plain, ident] = [await runBench(m, m.path, 'plain'), await runBench(m, out, 'identity')];
-  if (plain.status !== 0) return fail(m, `plain run exited ${plain.status ?? plain.signal}: ${plain.host}`.trim());
+  // Sightglass's expected files are compared as sightglass does, up to
+  // trailing white space. A module that fails as shipped (hex-simd's input
+  // file is not in the corpus) has no expected output; it must still fail the
+  // same way after the transform.
+  let note = '';
+  if (plain.status !== 0) note = ` (fails as shipped: exit ${plain.status ?? plain.signal})`;
   for (const stream of ['stdout', 'stderr']) {
     const want = expectedFile(m, stream);
-    if (want && !plain[stream].equals(want)) return fail(m, `plain ${stream} differs from sightglass's expected file`);
+    if (plain.status === 0 && want && plain[stream].toString().trimEnd() !== want.toString().trimEnd()) {
+      return fail(m, `plain ${stream} differs from sightglass's expected file`);
+    }
   }
   if (ident.status !== plain.status) return fail(m, `identity exited ${ident.status ?? ident.signal}, plain ${plain.status}: ${ident.host}`.trim());
   if (!ident.stdout.equals(plain.stdout)) return fail(m, 'stdout differs');
   if (!ident.stderr.equals(plain.stderr)) return fail(m, 'stderr differs');
   passed++;
-  console.log(`ok   ${m.bench}/${m.name}`);
+  console.log(`ok   ${m.bench}/${m.name}${note}`);
 });
 finish(passed, failed);
