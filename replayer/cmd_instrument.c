@@ -8,21 +8,39 @@
 #include "file_io.h"
 
 static const char kUsage[] =
-    "usage: shadowrr instrument [--mode MODE] INPUT.wasm -o OUTPUT.wasm\n"
+    "usage: shadowrr instrument [--mode MODE] [options] INPUT.wasm -o OUTPUT.wasm\n"
     "\n"
     "Transforms a WebAssembly module (binary, or text for tests).\n"
     "\n"
     "options:\n"
-    "  --mode MODE      identity: parse, validate and write back unchanged\n"
-    "                   (record and replay modes come with the record and\n"
-    "                   replay transforms; they are not in this build yet)\n"
-    "  -o, --output F   where to write the result (replaced atomically)\n"
-    "  -h, --help       this text\n";
+    "  --mode MODE        record (default): the module records itself, under any\n"
+    "                     WASI runtime, into a trace file;\n"
+    "                     identity: parse, validate and write back unchanged\n"
+    "  -o, --output F     where to write the result (replaced atomically)\n"
+    "  --trace-path P     record: where the trace goes, relative to the preopened\n"
+    "                     directory \".\" (default: INPUT's name with .srr)\n"
+    "  --durable          record: write the trace at every event, so that a trap\n"
+    "                     under any runtime loses nothing (slower)\n"
+    "  -h, --help         this text\n";
+
+/* "dir/app.wasm" -> "app.srr" (the default trace path), in buf. */
+static const char *default_trace_path(const char *input, char *buf, size_t size) {
+  const char *base = strrchr(input, '/');
+  base = base ? base + 1 : input;
+  size_t len = strlen(base);
+  if (len > 5 && strcmp(base + len - 5, ".wasm") == 0) {
+    len -= 5;
+  }
+  snprintf(buf, size, "%.*s.srr", (int)len, base);
+  return buf;
+}
 
 int srr_cmd_instrument(int argc, char **argv) {
-  const char *mode = "identity";
+  const char *mode = "record";
   const char *input = NULL;
   const char *output = NULL;
+  const char *trace_path = NULL;
+  int durable = 0;
   for (int i = 1; i < argc; i++) {
     const char *value;
     int got;
@@ -40,6 +58,13 @@ int srr_cmd_instrument(int argc, char **argv) {
         return SRR_EXIT_USAGE;
       }
       output = value;
+    } else if ((got = srr_cli_option_value("instrument", argc, argv, &i, "--trace-path", NULL, &value)) != 0) {
+      if (got < 0) {
+        return SRR_EXIT_USAGE;
+      }
+      trace_path = value;
+    } else if (strcmp(argv[i], "--durable") == 0) {
+      durable = 1;
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
       return srr_cli_usage_error("instrument", "unknown option '%s'", argv[i]);
     } else if (input) {
@@ -48,11 +73,15 @@ int srr_cmd_instrument(int argc, char **argv) {
       input = argv[i];
     }
   }
-  if (strcmp(mode, "identity") != 0) {
-    if (strcmp(mode, "record") == 0 || strcmp(mode, "replay") == 0) {
-      return srr_cli_usage_error("instrument", "mode '%s' is not available in this build yet", mode);
+  int record = strcmp(mode, "record") == 0;
+  if (!record && strcmp(mode, "identity") != 0) {
+    if (strcmp(mode, "replay") == 0) {
+      return srr_cli_usage_error("instrument", "mode 'replay' is not available in this build yet");
     }
-    return srr_cli_usage_error("instrument", "unknown mode '%s' (expected identity)", mode);
+    return srr_cli_usage_error("instrument", "unknown mode '%s' (expected record or identity)", mode);
+  }
+  if (!record && (trace_path || durable)) {
+    return srr_cli_usage_error("instrument", "--trace-path and --durable go with --mode record");
   }
   if (!input) {
     return srr_cli_usage_error("instrument", "no input module given");
@@ -69,7 +98,17 @@ int srr_cmd_instrument(int argc, char **argv) {
   uint8_t *bytes = NULL;
   size_t size = 0;
   int status = SRR_EXIT_OK;
-  if (srr_module_validate(module, &err) != 0) {
+  char default_path[512];
+  const char *base = strrchr(input, '/');
+  srr_record_options options = {
+      .trace_path = trace_path ? trace_path : default_trace_path(input, default_path, sizeof default_path),
+      .module_name = base ? base + 1 : input,
+      .durable = durable,
+  };
+  if (record && srr_instrument_record(module, &options, &err) != 0) {
+    srr_cli_error(input, "%s", err.message);
+    status = SRR_EXIT_FAILURE;
+  } else if (srr_module_validate(module, &err) != 0) {
     srr_cli_error(input, "transform produced an invalid module: %s", err.message);
     status = SRR_EXIT_FAILURE;
   } else if (srr_module_write_binary(module, &bytes, &size, &err) != 0) {

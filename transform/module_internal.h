@@ -9,6 +9,9 @@
 
 struct srr_module {
   wasm::Module wasm;
+  // SHA-256 of the bytes the module was parsed from: a trace names its module
+  // by it.
+  uint8_t sha256[32];
 };
 
 // printf-style; folds the message onto one line.

@@ -18,6 +18,7 @@
 #include "wasm.h"
 
 #include "declared_segments.h"
+#include "srr_sha256.h"
 #include "module_internal.h"
 
 using namespace wasm;
@@ -227,6 +228,7 @@ srr_module* srr_module_parse(const uint8_t* bytes, size_t size, srr_error* err) 
     return nullptr;
   }
   Module& wasm = module->wasm;
+  srr_sha256(bytes, size, module->sha256);
   FeatureSet sectionFeatures = FeatureSet::MVP;
   static const uint8_t magic[4] = {0, 'a', 's', 'm'};
   bool binary = size >= 4 && memcmp(bytes, magic, 4) == 0;

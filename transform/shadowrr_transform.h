@@ -98,6 +98,31 @@ typedef struct srr_access_counts {
 int srr_count_accesses(srr_module *module, srr_access_counts *counts,
                        srr_error *err);
 
+/* How a recording module is built (srr_instrument_record). */
+typedef struct srr_record_options {
+  /* Where the instrumented module writes its trace: relative to the preopened
+   * directory "." (or the first preopen), or absolute within a preopen. */
+  const char *trace_path;
+  /* The module's file name, kept in the trace header (may be NULL). */
+  const char *module_name;
+  /* Non-zero: flush the trace at every event, so that a trap under a runtime
+   * that cannot drain the buffer afterwards loses nothing. */
+  int durable;
+} srr_record_options;
+
+/* The record transform (docs/trace-format.md, recorder_abi.h): adds a shadow
+ * memory to every memory, shadows every store and checks every load, keeps
+ * bulk memory and memory.grow in step, wraps every import and export, and
+ * merges the recorder in. The module must have passed
+ * srr_module_check_supported; validate the result afterwards. */
+int srr_instrument_record(srr_module *module, const srr_record_options *options, srr_error *err);
+
+/* For golden tests and for reading: applies one step of the record transform
+ * alone ("shadow-memories", "shadow-stores", "shadow-loads", "shadow-bulk",
+ * "record-imports", "record-exports"), with the recorder's functions stood in
+ * by imports from module "recorder", so the result is small and valid. */
+int srr_record_pass_preview(srr_module *module, const char *pass, srr_error *err);
+
 #ifdef __cplusplus
 }
 #endif

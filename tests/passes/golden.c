@@ -75,6 +75,23 @@ static int run_identity(srr_module *module, text *out, srr_error *err) {
   return 0;
 }
 
+/* One step of the record transform, shown as text. The step's name is the
+ * folder's name, which run_case passes through `name`. */
+static const char *current_pass;
+static int run_record_step(srr_module *module, text *out, srr_error *err) {
+  if (srr_record_pass_preview(module, current_pass, err) != 0) {
+    return 1;
+  }
+  char *printed = srr_module_to_text(module);
+  if (!printed) {
+    snprintf(err->message, sizeof err->message, "out of memory");
+    return 1;
+  }
+  text_append(out, printed);
+  free(printed);
+  return 0;
+}
+
 struct pass {
   const char *name;
   int (*run)(srr_module *module, text *out, srr_error *err);
@@ -83,6 +100,12 @@ struct pass {
 static const struct pass kPasses[] = {
     {"count-accesses", run_count_accesses},
     {"identity", run_identity},
+    {"shadow-memories", run_record_step},
+    {"shadow-stores", run_record_step},
+    {"shadow-loads", run_record_step},
+    {"shadow-bulk", run_record_step},
+    {"record-imports", run_record_step},
+    {"record-exports", run_record_step},
 };
 
 static int run_case(const struct pass *pass, const char *wat_path, int update) {
@@ -102,6 +125,7 @@ static int run_case(const struct pass *pass, const char *wat_path, int update) {
   }
   text out = {0};
   text_append(&out, "");
+  current_pass = pass->name;
   int rc = pass->run(module, &out, &err);
   if (rc == 0 && srr_module_validate(module, &err) != 0) {
     rc = 1;

@@ -1,0 +1,225 @@
+/* shadowrr record: instruments a module for recording, runs it on an engine,
+ * and leaves a complete trace. The exit code is the program's own. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "engines.h"
+#include "file_io.h"
+#include "trace_pack.h"
+
+static const char kUsage[] =
+    "usage: shadowrr record [options] APP.wasm [-- ARGS...]\n"
+    "\n"
+    "Records one run of a WASI program: the module is instrumented, run on an\n"
+    "engine, and its trace written to OUTPUT (LZ4-packed).\n"
+    "\n"
+    "options:\n"
+    "  --runtime R      node (default), bun, deno or wasmtime (wasmtime runs\n"
+    "                   through wizer, which passes no arguments)\n"
+    "  --dir D          preopen host directory D for the guest (repeatable); the\n"
+    "                   trace is written into the first one, then moved\n"
+    "  --env K=V        an environment variable for the guest (repeatable)\n"
+    "  -o, --output F   the trace (default: APP's name with .srr)\n"
+    "  --force          replace an existing trace\n"
+    "  --durable        write the trace at every event (for engines that cannot\n"
+    "                   drain it after a trap)\n"
+    "  -h, --help       this text\n"
+    "\n"
+    "If no --dir is given, a fresh empty directory is preopened as \".\" for the\n"
+    "trace (the guest can see it).\n";
+
+#define MAX_LIST 64
+
+int srr_cmd_record(int argc, char **argv) {
+  const char *runtime = "node", *output = NULL, *input = NULL;
+  const char *dirs[MAX_LIST], *envs[MAX_LIST];
+  int ndirs = 0, nenvs = 0, force = 0, durable = 0, argstart = argc;
+  for (int i = 1; i < argc; i++) {
+    const char *value;
+    int got;
+    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+      fputs(kUsage, stdout);
+      return SRR_EXIT_OK;
+    }
+    if (strcmp(argv[i], "--") == 0) {
+      argstart = i + 1;
+      break;
+    }
+    if ((got = srr_cli_option_value("record", argc, argv, &i, "--runtime", NULL, &value)) != 0) {
+      if (got < 0) return SRR_EXIT_USAGE;
+      runtime = value;
+    } else if ((got = srr_cli_option_value("record", argc, argv, &i, "--output", "-o", &value)) != 0) {
+      if (got < 0) return SRR_EXIT_USAGE;
+      output = value;
+    } else if ((got = srr_cli_option_value("record", argc, argv, &i, "--dir", NULL, &value)) != 0) {
+      if (got < 0) return SRR_EXIT_USAGE;
+      if (ndirs == MAX_LIST) return srr_cli_usage_error("record", "too many --dir options");
+      dirs[ndirs++] = value;
+    } else if ((got = srr_cli_option_value("record", argc, argv, &i, "--env", NULL, &value)) != 0) {
+      if (got < 0) return SRR_EXIT_USAGE;
+      if (nenvs == MAX_LIST) return srr_cli_usage_error("record", "too many --env options");
+      if (!strchr(value, '=')) return srr_cli_usage_error("record", "--env takes K=V, not '%s'", value);
+      envs[nenvs++] = value;
+    } else if (strcmp(argv[i], "--force") == 0) {
+      force = 1;
+    } else if (strcmp(argv[i], "--durable") == 0) {
+      durable = 1;
+    } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+      return srr_cli_usage_error("record", "unknown option '%s'", argv[i]);
+    } else if (input) {
+      /* Program arguments start at the first word after the module. */
+      argstart = i;
+      break;
+    } else {
+      input = argv[i];
+    }
+  }
+  if (!input) {
+    return srr_cli_usage_error("record", "no module given");
+  }
+  const srr_engine *engine = srr_engine_find(runtime);
+  if (!engine) {
+    return srr_cli_usage_error("record", "unknown runtime '%s' (node, bun, deno, wasmtime)", runtime);
+  }
+  char default_output[1024];
+  if (!output) {
+    const char *base = strrchr(input, '/');
+    base = base ? base + 1 : input;
+    size_t len = strlen(base);
+    if (len > 5 && strcmp(base + len - 5, ".wasm") == 0) len -= 5;
+    snprintf(default_output, sizeof default_output, "%.*s.srr", (int)len, base);
+    output = default_output;
+  }
+  struct stat st;
+  if (!force && stat(output, &st) == 0) {
+    srr_cli_error(output, "already exists (use --force to replace it)");
+    return SRR_EXIT_FAILURE;
+  }
+  for (int d = 0; d < ndirs; d++) {
+    const char *host = dirs[d];
+    char hostpart[4096];
+    const char *sep = strstr(host, "::");
+    snprintf(hostpart, sizeof hostpart, "%.*s", sep ? (int)(sep - host) : (int)strlen(host), host);
+    if (stat(hostpart, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      srr_cli_error(hostpart, "not a directory (for --dir)");
+      return SRR_EXIT_FAILURE;
+    }
+  }
+
+  /* A scratch directory for the instrumented module (and the trace, when the
+   * guest has no directory of its own). */
+  char scratch[] = "/tmp/shadowrr-record-XXXXXX";
+  if (!mkdtemp(scratch)) {
+    srr_cli_error("/tmp", "cannot create a scratch directory: %s", strerror(errno));
+    return SRR_EXIT_FAILURE;
+  }
+  char trace_name[64], rec_module[4096], trace_dir[4096], trace_file[8192];
+  snprintf(trace_name, sizeof trace_name, ".shadowrr-%ld.srr", (long)getpid());
+  snprintf(rec_module, sizeof rec_module, "%s/app.rec.wasm", scratch);
+  if (ndirs > 0) {
+    const char *sep = strstr(dirs[0], "::");
+    snprintf(trace_dir, sizeof trace_dir, "%.*s", sep ? (int)(sep - dirs[0]) : (int)strlen(dirs[0]), dirs[0]);
+  } else {
+    snprintf(trace_dir, sizeof trace_dir, "%s/root", scratch);
+    mkdir(trace_dir, 0755);
+  }
+  snprintf(trace_file, sizeof trace_file, "%s/%s", trace_dir, trace_name);
+
+  int status = SRR_EXIT_FAILURE;
+  srr_module *module = srr_cli_load_module(input);
+  if (!module) {
+    goto cleanup;
+  }
+  srr_error err;
+  const char *base = strrchr(input, '/');
+  srr_record_options options = {.trace_path = trace_name, .module_name = base ? base + 1 : input, .durable = durable};
+  uint8_t *bytes = NULL;
+  size_t size = 0;
+  char why[256];
+  if (srr_instrument_record(module, &options, &err) != 0 || srr_module_validate(module, &err) != 0 ||
+      srr_module_write_binary(module, &bytes, &size, &err) != 0) {
+    srr_cli_error(input, "%s", err.message);
+    srr_module_free(module);
+    goto cleanup;
+  }
+  srr_module_free(module);
+  if (srr_write_file_atomic(rec_module, bytes, size, 1, why, sizeof why) != 0) {
+    free(bytes);
+    srr_cli_error(rec_module, "cannot write: %s", why);
+    goto cleanup;
+  }
+  free(bytes);
+
+  /* The engine's command line. */
+  const char *cmd[4 * MAX_LIST + 64];
+  int n = srr_engine_command(engine, cmd, 16);
+  if (n < 0) {
+    srr_cli_error(runtime, "engine not installed (run scripts/bootstrap.sh)");
+    goto cleanup;
+  }
+  char default_dir[4200];
+  if (ndirs == 0) {
+    snprintf(default_dir, sizeof default_dir, "%s::.", trace_dir);
+    cmd[n++] = "--dir";
+    cmd[n++] = default_dir;
+  }
+  for (int d = 0; d < ndirs; d++) {
+    cmd[n++] = "--dir";
+    cmd[n++] = dirs[d];
+  }
+  for (int e = 0; e < nenvs; e++) {
+    cmd[n++] = "--env";
+    cmd[n++] = envs[e];
+  }
+  n = srr_engine_add_recorder_hooks(engine, cmd, n);
+  cmd[n++] = rec_module;
+  if (argc - argstart > 0 && !engine->passes_args) {
+    fprintf(stderr, "shadowrr: warning: %s passes no arguments to the guest; ignoring them\n", engine->name);
+  }
+  for (int a = argstart; a < argc && engine->passes_args && n < (int)(sizeof cmd / sizeof cmd[0]) - 1; a++) {
+    cmd[n++] = argv[a];
+  }
+  cmd[n] = NULL;
+
+  int program_status = srr_engine_run(cmd);
+  if (program_status < 0) {
+    srr_cli_error(cmd[0], "cannot run: %s", strerror(errno));
+    goto cleanup;
+  }
+  if (stat(trace_file, &st) != 0) {
+    srr_cli_error(input, "the run left no trace (expected %s)", trace_file);
+    goto cleanup;
+  }
+  /* Pack (LZ4) into the output, atomically; the raw trace is removed. */
+  srr_pack_result packed;
+  if (!force && stat(output, &st) == 0) {
+    srr_cli_error(output, "appeared while recording; not replaced (use --force); the raw trace stays at %s",
+                  trace_file);
+    goto cleanup;
+  }
+  if (srr_trace_pack_file(trace_file, output, &packed, why, sizeof why) != 0) {
+    srr_cli_error(output, "%s", why);
+    unlink(trace_file);
+    goto cleanup;
+  }
+  unlink(trace_file);
+  status = program_status;
+
+cleanup:
+  unlink(rec_module);
+  if (ndirs == 0) {
+    unlink(trace_file);
+    rmdir(trace_dir);
+  }
+  rmdir(scratch);
+  return status;
+}

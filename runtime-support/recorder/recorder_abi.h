@@ -1,0 +1,121 @@
+/*
+ * recorder_abi.h: the contract between the record transform (transform/,
+ * C++) and the recorder (runtime-support/recorder/, C compiled to wasm32 and
+ * merged into every instrumented module).
+ *
+ * The recorder is a separate wasm module with its own memory. The transform
+ * merges it into the application module (renaming all its items), then:
+ *  - generated code in the application calls the recorder's srr_rec_*
+ *    functions (section 1), by their export names;
+ *  - the recorder's imports from module "shadowrr" (section 2) are replaced by
+ *    functions the transform generates, which reach the application's
+ *    memories, their shadows, and the trace's header and path;
+ *  - the recorder's imports from "wasi_snapshot_preview1" (section 3) stay
+ *    imports when the application imports WASI itself, and are otherwise
+ *    replaced by stubs returning ENOSYS (52), so that a module importing
+ *    nothing still imports nothing; the trace is then drained by the
+ *    embedder through exports (section 4).
+ *
+ * Addresses called "app" are addresses in an application memory (numbered as
+ * in the original module, imported memories first); "rs" addresses are in the
+ * recorder's own memory. All sizes are bytes unless they say pages.
+ */
+#ifndef SHADOWRR_RECORDER_ABI_H
+#define SHADOWRR_RECORDER_ABI_H
+
+#include <stdint.h>
+
+/* ---- 1. Exported by the recorder, called by generated code --------------- */
+
+/* Starts an event of `kind` (enum srr_event_kind: IMPORT_CALL, IMPORT_RETURN,
+ * EXPORT_CALL, EXPORT_RETURN, GLOBAL_CHANGE) for import/export/global `index`.
+ * `max_size` bounds the event's encoded size (kind, index and every value at
+ * its largest), computed by the transform: the recorder flushes first if the
+ * buffer cannot take it, so an event never spans two chunks. The values
+ * follow with srr_rec_i32..v128, then srr_rec_end. */
+void srr_rec_begin(uint32_t kind, uint32_t index, uint32_t max_size);
+void srr_rec_i32(uint32_t value);
+void srr_rec_i64(uint64_t value);
+void srr_rec_f32(float value);  /* bit-exact: NaN payloads kept */
+void srr_rec_f64(double value);
+void srr_rec_v128(uint64_t low, uint64_t high);
+/* Ends the event begun last (in durable mode: flushes). */
+void srr_rec_end(void);
+
+/* The slow path of a load: the `size` bytes at app address `address` of
+ * memory `memory` differ from their shadow somewhere. Records every
+ * differing byte of the maximal differing runs that touch [address,
+ * address+size) as MEMORY_WRITE events (only bytes that differ; the scan goes
+ * on past the load, so a large host write costs few events), then copies
+ * them into the shadow. */
+void srr_rec_load_mismatch(uint32_t memory, uint32_t address, uint32_t size);
+
+/* Records and copies into the shadow every differing byte in [address,
+ * address+size): used before memory.copy reads its source range. */
+void srr_rec_reconcile(uint32_t memory, uint32_t address, uint32_t size);
+
+/* The guest's memory.grow of `memory` by `delta` pages returned `result`
+ * (-1 on failure). The shadow has been grown by the same amount. */
+void srr_rec_memory_grow(uint32_t memory, uint32_t delta, int32_t result);
+
+/* At an event boundary (after an import returned), the primary of `memory`
+ * was found larger than its shadow: the host grew it to `new_pages`. The
+ * generated code then grows the shadow. */
+void srr_rec_host_memory_grow(uint32_t memory, uint32_t new_pages);
+
+/* The run is over (`_start` returned, or proc_exit is about to be called):
+ * appends END and flushes everything. Called once; later events are ignored. */
+void srr_rec_finish(void);
+
+/* ---- 2. Imported by the recorder from module "shadowrr" ------------------ */
+/* (Declared with import_module("shadowrr") and these names.) */
+
+/* The trace header body (docs/trace-format.md), built by the transform. */
+uint32_t srr_host_header_size(void);
+void srr_host_header_copy(uint32_t rs_dst);
+
+/* The trace file's path as given at instrument time (not NUL-terminated). */
+uint32_t srr_host_trace_path_size(void);
+void srr_host_trace_path_copy(uint32_t rs_dst);
+
+/* SRR_FLAG_DURABLE and future flags. */
+uint32_t srr_host_flags(void);
+
+/* Number of application memories, and one's current size in pages. */
+uint32_t srr_host_memory_count(void);
+uint32_t srr_host_memory_pages(uint32_t memory);
+
+/* Copies between an application memory (or its shadow) and the recorder's
+ * memory. The caller keeps app ranges within the memory's current size. */
+void srr_host_app_read(uint32_t memory, uint32_t app_src, uint32_t rs_dst, uint32_t size);
+void srr_host_app_write(uint32_t memory, uint32_t app_dst, uint32_t rs_src, uint32_t size);
+void srr_host_shadow_read(uint32_t memory, uint32_t app_src, uint32_t rs_dst, uint32_t size);
+void srr_host_shadow_write(uint32_t memory, uint32_t app_dst, uint32_t rs_src, uint32_t size);
+
+/* The index of the application memory exported as "memory" (the one WASI
+ * calls read and write), or 0xFFFFFFFF if there is none. */
+uint32_t srr_host_wasi_memory(void);
+
+/* ---- 3. Imported by the recorder from "wasi_snapshot_preview1" ----------- */
+/* path_open, fd_write, fd_close, fd_prestat_get, fd_prestat_dir_name, with
+ * their preview1 signatures. Their pointer arguments address the memory
+ * exported as "memory" (the application's): the recorder borrows a piece of
+ * it, saving and restoring it byte for byte around each call, so the guest
+ * never sees a difference. The trace file is opened (created/truncated the
+ * first time, appended after), written and closed at every flush, so no file
+ * descriptor stays open that the guest could notice. A relative trace path is
+ * resolved against the preopen named "." (or the first preopen). */
+
+/* ---- 4. Exported by the instrumented module, for launchers and embedders - */
+/*   shadowrr_flush()      write buffered events to the trace now
+ *   shadowrr_on_trap()    append TRAP and flush; a launcher calls it after
+ *                         catching a trap, so a crash keeps its whole trace
+ *   shadowrr_drain_ptr(), shadowrr_drain_size(), shadowrr_drain_reset(),
+ *   memory "shadowrr_memory"
+ *                         for modules without WASI: the trace bytes not yet
+ *                         written (file prefix, header and raw chunks, in
+ *                         file order) sit at [ptr, ptr+size) in
+ *                         shadowrr_memory; the embedder appends them to its
+ *                         file and calls shadowrr_drain_reset(). */
+
+#endif /* SHADOWRR_RECORDER_ABI_H */

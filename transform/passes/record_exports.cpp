@@ -1,0 +1,73 @@
+// record-exports: every exported function is reached through a wrapper that
+// records the host's call with its arguments and the return with its
+// results, so reactors, callbacks and re-entrant calls from inside an import
+// replay in order. The module's own calls to the function are not events.
+// When `_start` returns, the run is over: the trace is finished.
+//
+//  Before:
+//   (export "add" (func $add))
+//
+//  After:
+//   (export "add" (func $srr$export$add))
+//   (func $srr$export$add (param $0 i32) (param $1 i32) (result i32)
+//    (local $result i32)
+//    (call $srr_rec_begin (i32.const 3) (i32.const 0) (i32.const 16))  ;; EXPORT_CALL, export 0
+//    (call $srr_rec_i32 (local.get $0)) (call $srr_rec_i32 (local.get $1))
+//    (call $srr_rec_end)
+//    (call $srr$boundary)               ;; the host may have grown memory since
+//    (local.set $result (call $add (local.get $0) (local.get $1)))
+//    (call $srr_rec_begin (i32.const 4) (i32.const 0) (i32.const 11))  ;; EXPORT_RETURN
+//    (call $srr_rec_i32 (local.get $result))
+//    (call $srr_rec_end)
+//    (local.get $result))
+
+#include "ir/names.h"
+#include "wasm-builder.h"
+#include "wasm.h"
+
+#include "../record_context.h"
+#include "record_events.h"
+
+using namespace wasm;
+
+namespace srr {
+
+bool wrapExports(Module& wasm, const RecordContext& context, const std::vector<Name>& exportNames, Name boundary,
+                 std::string& error) {
+  Builder builder(wasm);
+  uint32_t index = 0;
+  for (Name exportName : exportNames) {
+    Export* exp = wasm.getExport(exportName);
+    Function* target = wasm.getFunction(*exp->getInternalName());
+    Signature sig = target->getSig();
+    if (!recordable(sig.params) || !recordable(sig.results)) {
+      error = "unsupported: export \"" + exp->name.toString() + "\" passes references, which a trace cannot hold";
+      return false;
+    }
+    std::vector<Expression*> body, args, argValues, resultValues;
+    std::vector<Type> vars;
+    for (Index i = 0; i < sig.params.size(); i++) {
+      args.push_back(builder.makeLocalGet(i, sig.params[i]));
+      argValues.push_back(builder.makeLocalGet(i, sig.params[i]));
+    }
+    recordEvent(builder, context, /*EXPORT_CALL*/ 3, index, argValues, body);
+    body.push_back(builder.makeCall(boundary, {}, Type::none));
+    Index resultsLocal = sig.params.size();
+    Expression* call = builder.makeCall(target->name, args, sig.results);
+    resultValues = keepResults(builder, call, sig.results, resultsLocal, vars, body);
+    recordEvent(builder, context, /*EXPORT_RETURN*/ 4, index, resultValues, body);
+    if (exp->name == "_start") {
+      body.push_back(builder.makeCall(context.recFinish, {}, Type::none));
+    }
+    if (sig.results != Type::none) {
+      body.push_back(builder.makeLocalGet(resultsLocal, sig.results));
+    }
+    Name wrapper = Names::getValidFunctionName(wasm, "srr$export$" + exp->name.toString());
+    wasm.addFunction(builder.makeFunction(wrapper, sig, std::move(vars), builder.makeBlock(body, sig.results)));
+    *exp->getInternalName() = wrapper;
+    index++;
+  }
+  return true;
+}
+
+} // namespace srr

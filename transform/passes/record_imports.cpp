@@ -1,0 +1,145 @@
+// record-imports: every call of an imported function goes through a wrapper
+// that records the call with its arguments and the return with its results.
+// Calls through tables and ref.func reach the wrapper too: every use of the
+// import is renamed to it. After the import returns, the wrapper checks what
+// else the host may have changed (the memories' sizes: see boundary()).
+//
+//  Before:
+//   (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
+//   (call $random_get (local.get $buf) (i32.const 16))
+//
+//  After:
+//   (call $srr$import$random_get (local.get $buf) (i32.const 16))
+//   (func $srr$import$random_get (param $0 i32) (param $1 i32) (result i32)
+//    (local $result i32)
+//    (call $srr_rec_begin (i32.const 1) (i32.const 3) (i32.const 16))  ;; IMPORT_CALL, import 3
+//    (call $srr_rec_i32 (local.get $0)) (call $srr_rec_i32 (local.get $1))
+//    (call $srr_rec_end)
+//    (local.set $result (call $random_get (local.get $0) (local.get $1)))
+//    (call $srr_rec_begin (i32.const 2) (i32.const 3) (i32.const 11))  ;; IMPORT_RETURN
+//    (call $srr_rec_i32 (local.get $result))
+//    (call $srr_rec_end)
+//    (call $srr$boundary)
+//    (local.get $result))
+//
+// The 16 bytes random_get wrote are not recorded here: the guest's first
+// loads of them find them different from their shadow. WASI's proc_exit does
+// not return: its wrapper finishes the trace (srr_rec_finish) before calling
+// it.
+
+#include <map>
+
+#include "ir/module-utils.h"
+#include "ir/names.h"
+#include "wasm-builder.h"
+#include "wasm.h"
+
+#include "../record_context.h"
+#include "record_events.h"
+
+using namespace wasm;
+
+namespace srr {
+
+namespace {
+
+bool isProcExit(const Function& import) {
+  return (import.module == "wasi_snapshot_preview1" || import.module == "wasi_unstable") &&
+         import.base == "proc_exit";
+}
+
+} // namespace
+
+// The checks at an event boundary, as one function: a memory the host grew
+// during an import (its size no longer matches its shadow's) is recorded and
+// its shadow grown to match. Host-grown pages are zero in both.
+Name addBoundaryCheck(Module& wasm, const RecordContext& context) {
+  Builder builder(wasm);
+  std::vector<Expression*> checks;
+  auto i32 = [&](int32_t v) { return builder.makeConst(Literal(v)); };
+  for (const auto& pair : context.memories) {
+    auto expectedShadowPages = [&]() {
+      return builder.makeBinary(AddInt32, builder.makeMemorySize(pair.memory),
+                                i32(int32_t(ShadowLayout::kShadowSparePages)));
+    };
+    checks.push_back(builder.makeIf(
+      builder.makeBinary(NeInt32, expectedShadowPages(), builder.makeMemorySize(pair.shadow)),
+      builder.makeBlock(
+        {builder.makeCall(context.recHostMemoryGrow, {i32(int32_t(pair.index)), builder.makeMemorySize(pair.memory)},
+                          Type::none),
+         builder.makeDrop(builder.makeMemoryGrow(
+           builder.makeBinary(SubInt32, expectedShadowPages(), builder.makeMemorySize(pair.shadow)), pair.shadow))})));
+  }
+  Name name = Names::getValidFunctionName(wasm, "srr$boundary");
+  wasm.addFunction(builder.makeFunction(name, Signature(Type::none, Type::none), {},
+                                        checks.empty() ? static_cast<Expression*>(builder.makeNop()) : builder.makeBlock(checks)));
+  return name;
+}
+
+bool wrapImports(Module& wasm, const RecordContext& context, const std::vector<Function*>& imports, Name boundary,
+                 std::string& error) {
+  std::map<Name, Name> wrapperOf;
+  for (Function* import : imports) {
+    if (!recordable(import->getParams()) || !recordable(import->getResults())) {
+      error = "unsupported: import " + import->module.toString() + "." + import->base.toString() +
+              " passes references, which a trace cannot hold";
+      return false;
+    }
+    wrapperOf[import->name] = Names::getValidFunctionName(wasm, "srr$import$" + import->name.toString());
+  }
+  // Point every use at the wrapper, then give the imports their names back
+  // (renameFunctions renames the functions themselves too).
+  ModuleUtils::renameFunctions(wasm, wrapperOf);
+  for (Function* import : imports) {
+    for (auto& [original, wrapper] : wrapperOf) {
+      if (import->name == wrapper) {
+        import->name = original;
+      }
+    }
+  }
+  wasm.updateMaps();
+  for (auto& exp : wasm.exports) {
+    if (exp->kind == ExternalKind::Function) {
+      if (auto it = wrapperOf.find(*exp->getInternalName()); it != wrapperOf.end()) {
+        *exp->getInternalName() = it->second;
+      }
+    }
+  }
+
+  Builder builder(wasm);
+  for (uint32_t index = 0; index < imports.size(); index++) {
+    Function* import = imports[index];
+    Signature sig = import->getSig();
+    std::vector<Expression*> body, args, argValues;
+    for (Index i = 0; i < sig.params.size(); i++) {
+      args.push_back(builder.makeLocalGet(i, sig.params[i]));
+      argValues.push_back(builder.makeLocalGet(i, sig.params[i]));
+    }
+    recordEvent(builder, context, /*IMPORT_CALL*/ 1, index, argValues, body);
+    if (isProcExit(*import)) {
+      body.push_back(builder.makeCall(context.recFinish, {}, Type::none));
+    }
+    Index resultsLocal = sig.params.size();
+    std::vector<Type> vars;
+    Expression* call = builder.makeCall(import->name, args, sig.results);
+    auto resultValues = keepResults(builder, call, sig.results, resultsLocal, vars, body);
+    recordEvent(builder, context, /*IMPORT_RETURN*/ 2, index, resultValues, body);
+    body.push_back(builder.makeCall(boundary, {}, Type::none));
+    if (sig.results != Type::none) {
+      body.push_back(builder.makeLocalGet(resultsLocal, sig.results));
+    }
+    wasm.addFunction(builder.makeFunction(wrapperOf[import->name], sig, std::move(vars),
+                                          builder.makeBlock(body, sig.results)));
+  }
+  // A ref.func that named an import (of an inexact function type, as imports
+  // are) now names a defined, exactly typed wrapper: retype it.
+  struct RetypeRefFuncs : public WalkerPass<PostWalker<RetypeRefFuncs>> {
+    void visitRefFunc(RefFunc* curr) { curr->finalize(*getModule()); }
+  } retype;
+  PassRunner runner(&wasm);
+  retype.run(&runner, &wasm);
+  retype.runOnModuleCode(&runner, &wasm);
+  return true;
+}
+
+} // namespace srr

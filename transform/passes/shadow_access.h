@@ -1,0 +1,88 @@
+// ShadowAccess: the address arithmetic the shadow passes share. One memory
+// access is rewritten at a time: its address is evaluated once into a local,
+// and the shadow access reuses it with the offset moved by the skew
+// (ShadowLayout), so no instruction is spent on the shadow's address.
+#ifndef SHADOWRR_SHADOW_ACCESS_H
+#define SHADOWRR_SHADOW_ACCESS_H
+
+#include <cstdint>
+
+#include "ir/manipulation.h"
+#include "wasm-builder.h"
+#include "wasm.h"
+
+#include "../record_context.h"
+
+namespace srr {
+
+class ShadowAccess {
+public:
+  ShadowAccess(wasm::Module& wasm, wasm::Function* func, const RecordContext& context, wasm::Name memory)
+    : wasm(wasm), func(func), pair(context.pairOf(memory)), builder(wasm) {}
+
+  // Evaluates the access's address once. A constant or a local.get can be
+  // re-read as it is when `reusable` (nothing between the two accesses can
+  // change the local); otherwise it goes into a fresh local. Returns what to
+  // put where the address was evaluated (a nop when nothing is needed).
+  wasm::Expression* captureAddress(wasm::Expression* ptr, bool reusable = false) {
+    if (reusable && (ptr->is<wasm::Const>() || ptr->is<wasm::LocalGet>())) {
+      reused = ptr;
+      return builder.makeNop();
+    }
+    local = wasm::Builder::addVar(func, wasm::Type::i32);
+    return builder.makeLocalSet(local, ptr);
+  }
+
+  // The captured address, as a new expression each time.
+  wasm::Expression* address() {
+    if (reused) {
+      return wasm::ExpressionManipulator::copy(reused, wasm);
+    }
+    return builder.makeLocalGet(local, wasm::Type::i32);
+  }
+
+  // The shadow access's offset immediate and address operand for an access
+  // with `offset`. The skew normally goes into the immediate; if that would
+  // overflow 32 bits, the original offset is added to the address instead
+  // (it cannot wrap: the primary access already succeeded at that address).
+  wasm::Address shadowOffset(wasm::Address offset) const {
+    return fitsImmediate(offset) ? wasm::Address(uint64_t(offset) + ShadowLayout::kShadowSkew)
+                                 : wasm::Address(ShadowLayout::kShadowSkew);
+  }
+  wasm::Expression* shadowAddress(wasm::Address offset) {
+    if (fitsImmediate(offset)) {
+      return address();
+    }
+    return builder.makeBinary(wasm::AddInt32, address(),
+                              builder.makeConst(wasm::Literal(int32_t(uint32_t(offset)))));
+  }
+
+  // The access's effective address (address + offset), for the recorder.
+  wasm::Expression* effectiveAddress(wasm::Address offset) {
+    if (offset == 0) {
+      return address();
+    }
+    return builder.makeBinary(wasm::AddInt32, address(),
+                              builder.makeConst(wasm::Literal(int32_t(uint32_t(offset)))));
+  }
+
+  wasm::Name primaryMemory() const { return pair.memory; }
+  wasm::Name shadowMemory() const { return pair.shadow; }
+  wasm::Expression* memoryIndex() { return builder.makeConst(wasm::Literal(int32_t(pair.index))); }
+
+private:
+  static bool fitsImmediate(wasm::Address offset) {
+    return uint64_t(offset) + ShadowLayout::kShadowSkew <= UINT32_MAX;
+  }
+
+  wasm::Module& wasm;
+  wasm::Function* func;
+  const RecordContext::MemoryPair& pair;
+  wasm::Builder builder;
+  wasm::Index local = 0;
+  wasm::Expression* reused = nullptr;
+};
+
+} // namespace srr
+
+#endif // SHADOWRR_SHADOW_ACCESS_H

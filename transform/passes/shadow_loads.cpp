@@ -1,0 +1,195 @@
+// shadow-loads: every load also loads the shadow; if the two differ, the host
+// wrote those bytes behind the guest's back, and an out-of-line call into the
+// recorder records exactly the differing bytes and brings the shadow up to
+// date. The guest gets the memory's value either way. The fast path is one
+// extra load, a compare and a branch not taken.
+//
+//  Before:
+//   (f32.load offset=4 (local.get $p))
+//
+//  After:
+//   (local.set $value (f32.load offset=4 (local.get $p)))
+//   (if (i32.ne (i32.reinterpret_f32 (local.get $value))     ;; floats by bits
+//               (i32.load $m$shadow offset=2052 (local.get $p)))
+//     (then (call $srr_rec_load_mismatch (i32.const 0)       ;; memory index
+//             (i32.add (local.get $p) (i32.const 4)) (i32.const 4))))
+//   (local.get $value)
+//
+// Covered: every scalar load (sign/zero-extending: the same op on the shadow),
+// v128.load, the v128 splat/extend/zero loads and v128.loadN_lane (compared
+// as whole vectors), atomic loads (a plain load of the shadow), and the
+// read-modify-write atomics, which read like a load and then copy the bytes
+// they wrote into the shadow.
+
+#include "wasm-builder.h"
+#include "wasm.h"
+
+#include "../record_context.h"
+#include "shadow_access.h"
+
+using namespace wasm;
+
+namespace srr {
+
+namespace {
+
+struct ShadowLoads : public WalkerPass<PostWalker<ShadowLoads>> {
+  const RecordContext* context;
+
+  explicit ShadowLoads(const RecordContext* context) : context(context) {}
+
+  bool isFunctionParallel() override { return true; }
+  std::unique_ptr<Pass> create() override { return std::make_unique<ShadowLoads>(context); }
+
+  // "value != shadow value", comparing floats by their bits and vectors whole.
+  Expression* differs(Builder& builder, Index value, Type type, Expression* shadowLoad) {
+    Expression* mine = builder.makeLocalGet(value, type);
+    switch (type.getBasic()) {
+      case Type::i32:
+        return builder.makeBinary(NeInt32, mine, shadowLoad);
+      case Type::i64:
+        return builder.makeBinary(NeInt64, mine, shadowLoad);
+      case Type::f32:
+        return builder.makeBinary(NeInt32, builder.makeUnary(ReinterpretFloat32, mine), shadowLoad);
+      case Type::f64:
+        return builder.makeBinary(NeInt64, builder.makeUnary(ReinterpretFloat64, mine), shadowLoad);
+      case Type::v128:
+        return builder.makeUnary(AnyTrueVec128, builder.makeBinary(XorVec128, mine, shadowLoad));
+      default:
+        WASM_UNREACHABLE("unexpected load type");
+    }
+  }
+
+  // The slow-path call for `bytes` bytes at the access's effective address.
+  Expression* mismatch(Builder& builder, ShadowAccess& access, Address offset, uint32_t bytes) {
+    return builder.makeCall(context->recLoadMismatch,
+                            {access.memoryIndex(), access.effectiveAddress(offset),
+                             builder.makeConst(Literal(int32_t(bytes)))},
+                            Type::none);
+  }
+
+  // value := original; if (differs) mismatch; value
+  Expression* checked(Builder& builder, ShadowAccess& access, Expression* setup, Expression* original,
+                      Expression* shadowLoad, Address offset, uint32_t bytes) {
+    Type type = original->type;
+    Index value = Builder::addVar(getFunction(), type);
+    std::vector<Expression*> list;
+    if (!setup->is<Nop>()) {
+      list.push_back(setup);
+    }
+    list.push_back(builder.makeLocalSet(value, original));
+    list.push_back(
+      builder.makeIf(differs(builder, value, type, shadowLoad), mismatch(builder, access, offset, bytes)));
+    list.push_back(builder.makeLocalGet(value, type));
+    return builder.makeBlock(list, type);
+  }
+
+  void visitLoad(Load* curr) {
+    if (!context->isShadowed(curr->memory) || curr->type == Type::unreachable) {
+      return;
+    }
+    ShadowAccess access(*getModule(), getFunction(), *context, curr->memory);
+    Builder builder(*getModule());
+    Expression* setup = access.captureAddress(curr->ptr, /*reusable=*/true);
+    curr->ptr = access.address();
+    // Floats are compared as integers of the same width: load the shadow so.
+    Type shadowType = curr->type;
+    if (curr->type == Type::f32) {
+      shadowType = Type::i32;
+    } else if (curr->type == Type::f64) {
+      shadowType = Type::i64;
+    }
+    Load* shadow = builder.makeLoad(curr->bytes, curr->signed_, access.shadowOffset(curr->offset), curr->align,
+                                    access.shadowAddress(curr->offset), shadowType, access.shadowMemory());
+    replaceCurrent(checked(builder, access, setup, curr, shadow, curr->offset, curr->bytes));
+  }
+
+  void visitSIMDLoad(SIMDLoad* curr) {
+    if (!context->isShadowed(curr->memory) || curr->type == Type::unreachable) {
+      return;
+    }
+    ShadowAccess access(*getModule(), getFunction(), *context, curr->memory);
+    Builder builder(*getModule());
+    Expression* setup = access.captureAddress(curr->ptr, /*reusable=*/true);
+    curr->ptr = access.address();
+    SIMDLoad* shadow = builder.makeSIMDLoad(curr->op, access.shadowOffset(curr->offset), curr->align,
+                                            access.shadowAddress(curr->offset), access.shadowMemory());
+    replaceCurrent(checked(builder, access, setup, curr, shadow, curr->offset, curr->getMemBytes()));
+  }
+
+  void visitSIMDLoadStoreLane(SIMDLoadStoreLane* curr) {
+    if (curr->isStore() || !context->isShadowed(curr->memory) || curr->type == Type::unreachable) {
+      return;
+    }
+    ShadowAccess access(*getModule(), getFunction(), *context, curr->memory);
+    Builder builder(*getModule());
+    Expression* setAddr = access.captureAddress(curr->ptr);
+    Index vec = Builder::addVar(getFunction(), Type::v128);
+    Expression* setup = builder.makeBlock({setAddr, builder.makeLocalSet(vec, curr->vec)});
+    curr->ptr = access.address();
+    curr->vec = builder.makeLocalGet(vec, Type::v128);
+    auto* shadow = builder.makeSIMDLoadStoreLane(curr->op, access.shadowOffset(curr->offset), curr->align,
+                                                 curr->index, access.shadowAddress(curr->offset),
+                                                 builder.makeLocalGet(vec, Type::v128), access.shadowMemory());
+    replaceCurrent(checked(builder, access, setup, curr, shadow, curr->offset, curr->getMemBytes()));
+  }
+
+  // Read-modify-write: check the bytes it reads, do it, then copy the bytes
+  // it wrote into the shadow.
+  Expression* readModifyWrite(Builder& builder, ShadowAccess& access, Expression* setup, Expression* rmw,
+                              Address offset, uint32_t bytes, Type type) {
+    auto plainLoad = [&](bool shadow) {
+      return builder.makeLoad(bytes, false, shadow ? access.shadowOffset(offset) : offset, bytes,
+                              shadow ? access.shadowAddress(offset) : access.address(), type,
+                              shadow ? access.shadowMemory() : access.primaryMemory());
+    };
+    Index seen = Builder::addVar(getFunction(), type);
+    Index result = Builder::addVar(getFunction(), type);
+    Store* sync = builder.makeStore(bytes, access.shadowOffset(offset), bytes, access.shadowAddress(offset),
+                                    plainLoad(false), type, access.shadowMemory());
+    return builder.makeBlock(
+      {setup, builder.makeLocalSet(seen, plainLoad(false)),
+       builder.makeIf(differs(builder, seen, type, plainLoad(true)), mismatch(builder, access, offset, bytes)),
+       builder.makeLocalSet(result, rmw), sync, builder.makeLocalGet(result, type)},
+      type);
+  }
+
+  void visitAtomicRMW(AtomicRMW* curr) {
+    if (!context->isShadowed(curr->memory) || curr->type == Type::unreachable) {
+      return;
+    }
+    ShadowAccess access(*getModule(), getFunction(), *context, curr->memory);
+    Builder builder(*getModule());
+    Expression* setAddr = access.captureAddress(curr->ptr);
+    Index value = Builder::addVar(getFunction(), curr->type);
+    Expression* setup = builder.makeBlock({setAddr, builder.makeLocalSet(value, curr->value)});
+    curr->ptr = access.address();
+    curr->value = builder.makeLocalGet(value, curr->type);
+    replaceCurrent(readModifyWrite(builder, access, setup, curr, curr->offset, curr->bytes, curr->type));
+  }
+
+  void visitAtomicCmpxchg(AtomicCmpxchg* curr) {
+    if (!context->isShadowed(curr->memory) || curr->type == Type::unreachable) {
+      return;
+    }
+    ShadowAccess access(*getModule(), getFunction(), *context, curr->memory);
+    Builder builder(*getModule());
+    Expression* setAddr = access.captureAddress(curr->ptr);
+    Index expected = Builder::addVar(getFunction(), curr->type);
+    Index replacement = Builder::addVar(getFunction(), curr->type);
+    Expression* setup = builder.makeBlock({setAddr, builder.makeLocalSet(expected, curr->expected),
+                                           builder.makeLocalSet(replacement, curr->replacement)});
+    curr->ptr = access.address();
+    curr->expected = builder.makeLocalGet(expected, curr->type);
+    curr->replacement = builder.makeLocalGet(replacement, curr->type);
+    replaceCurrent(readModifyWrite(builder, access, setup, curr, curr->offset, curr->bytes, curr->type));
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createShadowLoadsPass(const RecordContext* context) {
+  return std::make_unique<ShadowLoads>(context);
+}
+
+} // namespace srr

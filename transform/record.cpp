@@ -1,0 +1,251 @@
+// The record transform: shadow memories, shadowed stores and loads, bulk
+// memory, wrapped imports and exports, and the recorder merged in, applied in
+// the order that keeps each step from seeing another's code:
+//
+//  1. the trace header is taken from the module as the user gave it;
+//  2. shadow-memories adds the shadows (record_context.h says where a byte's
+//     shadow is);
+//  3. merge-recorder brings the recorder in (its functions must not be
+//     instrumented, so the next steps work on lists taken before);
+//  4. shadow-stores, shadow-loads and shadow-bulk rewrite the application's
+//     own functions;
+//  5. record-imports and record-exports wrap the application's imports and
+//     exports.
+
+#include <string>
+
+#include "ir/names.h"
+#include "pass.h"
+#include "wasm-builder.h"
+#include "wasm.h"
+
+#include "merge_recorder.h"
+#include "module_internal.h"
+#include "record_context.h"
+#include "recorder_blob.h"
+#include "srr_trace.h"
+
+using namespace wasm;
+
+namespace {
+
+// The header body of docs/trace-format.md: tagged fields.
+class HeaderBuilder {
+public:
+  std::vector<char> bytes;
+
+  void field(uint8_t tag, const std::vector<uint8_t>& payload) {
+    bytes.push_back(char(tag));
+    uleb(bytes, payload.size());
+    bytes.insert(bytes.end(), payload.begin(), payload.end());
+  }
+
+  template<typename Buffer> static void uleb(Buffer& out, uint64_t value) {
+    uint8_t tmp[SRR_MAX_ULEB];
+    size_t n = srr_put_uleb(tmp, value);
+    out.insert(out.end(), tmp, tmp + n);
+  }
+  static void str(std::vector<uint8_t>& out, const std::string& s) {
+    uleb(out, s.size());
+    out.insert(out.end(), s.begin(), s.end());
+  }
+  static void signature(std::vector<uint8_t>& out, Signature sig) {
+    for (Type types : {sig.params, sig.results}) {
+      uleb(out, types.size());
+      for (auto t : types) {
+        out.push_back(typeCode(t));
+      }
+    }
+  }
+  static uint8_t typeCode(Type t) {
+    switch (t.getBasic()) {
+      case Type::i32:
+        return SRR_T_I32;
+      case Type::i64:
+        return SRR_T_I64;
+      case Type::f32:
+        return SRR_T_F32;
+      case Type::f64:
+        return SRR_T_F64;
+      case Type::v128:
+        return SRR_T_V128;
+      default:
+        return 0; // refused before the header is written (record_events.h)
+    }
+  }
+};
+
+std::vector<char> buildHeader(srr_module* module, const srr_record_options* options) {
+  Module& wasm = module->wasm;
+  HeaderBuilder header;
+  header.field(SRR_HDR_MODULE_SHA256, std::vector<uint8_t>(module->sha256, module->sha256 + 32));
+  if (options->module_name) {
+    std::vector<uint8_t> name;
+    HeaderBuilder::str(name, options->module_name);
+    header.field(SRR_HDR_MODULE_NAME, name);
+  }
+  uint32_t index = 0;
+  for (auto& func : wasm.functions) {
+    if (func->imported()) {
+      std::vector<uint8_t> p;
+      HeaderBuilder::uleb(p, index++);
+      HeaderBuilder::str(p, func->module.toString());
+      HeaderBuilder::str(p, func->base.toString());
+      HeaderBuilder::signature(p, func->getSig());
+      header.field(SRR_HDR_IMPORT, p);
+    }
+  }
+  index = 0;
+  for (auto& exp : wasm.exports) {
+    if (exp->kind == ExternalKind::Function) {
+      std::vector<uint8_t> p;
+      HeaderBuilder::uleb(p, index++);
+      HeaderBuilder::str(p, exp->name.toString());
+      HeaderBuilder::signature(p, wasm.getFunction(*exp->getInternalName())->getSig());
+      header.field(SRR_HDR_EXPORT, p);
+    }
+  }
+  for (Index i = 0; i < wasm.memories.size(); i++) {
+    auto& memory = wasm.memories[i];
+    std::vector<uint8_t> p;
+    HeaderBuilder::uleb(p, i);
+    HeaderBuilder::uleb(p, memory->initial);
+    p.push_back(memory->hasMax() ? 1 : 0);
+    if (memory->hasMax()) {
+      HeaderBuilder::uleb(p, memory->max);
+    }
+    header.field(SRR_HDR_MEMORY, p);
+  }
+  std::string recorder = "shadowrr " SHADOWRR_VERSION_STRING;
+  std::vector<uint8_t> r;
+  HeaderBuilder::str(r, recorder);
+  header.field(SRR_HDR_RECORDER, r);
+  std::vector<uint8_t> flags;
+  HeaderBuilder::uleb(flags, options->durable ? SRR_FLAG_DURABLE : 0);
+  header.field(SRR_HDR_FLAGS, flags);
+  std::vector<uint8_t> skew;
+  HeaderBuilder::uleb(skew, srr::ShadowLayout::kShadowSkew);
+  header.field(SRR_HDR_SHADOW_OFFSET, skew);
+  return header.bytes;
+}
+
+} // namespace
+
+extern "C" int srr_instrument_record(srr_module* module, const srr_record_options* options, srr_error* err) {
+  Module& wasm = module->wasm;
+  try {
+    srr::RecorderConfig config;
+    config.recorderWasm = srr_recorder_wasm;
+    config.recorderWasmSize = srr_recorder_wasm_size;
+    config.header = buildHeader(module, options);
+    config.tracePath = options->trace_path ? options->trace_path : "trace.srr";
+    config.flags = options->durable ? SRR_FLAG_DURABLE : 0;
+
+    // What belongs to the application, before anything is added.
+    std::vector<Function*> appFunctions, appImports;
+    for (auto& func : wasm.functions) {
+      (func->imported() ? appImports : appFunctions).push_back(func.get());
+    }
+    std::vector<Name> appExports;
+    for (auto& exp : wasm.exports) {
+      if (exp->kind == ExternalKind::Function) {
+        appExports.push_back(exp->name);
+      }
+    }
+
+    srr::RecordContext context;
+    srr::addShadowMemories(wasm, context);
+    std::string error;
+    if (!srr::mergeRecorder(wasm, context, config, error)) {
+      srr_set_error(err, "%s", error.c_str());
+      return 1;
+    }
+    PassRunner runner(&wasm);
+    runner.add(srr::createShadowStoresPass(&context));
+    runner.add(srr::createShadowLoadsPass(&context));
+    runner.add(srr::createShadowBulkPass(&context));
+    for (Function* func : appFunctions) {
+      runner.runOnFunction(func);
+    }
+    Name boundary = srr::addBoundaryCheck(wasm, context);
+    if (!srr::wrapImports(wasm, context, appImports, boundary, error) ||
+        !srr::wrapExports(wasm, context, appExports, boundary, error)) {
+      srr_set_error(err, "%s", error.c_str());
+      return 1;
+    }
+  } catch (std::exception& e) {
+    srr_set_error(err, "record transform failed: %s", e.what());
+    return 1;
+  }
+  return 0;
+}
+
+namespace {
+
+// Stand-ins for the recorder's functions, as imports from "recorder", so one
+// pass can be shown alone (srr_record_pass_preview).
+void addRecorderStubs(Module& wasm, srr::RecordContext& context) {
+  Builder builder(wasm);
+  auto stub = [&](const char* name, std::vector<Type> params, Name& out) {
+    out = Names::getValidFunctionName(wasm, name);
+    auto func = Builder::makeFunction(out, Type(Signature(Type(params), Type::none), NonNullable, Inexact), {});
+    func->module = "recorder";
+    func->base = name;
+    wasm.addFunction(std::move(func));
+  };
+  stub("srr_rec_begin", {Type::i32, Type::i32, Type::i32}, context.recBegin);
+  stub("srr_rec_i32", {Type::i32}, context.recI32);
+  stub("srr_rec_i64", {Type::i64}, context.recI64);
+  stub("srr_rec_f32", {Type::f32}, context.recF32);
+  stub("srr_rec_f64", {Type::f64}, context.recF64);
+  stub("srr_rec_v128", {Type::i64, Type::i64}, context.recV128);
+  stub("srr_rec_end", {}, context.recEnd);
+  stub("srr_rec_load_mismatch", {Type::i32, Type::i32, Type::i32}, context.recLoadMismatch);
+  stub("srr_rec_reconcile", {Type::i32, Type::i32, Type::i32}, context.recReconcile);
+  stub("srr_rec_memory_grow", {Type::i32, Type::i32, Type::i32}, context.recMemoryGrow);
+  stub("srr_rec_host_memory_grow", {Type::i32, Type::i32}, context.recHostMemoryGrow);
+  stub("srr_rec_finish", {}, context.recFinish);
+}
+
+} // namespace
+
+extern "C" int srr_record_pass_preview(srr_module* module, const char* pass, srr_error* err) {
+  Module& wasm = module->wasm;
+  std::string name = pass;
+  std::vector<Function*> appFunctions, appImports;
+  for (auto& func : wasm.functions) {
+    (func->imported() ? appImports : appFunctions).push_back(func.get());
+  }
+  std::vector<Name> appExports;
+  for (auto& exp : wasm.exports) {
+    if (exp->kind == ExternalKind::Function) {
+      appExports.push_back(exp->name);
+    }
+  }
+  srr::RecordContext context;
+  srr::addShadowMemories(wasm, context);
+  addRecorderStubs(wasm, context);
+  std::string error;
+  if (name == "shadow-memories") {
+    return 0;
+  }
+  if (name == "shadow-stores" || name == "shadow-loads" || name == "shadow-bulk") {
+    PassRunner runner(&wasm);
+    runner.add(name == "shadow-stores"  ? srr::createShadowStoresPass(&context)
+               : name == "shadow-loads" ? srr::createShadowLoadsPass(&context)
+                                        : srr::createShadowBulkPass(&context));
+    for (Function* func : appFunctions) {
+      runner.runOnFunction(func);
+    }
+    return 0;
+  }
+  Name boundary = srr::addBoundaryCheck(wasm, context);
+  if (name == "record-imports" && srr::wrapImports(wasm, context, appImports, boundary, error)) {
+    return 0;
+  }
+  if (name == "record-exports" && srr::wrapExports(wasm, context, appExports, boundary, error)) {
+    return 0;
+  }
+  srr_set_error(err, "%s", error.empty() ? ("no such pass: " + name).c_str() : error.c_str());
+  return 1;
+}
