@@ -124,7 +124,10 @@ int srr_cmd_record(int argc, char **argv) {
   }
   char trace_name[64], rec_module[4096], trace_dir[4096], trace_file[8192];
   snprintf(trace_name, sizeof trace_name, ".shadowrr-%ld.srr", (long)getpid());
-  snprintf(rec_module, sizeof rec_module, "%s/app.rec.wasm", scratch);
+  /* The instrumented module keeps the original's file name: launchers pass
+   * it to the guest as argv[0]. */
+  const char *input_base = strrchr(input, '/');
+  snprintf(rec_module, sizeof rec_module, "%s/%s", scratch, input_base ? input_base + 1 : input);
   if (ndirs > 0) {
     const char *sep = strstr(dirs[0], "::");
     snprintf(trace_dir, sizeof trace_dir, "%.*s", sep ? (int)(sep - dirs[0]) : (int)strlen(dirs[0]), dirs[0]);

@@ -18,14 +18,19 @@ static const char kUsage[] =
     "Record and replay for WebAssembly.\n"
     "\n"
     "commands:\n"
+    "  record      record a run of a WASI program into a trace (shadowrr record --help)\n"
     "  instrument  transform a module (shadowrr instrument --help)\n"
     "  inspect     show a module's memories, features and memory accesses\n"
+    "  info        summarise a trace: module, events by kind, sizes, completeness\n"
+    "  dump        print a trace's events, one per line (or --json)\n"
+    "  pack        compress a trace's chunks with LZ4, in place or to -o FILE\n"
     "\n"
     "options:\n"
     "  -h, --help     this text\n"
     "  -V, --version  print the version\n"
     "\n"
-    "exit codes: 0 success, 1 bad input or failed command, 2 wrong usage\n";
+    "exit codes: 0 success, 1 bad input or failed command, 2 wrong usage,\n"
+    "            3 truncated trace (what it holds was used)\n";
 
 void srr_cli_error(const char *what, const char *fmt, ...) {
   va_list ap;
@@ -94,8 +99,12 @@ struct command {
 };
 
 static const struct command kCommands[] = {
+    {"record", srr_cmd_record},
     {"instrument", srr_cmd_instrument},
     {"inspect", srr_cmd_inspect},
+    {"info", srr_cmd_info},
+    {"dump", srr_cmd_dump},
+    {"pack", srr_cmd_pack},
 };
 
 int main(int argc, char **argv) {

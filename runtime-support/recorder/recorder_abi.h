@@ -107,15 +107,29 @@ uint32_t srr_host_wasi_memory(void);
  * resolved against the preopen named "." (or the first preopen). */
 
 /* ---- 4. Exported by the instrumented module, for launchers and embedders - */
-/*   shadowrr_flush()      write buffered events to the trace now
- *   shadowrr_on_trap()    append TRAP and flush; a launcher calls it after
- *                         catching a trap, so a crash keeps its whole trace
+/*   shadowrr_flush() -> i32
+ *                         write buffered events to the trace now; returns 0,
+ *                         or a WASI errno once the trace could not be opened
+ *                         or written (sticky: nothing more is recorded, the
+ *                         guest runs on; a launcher reports it)
+ *   shadowrr_on_trap() -> i32
+ *                         append TRAP (empty message) and flush, unless the
+ *                         run already ended; a launcher calls it after
+ *                         catching a trap, so a crash keeps its whole trace;
+ *                         returns like shadowrr_flush
  *   shadowrr_drain_ptr(), shadowrr_drain_size(), shadowrr_drain_reset(),
  *   memory "shadowrr_memory"
- *                         for modules without WASI: the trace bytes not yet
- *                         written (file prefix, header and raw chunks, in
- *                         file order) sit at [ptr, ptr+size) in
- *                         shadowrr_memory; the embedder appends them to its
- *                         file and calls shadowrr_drain_reset(). */
+ *                         for modules without WASI (or with an empty trace
+ *                         path): the trace bytes not yet written (file
+ *                         prefix, header and raw chunks, in file order) sit
+ *                         at [ptr, ptr+size) in shadowrr_memory;
+ *                         drain_size() flushes first (so they include every
+ *                         event so far) and is 0 when the trace goes to a
+ *                         file; ptr never changes; the embedder appends them
+ *                         to its file and calls shadowrr_drain_reset().
+ *
+ * Call order: srr_rec_load_mismatch, srr_rec_reconcile, srr_rec_memory_grow
+ * and srr_rec_host_memory_grow are never called between srr_rec_begin and
+ * srr_rec_end (their events would land inside the open one). */
 
 #endif /* SHADOWRR_RECORDER_ABI_H */

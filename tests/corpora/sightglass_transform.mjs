@@ -1,24 +1,26 @@
-// `shadowrr instrument --mode identity` on every sightglass module: the
-// result must validate (wabt's wasm-validate, independent of binaryen) and,
-// run under node 24 the way sightglass runs it (working directory = the
+// `shadowrr instrument --mode MODE` on every sightglass module: the result
+// must validate (wabt's wasm-validate, independent of binaryen) and, run
+// under node 24 the way sightglass runs it (working directory = the
 // benchmark's folder, preopened as "."), produce the same exit code, stdout
 // and stderr as the original module, which must match sightglass's expected
-// output files where they exist.
+// output files where they exist. In record mode the run must also leave a
+// complete trace (`shadowrr info` says so); the benchmark folders are
+// read-only, so the trace goes to an absolute path in a second preopen.
 //
-//   node identity_sightglass.mjs SHADOWRR_BINARY HOSTS_DIR SCRATCH_DIR
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+//   node sightglass_transform.mjs identity|record SHADOWRR_BINARY HOSTS_DIR SCRATCH_DIR
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, pool, finish, requireCorpora, sightglassModules } from './corpus.mjs';
 
-const [shadowrr, hosts, scratch] = process.argv.slice(2);
-const corpora = requireCorpora('identity on sightglass');
+const [mode, shadowrr, hosts, scratch] = process.argv.slice(2);
+const corpora = requireCorpora(`${mode} on sightglass`);
 const node = process.env.SHADOWRR_NODE || process.execPath;
 mkdirSync(scratch, { recursive: true });
 
-async function runBench(m, wasm, tag) {
+async function runBench(m, wasm, tag, extra = []) {
   const stdout = join(scratch, `${m.bench}-${m.name}.${tag}.stdout`);
   const stderr = join(scratch, `${m.bench}-${m.name}.${tag}.stderr`);
-  const r = await run(node, [join(hosts, 'wasi-run.mjs'), '--dir', '.', '--stdout', stdout, '--stderr', stderr, wasm],
+  const r = await run(node, [join(hosts, 'wasi-run.mjs'), '--dir', '.', ...extra, '--stdout', stdout, '--stderr', stderr, wasm],
                       { cwd: m.dir, timeout: 600_000 });
   return { status: r.status, signal: r.signal, host: r.stderr.toString(),
            stdout: existsSync(stdout) ? readFileSync(stdout) : Buffer.alloc(0),
@@ -35,12 +37,20 @@ function expectedFile(m, stream) {
 let passed = 0, failed = 0;
 const fail = (m, why) => { failed++; console.log(`FAIL ${m.bench}/${m.name}: ${why}`); };
 await pool(sightglassModules(corpora), 2, async (m) => {
-  const out = join(scratch, `${m.bench}-${m.name}.identity.wasm`);
-  const inst = await run(shadowrr, ['instrument', '--mode', 'identity', m.path, '-o', out]);
+  const out = join(scratch, `${m.bench}-${m.name}.${mode}.wasm`);
+  // The trace: in a folder of its own, preopened under a guest path the
+  // benchmark never looks at.
+  const traceDir = join(scratch, `${m.bench}-${m.name}.trace`);
+  const trace = join(traceDir, 'run.srr');
+  const args = mode === 'record' ? ['--trace-path', '/shadowrr-trace/run.srr'] : [];
+  const inst = await run(shadowrr, ['instrument', '--mode', mode, ...args, m.path, '-o', out]);
   if (inst.status !== 0) return fail(m, `instrument: ${inst.stderr}`.trim());
   const val = await run('wasm-validate', ['--enable-all', out]);
   if (val.status !== 0) return fail(m, `wasm-validate: ${val.stderr}`.trim());
-  const [plain, ident] = [await runBench(m, m.path, 'plain'), await runBench(m, out, 'identity')];
+  mkdirSync(traceDir, { recursive: true });
+  const extra = mode === 'record'
+    ? ['--dir', `${traceDir}::/shadowrr-trace`, '--hooks', join(hosts, 'recorder-hooks.mjs')] : [];
+  const [plain, ident] = [await runBench(m, m.path, 'plain'), await runBench(m, out, mode, extra)];
   // Sightglass's expected files are compared as sightglass does, up to
   // trailing white space. A module that fails as shipped (hex-simd's input
   // file is not in the corpus) has no expected output; it must still fail the
@@ -53,9 +63,17 @@ await pool(sightglassModules(corpora), 2, async (m) => {
       return fail(m, `plain ${stream} differs from sightglass's expected file`);
     }
   }
-  if (ident.status !== plain.status) return fail(m, `identity exited ${ident.status ?? ident.signal}, plain ${plain.status}: ${ident.host}`.trim());
+  if (ident.status !== plain.status) return fail(m, `${mode} exited ${ident.status ?? ident.signal}, plain ${plain.status}: ${ident.host}`.trim());
   if (!ident.stdout.equals(plain.stdout)) return fail(m, 'stdout differs');
   if (!ident.stderr.equals(plain.stderr)) return fail(m, 'stderr differs');
+  if (mode === 'record') {
+    const info = await run(shadowrr, ['info', trace]);
+    const text = info.stdout.toString();
+    if (info.status !== 0 || !/status:\s+complete/.test(text)) return fail(m, `trace not complete: ${text}${info.stderr}`.trim());
+    const events = /events:\s+(\d+)/.exec(text);
+    note += ` (${events ? events[1] : '?'} events)`;
+    rmSync(out);
+  }
   passed++;
   console.log(`ok   ${m.bench}/${m.name}${note}`);
 });

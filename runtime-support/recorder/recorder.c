@@ -1,0 +1,791 @@
+/*
+ * recorder.c: the recorder that runs inside every instrumented module
+ * (recorder_abi.h is the contract; docs/trace-format.md the format).
+ *
+ * Freestanding C for wasm32 (no libc; copies are __builtin_memcpy/memmove,
+ * which -mbulk-memory turns into memory.copy). Built by CMakeLists.txt here
+ * into recorder.wasm, whose memory is exported as "shadowrr_memory".
+ *
+ * Recorder memory, above the (small) stack and static data:
+ *
+ *   __heap_base: trace path | out_base ........ out_end | chunk header slot | events ... ev_pos
+ *                             pending file bytes          the chunk being built
+ *
+ * [out_base, out_end) holds complete file bytes not yet written: the first
+ * time the file prefix, header body and header CRC, then closed raw chunks.
+ * The chunk being built always starts at out_end (its 20-byte header is
+ * written when it is closed), so closing a chunk copies nothing. A flush
+ * closes the chunk, then:
+ *  - WASI sink: writes [out_base, out_end) to the trace file (open, write,
+ *    close) and moves the (empty) current chunk back to out_base;
+ *  - drain sink (no WASI): keeps the bytes for shadowrr_drain_*; memory grows
+ *    as needed until the embedder drains.
+ * The sink is chosen at the first flush: drain when there is no memory
+ * exported as "memory", when the trace path is empty, or when the first WASI
+ * call answers ENOSYS (the transform's stubs); WASI otherwise.
+ *
+ * Errors: a WASI failure (no matching preopen, path_open or fd_write failing)
+ * or recorder memory exhaustion sets a sticky WASI errno. From then on
+ * nothing more is recorded (the shadow is still kept in sync, so the guest
+ * runs at full speed), pending bytes of the WASI sink are dropped, and
+ * shadowrr_flush / shadowrr_on_trap return that errno (0 while all is well)
+ * so a launcher can report that the trace is incomplete. A drain-sink trace
+ * keeps what was recorded before the error.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "recorder_abi.h"
+#include "recorder_imports.h"
+#include "srr_trace.h"
+
+#define SRR_EXPORT(name) __attribute__((export_name(#name)))
+
+/* Section 4 of recorder_abi.h (the ABI names them without prototypes). */
+int32_t shadowrr_flush(void);
+int32_t shadowrr_on_trap(void);
+uint32_t shadowrr_drain_ptr(void);
+uint32_t shadowrr_drain_size(void);
+void shadowrr_drain_reset(void);
+
+/* Events per chunk (a chunk holds more only for a single event whose
+ * max_size exceeds it). */
+#define EV_CAP (256u * 1024u)
+/* Largest MEMORY_WRITE header: kind, uleb memory, uleb address, uleb length. */
+#define MW_HDR 16u
+/* A run longer than a chunk fills the current chunk first unless less than
+ * this is left in it. */
+#define MW_MIN_PIECE 4096u
+/* Compare windows of the slow path: the first is small (a load usually hits
+ * a few host-written bytes), then they double up to WIN. */
+#define WIN 16384u
+#define WIN_FIRST 64u
+/* The piece of the WASI memory borrowed at each flush: [0, BORROW_MAX) at
+ * most, and only as much as the flush needs. Layout: */
+#define BORROW_MAX 65536u
+#define SLOT_RESULT 0u /* 8 bytes: prestat, fd, nwritten */
+#define SLOT_IOVEC 16u /* 8 bytes: one ciovec */
+#define SLOT_DATA 32u  /* path, dir names, trace bytes */
+/* Preopens are looked for at fds 3.. until EBADF, at most this many. */
+#define MAX_PREOPEN_SCAN 256
+/* Preopen names longer than this are never matched. */
+#define NAME_MAX_LEN 1024u
+
+#define NO_MEMORY 0xFFFFFFFFu
+
+enum sink { SINK_UNDECIDED, SINK_WASI, SINK_DRAIN };
+
+extern unsigned char __heap_base;
+
+static int inited;
+static int finished;
+static int in_event;     /* between srr_rec_begin and srr_rec_end */
+static int sink;         /* enum sink */
+static int opened_once;  /* the trace file was created (later opens append) */
+static int32_t err;      /* sticky WASI errno, 0 while all is well */
+static uint32_t flags;   /* srr_host_flags() */
+static uint8_t *path;    /* trace path (not NUL-terminated) */
+static uint32_t path_len;
+static uint8_t *out_base;
+static uint8_t *out_end;
+static uint8_t *ev_start; /* start of the event being written */
+static uint8_t *ev_pos;
+static uint64_t mem_top; /* bytes of recorder memory known to exist */
+
+static uint8_t win_app[WIN];
+static uint8_t win_shadow[WIN];
+static uint8_t save_buf[BORROW_MAX]; /* the borrowed app bytes; also the copy
+                                        buffer when not recording */
+static uint8_t io_buf[16];
+static uint8_t name_buf[NAME_MAX_LEN];
+
+static inline uint32_t rs(const void *p) { return (uint32_t)(uintptr_t)p; }
+static inline uint64_t addr64(const void *p) { return (uint64_t)(uintptr_t)p; }
+
+static inline uint32_t get_u32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t load64(const uint8_t *p) {
+  uint64_t v;
+  __builtin_memcpy(&v, p, 8);
+  return v;
+}
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+/* Non-zero iff some byte of x is zero; its lowest set bit is in the lowest
+ * zero byte. */
+static inline uint64_t zero_bytes(uint64_t x) { return (x - ONES) & ~x & HIGHS; }
+
+static inline uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+
+static inline int recording(void) { return inited && !finished && err == 0; }
+
+static int32_t do_flush(void);
+
+/* ---- recorder memory ------------------------------------------------------ */
+
+/* Makes recorder memory exist up to `end` (exclusive). */
+static int ensure(uint64_t end) {
+  if (end <= mem_top) {
+    return 1;
+  }
+  uint64_t have = (uint64_t)__builtin_wasm_memory_size(0) << 16;
+  if (end > have) {
+    if (end > (UINT64_C(1) << 32)) {
+      return 0;
+    }
+    uint64_t need = (end - have + 0xffff) >> 16;
+    uint64_t more = need < 16 ? 16 : need; /* grow by 1 MiB at least */
+    if (__builtin_wasm_memory_grow(0, (size_t)more) == (size_t)-1 &&
+        (more == need || __builtin_wasm_memory_grow(0, (size_t)need) == (size_t)-1)) {
+      return 0;
+    }
+    have = (uint64_t)__builtin_wasm_memory_size(0) << 16;
+  }
+  mem_top = have;
+  return 1;
+}
+
+static void init(void) {
+  inited = 1;
+  flags = srr_host_flags();
+  mem_top = (uint64_t)__builtin_wasm_memory_size(0) << 16;
+  uint64_t p = (addr64(&__heap_base) + 15) & ~(uint64_t)15;
+  path_len = srr_host_trace_path_size();
+  uint32_t header_len = srr_host_header_size();
+  uint64_t base = (p + path_len + 15) & ~(uint64_t)15;
+  uint64_t first = base + SRR_FILE_PREFIX_SIZE + (uint64_t)header_len + 4;
+  path = (uint8_t *)(uintptr_t)p;
+  if (!ensure(first + SRR_CHUNK_HEADER_SIZE + EV_CAP + 64)) {
+    out_base = out_end = ev_start = ev_pos = path;
+    path_len = 0;
+    err = SRR_WASI_ENOMEM;
+    return;
+  }
+  srr_host_trace_path_copy(rs(path));
+  out_base = (uint8_t *)(uintptr_t)base;
+  srr_put_file_prefix(out_base, header_len);
+  srr_host_header_copy(rs(out_base + SRR_FILE_PREFIX_SIZE));
+  srr_put_u32(out_base + SRR_FILE_PREFIX_SIZE + header_len,
+              srr_crc32(0, out_base + SRR_FILE_PREFIX_SIZE, header_len));
+  out_end = (uint8_t *)(uintptr_t)first;
+  ev_start = ev_pos = out_end + SRR_CHUNK_HEADER_SIZE;
+}
+
+/* Bytes of events in the chunk being built. */
+static inline uint32_t chunk_used(void) {
+  return (uint32_t)(ev_pos - (out_end + SRR_CHUNK_HEADER_SIZE));
+}
+
+/* Recorder memory ran out in the middle of recording: drop the event being
+ * written, keep the complete ones, stop recording. */
+static void fail_nomem(void) {
+  if (in_event) {
+    ev_pos = ev_start;
+    in_event = 0;
+  }
+  do_flush();
+  if (!err) {
+    err = SRR_WASI_ENOMEM;
+  }
+}
+
+/* Prepares for an event of at most `max` bytes outside begin/end: a new
+ * chunk if this one cannot take it, room in memory. 0: not recording. */
+static int event_room(uint32_t max) {
+  if (!inited) {
+    init();
+  }
+  if (!recording()) {
+    return 0;
+  }
+  uint32_t used = chunk_used();
+  if (used && (uint64_t)used + max > EV_CAP) {
+    do_flush();
+    if (!recording()) {
+      return 0;
+    }
+  }
+  if (!ensure(addr64(ev_pos) + max + 16)) {
+    fail_nomem();
+    return 0;
+  }
+  ev_start = ev_pos;
+  return 1;
+}
+
+/* Room for one more value (at most 16 bytes) of the open event. */
+static inline int value_room(void) {
+  if (!in_event) {
+    return 0;
+  }
+  if (addr64(ev_pos) + 16 > mem_top && !ensure(addr64(ev_pos) + 16)) {
+    fail_nomem();
+    return 0;
+  }
+  return 1;
+}
+
+static inline void durable_flush(void) {
+  if (flags & SRR_FLAG_DURABLE) {
+    do_flush();
+  }
+}
+
+/* ---- chunks and the pending bytes ----------------------------------------- */
+
+/* Closes the chunk being built (if it holds events) into the pending bytes.
+ * An event still open (a flush between srr_rec_begin and srr_rec_end) moves
+ * on to the next chunk. */
+static void close_chunk(void) {
+  uint8_t *events = out_end + SRR_CHUNK_HEADER_SIZE;
+  uint8_t *stop = in_event ? ev_start : ev_pos;
+  uint32_t n = (uint32_t)(stop - events);
+  if (n == 0) {
+    return;
+  }
+  uint32_t partial = (uint32_t)(ev_pos - stop);
+  if (partial && !ensure(addr64(ev_pos) + SRR_CHUNK_HEADER_SIZE + 16)) {
+    ev_pos = stop; /* cannot move it: drop it */
+    partial = 0;
+    in_event = 0;
+    err = SRR_WASI_ENOMEM;
+  }
+  /* The partial event moves up first: the new chunk's header slot overlaps it. */
+  if (partial) {
+    __builtin_memmove(stop + SRR_CHUNK_HEADER_SIZE, stop, partial);
+  }
+  srr_put_chunk_header(out_end, SRR_CODEC_RAW, n, n, srr_crc32(0, events, n));
+  out_end = stop;
+  ev_start = out_end + SRR_CHUNK_HEADER_SIZE;
+  ev_pos = ev_start + partial;
+}
+
+/* Forgets the pending bytes (written, drained or dropped): the chunk being
+ * built moves down to out_base. */
+static void drop_pending(void) {
+  uint32_t shift = (uint32_t)(out_end - out_base);
+  if (!shift) {
+    return;
+  }
+  __builtin_memmove(out_base, out_end, (size_t)(ev_pos - out_end));
+  out_end = out_base;
+  ev_start -= shift;
+  ev_pos -= shift;
+}
+
+/* ---- the WASI sink --------------------------------------------------------- */
+
+/* Finds the preopened directory the trace path lives in. Relative path: the
+ * preopen named "." (trailing slashes ignored), else the first preopen.
+ * Absolute path: the preopen whose name is the longest prefix of the path
+ * ending at a '/'. Returns a WASI errno; *skip = bytes of the path to drop
+ * (the preopen's name and the slashes after it). Uses the borrowed region:
+ * SLOT_RESULT and SLOT_DATA onwards (`room` bytes there). */
+static int32_t find_preopen(uint32_t wm, uint32_t room, int32_t *dirfd, uint32_t *skip) {
+  int absolute = path[0] == '/';
+  int32_t best = -1;
+  uint32_t best_len = 0;
+  for (int32_t fd = 3; fd < 3 + MAX_PREOPEN_SCAN; fd++) {
+    int32_t r = srr_wasi_fd_prestat_get(fd, (int32_t)SLOT_RESULT);
+    if (r == SRR_WASI_EBADF) {
+      break;
+    }
+    if (r == SRR_WASI_ENOSYS) {
+      return r;
+    }
+    if (r != 0) {
+      continue;
+    }
+    srr_host_app_read(wm, SLOT_RESULT, rs(io_buf), 8);
+    if (io_buf[0] != SRR_WASI_PREOPENTYPE_DIR) {
+      continue;
+    }
+    uint32_t len = get_u32(io_buf + 4);
+    if (!absolute && best < 0) {
+      best = fd; /* the first preopen, unless "." comes */
+    }
+    if (len == 0 || len > NAME_MAX_LEN || len > room || (!absolute && len > 8) ||
+        (absolute && len > path_len + 8)) {
+      continue;
+    }
+    if (srr_wasi_fd_prestat_dir_name(fd, (int32_t)SLOT_DATA, (int32_t)len) != 0) {
+      continue;
+    }
+    srr_host_app_read(wm, SLOT_DATA, rs(name_buf), len);
+    while (len > 1 && name_buf[len - 1] == '/') {
+      len--;
+    }
+    if (!absolute) {
+      if (len == 1 && name_buf[0] == '.') {
+        best = fd;
+        break;
+      }
+      continue;
+    }
+    if (name_buf[0] != '/' || len > path_len || (best >= 0 && len <= best_len)) {
+      continue;
+    }
+    uint32_t i = 0;
+    while (i < len && name_buf[i] == path[i]) {
+      i++;
+    }
+    if (i < len || (len > 1 && (len == path_len || path[len] != '/'))) {
+      continue;
+    }
+    best = fd;
+    best_len = len;
+  }
+  if (best < 0) {
+    return SRR_WASI_ENOTCAPABLE;
+  }
+  uint32_t s = absolute ? best_len : 0;
+  while (absolute && s < path_len && path[s] == '/') {
+    s++;
+  }
+  if (s == path_len) {
+    return SRR_WASI_ENOTCAPABLE;
+  }
+  *dirfd = best;
+  *skip = s;
+  return 0;
+}
+
+/* Opens the trace file, writes `len` bytes of `data` to it, closes it, all
+ * through the borrowed region [0, region) of the WASI memory. */
+static int32_t write_borrowed(uint32_t wm, uint32_t region, const uint8_t *data, uint32_t len) {
+  int32_t dirfd = -1;
+  uint32_t skip = 0;
+  int32_t r = find_preopen(wm, region - SLOT_DATA, &dirfd, &skip);
+  if (r) {
+    return r;
+  }
+  uint32_t rel_len = path_len - skip;
+  srr_host_app_write(wm, SLOT_DATA, rs(path + skip), rel_len);
+  int first = !opened_once;
+  r = srr_wasi_path_open(dirfd, SRR_WASI_LOOKUP_SYMLINK_FOLLOW, (int32_t)SLOT_DATA,
+                         (int32_t)rel_len, first ? SRR_WASI_O_CREAT | SRR_WASI_O_TRUNC : 0,
+                         (int64_t)SRR_WASI_RIGHT_FD_WRITE, 0, first ? 0 : SRR_WASI_FDFLAG_APPEND,
+                         (int32_t)SLOT_RESULT);
+  if (r) {
+    return r;
+  }
+  opened_once = 1;
+  srr_host_app_read(wm, SLOT_RESULT, rs(io_buf), 4);
+  int32_t fd = (int32_t)get_u32(io_buf);
+  uint32_t piece_max = region - SLOT_DATA;
+  int stalls = 0;
+  while (len > 0 && r == 0) {
+    uint32_t piece = min32(len, piece_max);
+    srr_host_app_write(wm, SLOT_DATA, rs(data), piece);
+    uint32_t done = 0;
+    while (done < piece) { /* fd_write may write less than asked */
+      srr_put_u32(io_buf, SLOT_DATA + done);
+      srr_put_u32(io_buf + 4, piece - done);
+      srr_host_app_write(wm, SLOT_IOVEC, rs(io_buf), 8);
+      r = srr_wasi_fd_write(fd, (int32_t)SLOT_IOVEC, 1, (int32_t)SLOT_RESULT);
+      if (r) {
+        break;
+      }
+      srr_host_app_read(wm, SLOT_RESULT, rs(io_buf), 4);
+      uint32_t n = get_u32(io_buf);
+      if (n > piece - done || (n == 0 && ++stalls > 8)) {
+        r = SRR_WASI_EIO;
+        break;
+      }
+      done += n;
+    }
+    data += piece;
+    len -= piece;
+  }
+  int32_t rc = srr_wasi_fd_close(fd);
+  return r ? r : rc;
+}
+
+/* Writes [data, data+len) to the trace file, borrowing the start of the WASI
+ * memory and restoring it byte for byte. */
+static int32_t wasi_write(const uint8_t *data, uint32_t len) {
+  uint32_t wm = srr_host_wasi_memory();
+  uint64_t msize = (uint64_t)srr_host_memory_pages(wm) << 16;
+  uint32_t avail = msize < BORROW_MAX ? (uint32_t)msize : BORROW_MAX;
+  if (avail <= SLOT_DATA) {
+    return SRR_WASI_ENOMEM;
+  }
+  if (path_len > avail - SLOT_DATA) {
+    return SRR_WASI_ENAMETOOLONG;
+  }
+  uint32_t want = len > path_len ? len : path_len;
+  if (want < 8) {
+    want = 8; /* short preopen names */
+  }
+  uint32_t region = want > avail - SLOT_DATA ? avail : SLOT_DATA + want;
+  srr_host_app_read(wm, 0, rs(save_buf), region);
+  int32_t r = write_borrowed(wm, region, data, len);
+  srr_host_app_write(wm, 0, rs(save_buf), region);
+  return r;
+}
+
+static int32_t do_flush(void) {
+  if (!inited) {
+    init();
+  }
+  close_chunk();
+  if (out_end == out_base || sink == SINK_DRAIN) {
+    return err;
+  }
+  if (err) { /* WASI sink broken: nowhere to write */
+    drop_pending();
+    return err;
+  }
+  if (sink == SINK_UNDECIDED && (path_len == 0 || srr_host_wasi_memory() == NO_MEMORY)) {
+    sink = SINK_DRAIN;
+    return err;
+  }
+  int32_t r = wasi_write(out_base, (uint32_t)(out_end - out_base));
+  if (r == SRR_WASI_ENOSYS && sink == SINK_UNDECIDED && !opened_once) {
+    sink = SINK_DRAIN; /* the transform's stubs: no WASI in this module */
+    return err;
+  }
+  sink = SINK_WASI;
+  err = r;
+  drop_pending();
+  return err;
+}
+
+/* ---- the slow path --------------------------------------------------------- */
+
+/* Index of the first differing byte in [i, n), or n. */
+static uint32_t first_diff(const uint8_t *a, const uint8_t *b, uint32_t i, uint32_t n) {
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x = load64(a + i) ^ load64(b + i);
+    if (x) {
+      return i + ((uint32_t)__builtin_ctzll(x) >> 3);
+    }
+  }
+  for (; i < n; i++) {
+    if (a[i] != b[i]) {
+      return i;
+    }
+  }
+  return n;
+}
+
+/* Index of the first equal byte in [i, n), or n. */
+static uint32_t first_equal(const uint8_t *a, const uint8_t *b, uint32_t i, uint32_t n) {
+  for (; i + 8 <= n; i += 8) {
+    uint64_t z = zero_bytes(load64(a + i) ^ load64(b + i));
+    if (z) {
+      return i + ((uint32_t)__builtin_ctzll(z) >> 3);
+    }
+  }
+  for (; i < n; i++) {
+    if (a[i] == b[i]) {
+      return i;
+    }
+  }
+  return n;
+}
+
+static void read_windows(uint32_t memory, uint64_t at, uint32_t n) {
+  srr_host_app_read(memory, (uint32_t)at, rs(win_app), n);
+  srr_host_shadow_read(memory, (uint32_t)at, rs(win_shadow), n);
+}
+
+/* Start of the differing run that contains byte `addr`, or addr + 1 if that
+ * byte does not differ. */
+static uint64_t run_start_back(uint32_t memory, uint32_t addr) {
+  uint64_t hi = (uint64_t)addr + 1;
+  uint32_t w = WIN_FIRST;
+  for (;;) {
+    uint64_t lo = hi > w ? hi - w : 0;
+    uint32_t n = (uint32_t)(hi - lo);
+    read_windows(memory, lo, n);
+    uint32_t i = n;
+    while (i >= 8 && !zero_bytes(load64(win_app + i - 8) ^ load64(win_shadow + i - 8))) {
+      i -= 8;
+    }
+    for (; i > 0; i--) {
+      if (win_app[i - 1] == win_shadow[i - 1]) {
+        return lo + i;
+      }
+    }
+    if (lo == 0) {
+      return 0;
+    }
+    hi = lo;
+    w = w < WIN ? w * 2 : WIN;
+  }
+}
+
+/* The bytes [s, e) differ: record them (if recording) and copy them into the
+ * shadow. */
+static void emit_run(uint32_t memory, uint64_t s, uint64_t e) {
+  while (s < e) {
+    uint64_t len = e - s;
+    if (!recording()) { /* just sync the shadow */
+      uint32_t piece = len < BORROW_MAX ? (uint32_t)len : BORROW_MAX;
+      srr_host_app_read(memory, (uint32_t)s, rs(save_buf), piece);
+      srr_host_shadow_write(memory, (uint32_t)s, rs(save_buf), piece);
+      s += piece;
+      continue;
+    }
+    /* A run that fits in a chunk goes whole into this one or the next; a
+     * longer one fills this chunk (unless little is left) and goes on in
+     * the next ones. */
+    uint32_t used = chunk_used();
+    uint32_t room = used + MW_HDR < EV_CAP ? EV_CAP - used - MW_HDR : 0;
+    int fits = len <= EV_CAP - MW_HDR;
+    if (used && (fits ? len > room : room < MW_MIN_PIECE)) {
+      do_flush();
+      if (!recording()) {
+        continue;
+      }
+      used = chunk_used();
+      room = used + MW_HDR < EV_CAP ? EV_CAP - used - MW_HDR : 0;
+    }
+    uint32_t piece = fits ? (uint32_t)len : room < MW_MIN_PIECE ? MW_MIN_PIECE : room;
+    if (!ensure(addr64(ev_pos) + MW_HDR + piece)) {
+      fail_nomem();
+      continue;
+    }
+    ev_start = ev_pos;
+    *ev_pos++ = SRR_EV_MEMORY_WRITE;
+    ev_pos += srr_put_uleb(ev_pos, memory);
+    ev_pos += srr_put_uleb(ev_pos, s);
+    ev_pos += srr_put_uleb(ev_pos, piece);
+    srr_host_app_read(memory, (uint32_t)s, rs(ev_pos), piece);
+    srr_host_shadow_write(memory, (uint32_t)s, rs(ev_pos), piece);
+    ev_pos += piece;
+    s += piece;
+  }
+}
+
+/* Records and syncs every maximal differing run that touches [addr,
+ * addr+size): the first one may start before addr, the last one may end
+ * after addr+size. */
+static void sync_range(uint32_t memory, uint32_t addr, uint32_t size) {
+  if (!inited) {
+    init();
+  }
+  uint64_t msize = (uint64_t)srr_host_memory_pages(memory) << 16;
+  if (size == 0 || addr >= msize) {
+    return;
+  }
+  uint64_t end = (uint64_t)addr + size;
+  if (end > msize) {
+    end = msize;
+  }
+  uint64_t p = run_start_back(memory, addr);
+  if (p > addr) {
+    p = addr;
+  }
+  int in_run = 0;
+  uint64_t run = 0;
+  uint32_t w = WIN_FIRST;
+  while (p < msize && (in_run || p < end)) {
+    uint32_t n = (uint32_t)(msize - p < w ? msize - p : w);
+    read_windows(memory, p, n);
+    uint32_t i = 0;
+    while (i < n) {
+      if (!in_run) {
+        /* A run starting at or after `end` does not touch the range. */
+        if (p + i >= end) {
+          break;
+        }
+        uint32_t lim = end - p < n ? (uint32_t)(end - p) : n;
+        uint32_t j = first_diff(win_app, win_shadow, i, lim);
+        if (j == lim) {
+          i = lim;
+          continue;
+        }
+        in_run = 1;
+        run = p + j;
+        i = j;
+      } else {
+        uint32_t j = first_equal(win_app, win_shadow, i, n);
+        if (j == n) {
+          break;
+        }
+        emit_run(memory, run, p + j);
+        in_run = 0;
+        i = j;
+      }
+    }
+    p += n;
+    w = w < WIN ? w * 2 : WIN;
+  }
+  if (in_run) {
+    emit_run(memory, run, p);
+  }
+  durable_flush();
+}
+
+/* ---- 1. exported to generated code ------------------------------------------ */
+
+SRR_EXPORT(srr_rec_begin)
+void srr_rec_begin(uint32_t kind, uint32_t index, uint32_t max_size) {
+  in_event = 0; /* an event never ended is taken as complete */
+  if (!event_room(max_size < 1 + SRR_MAX_ULEB ? 1 + SRR_MAX_ULEB : max_size)) {
+    return;
+  }
+  in_event = 1;
+  *ev_pos++ = (uint8_t)kind;
+  ev_pos += srr_put_uleb(ev_pos, index);
+}
+
+SRR_EXPORT(srr_rec_i32)
+void srr_rec_i32(uint32_t value) {
+  if (value_room()) {
+    ev_pos += srr_put_uleb(ev_pos, value);
+  }
+}
+
+SRR_EXPORT(srr_rec_i64)
+void srr_rec_i64(uint64_t value) {
+  if (value_room()) {
+    ev_pos += srr_put_uleb(ev_pos, value);
+  }
+}
+
+SRR_EXPORT(srr_rec_f32)
+void srr_rec_f32(float value) {
+  if (value_room()) {
+    uint32_t bits;
+    __builtin_memcpy(&bits, &value, 4);
+    ev_pos += srr_put_u32(ev_pos, bits);
+  }
+}
+
+SRR_EXPORT(srr_rec_f64)
+void srr_rec_f64(double value) {
+  if (value_room()) {
+    uint64_t bits;
+    __builtin_memcpy(&bits, &value, 8);
+    ev_pos += srr_put_u32(ev_pos, (uint32_t)bits);
+    ev_pos += srr_put_u32(ev_pos, (uint32_t)(bits >> 32));
+  }
+}
+
+SRR_EXPORT(srr_rec_v128)
+void srr_rec_v128(uint64_t low, uint64_t high) {
+  if (value_room()) {
+    ev_pos += srr_put_u32(ev_pos, (uint32_t)low);
+    ev_pos += srr_put_u32(ev_pos, (uint32_t)(low >> 32));
+    ev_pos += srr_put_u32(ev_pos, (uint32_t)high);
+    ev_pos += srr_put_u32(ev_pos, (uint32_t)(high >> 32));
+  }
+}
+
+SRR_EXPORT(srr_rec_end)
+void srr_rec_end(void) {
+  if (!in_event) {
+    return;
+  }
+  in_event = 0;
+  durable_flush();
+}
+
+SRR_EXPORT(srr_rec_load_mismatch)
+void srr_rec_load_mismatch(uint32_t memory, uint32_t address, uint32_t size) {
+  sync_range(memory, address, size);
+}
+
+SRR_EXPORT(srr_rec_reconcile)
+void srr_rec_reconcile(uint32_t memory, uint32_t address, uint32_t size) {
+  /* Every differing byte of the range; runs crossing its ends are taken
+   * whole, which is just as correct (a differing byte was written by the
+   * host and not touched by the guest since) and saves later slow paths. */
+  sync_range(memory, address, size);
+}
+
+SRR_EXPORT(srr_rec_memory_grow)
+void srr_rec_memory_grow(uint32_t memory, uint32_t delta, int32_t result) {
+  if (!event_room(1 + 3 * SRR_MAX_ULEB)) {
+    return;
+  }
+  *ev_pos++ = SRR_EV_MEMORY_GROW;
+  ev_pos += srr_put_uleb(ev_pos, memory);
+  ev_pos += srr_put_uleb(ev_pos, delta);
+  ev_pos += srr_put_sleb(ev_pos, result);
+  durable_flush();
+}
+
+SRR_EXPORT(srr_rec_host_memory_grow)
+void srr_rec_host_memory_grow(uint32_t memory, uint32_t new_pages) {
+  if (!event_room(1 + 2 * SRR_MAX_ULEB)) {
+    return;
+  }
+  *ev_pos++ = SRR_EV_HOST_MEMORY_GROW;
+  ev_pos += srr_put_uleb(ev_pos, memory);
+  ev_pos += srr_put_uleb(ev_pos, new_pages);
+  durable_flush();
+}
+
+/* Appends the last event (END, or TRAP with an empty message) and flushes. */
+static int32_t finish_with(uint8_t kind) {
+  if (!inited) {
+    init();
+  }
+  if (!finished) {
+    if (in_event) { /* cut short: drop it */
+      ev_pos = ev_start;
+      in_event = 0;
+    }
+    if (event_room(2)) {
+      *ev_pos++ = kind;
+      if (kind == SRR_EV_TRAP) {
+        *ev_pos++ = 0; /* str message: the launcher's message is not passed in */
+      }
+    }
+    finished = 1;
+  }
+  return do_flush();
+}
+
+SRR_EXPORT(srr_rec_finish)
+void srr_rec_finish(void) {
+  finish_with(SRR_EV_END);
+}
+
+/* ---- 4. for launchers and embedders ------------------------------------------ */
+
+/* Writes the buffered events now. Returns 0, or the sticky WASI errno of a
+ * trace that could not be written (or recorded) completely. */
+SRR_EXPORT(shadowrr_flush)
+int32_t shadowrr_flush(void) {
+  return do_flush();
+}
+
+/* A launcher caught a trap: appends TRAP (unless the run already ended) and
+ * flushes. Returns like shadowrr_flush. */
+SRR_EXPORT(shadowrr_on_trap)
+int32_t shadowrr_on_trap(void) {
+  return finish_with(SRR_EV_TRAP);
+}
+
+/* Drain sink: the pending file bytes are [ptr, ptr+size) in shadowrr_memory.
+ * drain_size first closes the current chunk, so what it counts includes every
+ * event recorded so far; it is 0 when the trace goes to a file. ptr never
+ * changes. After copying them out, the embedder calls drain_reset. */
+SRR_EXPORT(shadowrr_drain_ptr)
+uint32_t shadowrr_drain_ptr(void) {
+  if (!inited) {
+    init();
+  }
+  return rs(out_base);
+}
+
+SRR_EXPORT(shadowrr_drain_size)
+uint32_t shadowrr_drain_size(void) {
+  do_flush();
+  return sink == SINK_DRAIN ? (uint32_t)(out_end - out_base) : 0;
+}
+
+SRR_EXPORT(shadowrr_drain_reset)
+void shadowrr_drain_reset(void) {
+  if (inited && sink == SINK_DRAIN) {
+    drop_pending();
+  }
+}
