@@ -75,7 +75,8 @@ public:
   }
 };
 
-std::vector<char> buildHeader(srr_module* module, const srr_record_options* options) {
+std::vector<char> buildHeader(srr_module* module, const srr_record_options* options,
+                              const srr::RecordContext& context) {
   Module& wasm = module->wasm;
   HeaderBuilder header;
   header.field(SRR_HDR_MODULE_SHA256, std::vector<uint8_t>(module->sha256, module->sha256 + 32));
@@ -105,16 +106,24 @@ std::vector<char> buildHeader(srr_module* module, const srr_record_options* opti
       header.field(SRR_HDR_EXPORT, p);
     }
   }
-  for (Index i = 0; i < wasm.memories.size(); i++) {
-    auto& memory = wasm.memories[i];
+  // The application's memories (the shadows are already in the module).
+  for (const auto& pair : context.memories) {
+    Memory* memory = wasm.getMemory(pair.memory);
     std::vector<uint8_t> p;
-    HeaderBuilder::uleb(p, i);
+    HeaderBuilder::uleb(p, pair.index);
     HeaderBuilder::uleb(p, memory->initial);
     p.push_back(memory->hasMax() ? 1 : 0);
     if (memory->hasMax()) {
       HeaderBuilder::uleb(p, memory->max);
     }
     header.field(SRR_HDR_MEMORY, p);
+  }
+  for (const auto& global : context.globals) {
+    std::vector<uint8_t> p;
+    HeaderBuilder::uleb(p, global.index);
+    p.push_back(HeaderBuilder::typeCode(global.type));
+    HeaderBuilder::str(p, global.name);
+    header.field(SRR_HDR_GLOBAL, p);
   }
   std::string recorder = "shadowrr " SHADOWRR_VERSION_STRING;
   std::vector<uint8_t> r;
@@ -129,18 +138,43 @@ std::vector<char> buildHeader(srr_module* module, const srr_record_options* opti
   return header.bytes;
 }
 
+// Host writes to a table cannot be recorded: funcrefs cannot be compared in
+// wasm, so no shadow table can tell. A module whose exported table the host
+// could write while the guest runs (during an import call) is refused; a
+// module without imports only runs host code between export calls.
+bool checkTables(Module& wasm, std::string& error) {
+  bool hasImports = false;
+  for (auto& func : wasm.functions) {
+    hasImports |= bool(func->imported());
+  }
+  for (auto& exp : wasm.exports) {
+    if (exp->kind == ExternalKind::Table && hasImports) {
+      error = "unsupported: table \"" + exp->name.toString() +
+              "\" is exported, and the host could write it during an import call; "
+              "shadowrr cannot record table writes";
+      return false;
+    }
+  }
+  for (auto& table : wasm.tables) {
+    if (table->imported() && hasImports) {
+      error = "unsupported: table " + table->module.toString() + "." + table->base.toString() +
+              " is imported, and the host could write it during an import call; shadowrr cannot record table writes";
+      return false;
+    }
+  }
+  return true;
+}
+
 } // namespace
 
 extern "C" int srr_instrument_record(srr_module* module, const srr_record_options* options, srr_error* err) {
   Module& wasm = module->wasm;
   try {
-    srr::RecorderConfig config;
-    config.recorderWasm = srr_recorder_wasm;
-    config.recorderWasmSize = srr_recorder_wasm_size;
-    config.header = buildHeader(module, options);
-    config.tracePath = options->trace_path ? options->trace_path : "trace.srr";
-    config.flags = options->durable ? SRR_FLAG_DURABLE : 0;
-
+    std::string error;
+    if (!checkTables(wasm, error)) {
+      srr_set_error(err, "%s", error.c_str());
+      return 1;
+    }
     // What belongs to the application, before anything is added.
     std::vector<Function*> appFunctions, appImports;
     for (auto& func : wasm.functions) {
@@ -155,7 +189,13 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
 
     srr::RecordContext context;
     srr::addShadowMemories(wasm, context);
-    std::string error;
+    srr::addShadowGlobals(wasm, context);
+    srr::RecorderConfig config;
+    config.recorderWasm = srr_recorder_wasm;
+    config.recorderWasmSize = srr_recorder_wasm_size;
+    config.header = buildHeader(module, options, context);
+    config.tracePath = options->trace_path ? options->trace_path : "trace.srr";
+    config.flags = options->durable ? SRR_FLAG_DURABLE : 0;
     if (!srr::mergeRecorder(wasm, context, config, error)) {
       srr_set_error(err, "%s", error.c_str());
       return 1;
@@ -164,6 +204,7 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
     runner.add(srr::createShadowStoresPass(&context));
     runner.add(srr::createShadowLoadsPass(&context));
     runner.add(srr::createShadowBulkPass(&context));
+    runner.add(srr::createShadowGlobalSetsPass(&context));
     for (Function* func : appFunctions) {
       runner.runOnFunction(func);
     }
@@ -224,9 +265,19 @@ extern "C" int srr_record_pass_preview(srr_module* module, const char* pass, srr
   }
   srr::RecordContext context;
   srr::addShadowMemories(wasm, context);
+  srr::addShadowGlobals(wasm, context);
   addRecorderStubs(wasm, context);
   std::string error;
   if (name == "shadow-memories") {
+    return 0;
+  }
+  if (name == "shadow-globals") {
+    PassRunner runner(&wasm);
+    runner.add(srr::createShadowGlobalSetsPass(&context));
+    for (Function* func : appFunctions) {
+      runner.runOnFunction(func);
+    }
+    srr::addBoundaryCheck(wasm, context);
     return 0;
   }
   if (name == "shadow-stores" || name == "shadow-loads" || name == "shadow-bulk") {

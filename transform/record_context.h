@@ -43,6 +43,23 @@ struct RecordContext {
   wasm::Name recBegin, recI32, recI64, recF32, recF64, recV128, recEnd;
   wasm::Name recLoadMismatch, recReconcile, recMemoryGrow, recHostMemoryGrow, recFinish;
 
+  // Every mutable global the host can change (exported or imported), with
+  // its shadow, its index as the trace numbers it, and how the trace names
+  // it (export name, or "module.name" of the import).
+  struct GlobalPair {
+    wasm::Name global;
+    wasm::Name shadow;
+    uint32_t index;
+    wasm::Type type;
+    std::string name;
+  };
+  std::vector<GlobalPair> globals;
+  std::unordered_map<wasm::Name, size_t> byGlobal;
+  const GlobalPair* globalPairOf(wasm::Name global) const {
+    auto it = byGlobal.find(global);
+    return it == byGlobal.end() ? nullptr : &globals[it->second];
+  }
+
   const MemoryPair& pairOf(wasm::Name memory) const { return memories[byMemory.at(memory)]; }
   bool isShadowed(wasm::Name memory) const { return byMemory.count(memory) != 0; }
 };
@@ -52,6 +69,8 @@ std::unique_ptr<wasm::Pass> createShadowStoresPass(const RecordContext* context)
 std::unique_ptr<wasm::Pass> createShadowLoadsPass(const RecordContext* context);
 std::unique_ptr<wasm::Pass> createShadowBulkPass(const RecordContext* context);
 void addShadowMemories(wasm::Module& wasm, RecordContext& context);
+void addShadowGlobals(wasm::Module& wasm, RecordContext& context);
+std::unique_ptr<wasm::Pass> createShadowGlobalSetsPass(const RecordContext* context);
 
 // The event-boundary check (host memory growth), added as a function; returns
 // its name.

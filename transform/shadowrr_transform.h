@@ -119,7 +119,7 @@ int srr_instrument_record(srr_module *module, const srr_record_options *options,
 
 /* For golden tests and for reading: applies one step of the record transform
  * alone ("shadow-memories", "shadow-stores", "shadow-loads", "shadow-bulk",
- * "record-imports", "record-exports"), with the recorder's functions stood in
+ * "shadow-globals", "record-imports", "record-exports"), with the recorder's functions stood in
  * by imports from module "recorder", so the result is small and valid. */
 int srr_record_pass_preview(srr_module *module, const char *pass, srr_error *err);
 

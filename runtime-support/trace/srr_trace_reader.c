@@ -381,10 +381,19 @@ static int parse_field(srr_trace *t, uint8_t tag, byte_reader *r, int *seen) {
 /* Sorts the entries by index and refuses an index given twice. */
 static int index_entries(srr_trace *t, srr_trace_error *err) {
   srr_trace_header *h = &t->header;
-  qsort(h->imports, h->import_count, sizeof *h->imports, compare_import);
-  qsort(h->exports, h->export_count, sizeof *h->exports, compare_export);
-  qsort(h->memories, h->memory_count, sizeof *h->memories, compare_memory);
-  qsort(h->globals, h->global_count, sizeof *h->globals, compare_global);
+  /* (qsort wants a non-NULL array even when there is nothing to sort.) */
+  if (h->import_count) {
+    qsort(h->imports, h->import_count, sizeof *h->imports, compare_import);
+  }
+  if (h->export_count) {
+    qsort(h->exports, h->export_count, sizeof *h->exports, compare_export);
+  }
+  if (h->memory_count) {
+    qsort(h->memories, h->memory_count, sizeof *h->memories, compare_memory);
+  }
+  if (h->global_count) {
+    qsort(h->globals, h->global_count, sizeof *h->globals, compare_global);
+  }
   t->max_value_count = 1; /* a GLOBAL_CHANGE */
   for (uint32_t i = 0; i < h->import_count; i++) {
     if (i > 0 && h->imports[i].index == h->imports[i - 1].index) {

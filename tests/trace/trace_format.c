@@ -653,6 +653,72 @@ static void test_truncation(void) {
   tb_free(&file);
 }
 
+/* Every byte of the trace changed in turn: the reader never crashes, and
+ * never returns events other than the original's without saying so (the
+ * reserved chunk bytes and the minor version are the only bytes that may
+ * change without an error). */
+static void check_every_byte_changed(const uint8_t *bytes, size_t size, const char *label) {
+  opened whole = open_bytes(bytes, size);
+  uint8_t *all_events = NULL;
+  size_t all_size = 0;
+  if (!CHECK(whole.trace && srr_trace_read_events(whole.trace, &all_events, &all_size, &whole.err) == 0)) {
+    close_opened(&whole);
+    return;
+  }
+  close_opened(&whole);
+  uint8_t *changed = malloc(size);
+  int bad = 0, unnoticed = 0;
+  for (size_t at = 0; at < size; at++) {
+    memcpy(changed, bytes, size);
+    changed[at] ^= 0x5a;
+    opened o = open_bytes(changed, size);
+    if (!o.trace) {
+      close_opened(&o);
+      continue; /* refused: fine */
+    }
+    uint8_t *events = NULL;
+    size_t events_size;
+    if (srr_trace_read_events(o.trace, &events, &events_size, &o.err) == 0) {
+      srr_trace_summary summary;
+      int decodes = srr_trace_summarize(o.trace, &summary, &o.err) == 0;
+      if (srr_trace_truncation(o.trace, NULL) == NULL && decodes) {
+        unnoticed++;
+        if (events_size != all_size || memcmp(events, all_events, all_size) != 0) {
+          if (bad < 5) {
+            printf("     %s: byte %zu changed, different events read without an error\n", label, at);
+          }
+          bad++;
+        }
+      }
+    }
+    free(events);
+    close_opened(&o);
+  }
+  check(bad == 0, "no changed byte gives other events silently", __FILE__, __LINE__);
+  /* Only the minor version (2 bytes) and 3 reserved bytes per chunk. */
+  if (!check(unnoticed <= 2 + 3 * TB_SAMPLE_CHUNKS, "changes go unnoticed only where harmless", __FILE__,
+             __LINE__)) {
+    printf("     %s: %d changes unnoticed\n", label, unnoticed);
+  }
+  free(changed);
+  free(all_events);
+}
+
+static void test_every_byte_changed(void) {
+  tb_buffer file = {0};
+  tb_sample_trace(&file, NULL);
+  check_every_byte_changed(file.bytes, file.size, "raw sample");
+  uint8_t *packed;
+  size_t packed_size;
+  srr_pack_result r;
+  srr_trace_error err;
+  if (CHECK(srr_trace_pack(file.bytes, file.size, &packed, &packed_size, &r, &err) == 0)) {
+    check_every_byte_changed(packed, packed_size, "packed sample");
+    free(packed);
+  }
+  tb_free(&file);
+}
+
 /* ---- Damage ------------------------------------------------------------------ */
 
 /* Expects srr_trace_read_events to fail with a message starting with prefix
@@ -1146,6 +1212,7 @@ int main(void) {
   test_sample_lz4();
   test_pack();
   test_truncation();
+  test_every_byte_changed();
   test_damage();
   test_event_errors();
   test_header_errors();

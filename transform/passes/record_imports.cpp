@@ -52,7 +52,8 @@ bool isProcExit(const Function& import) {
 
 // The checks at an event boundary, as one function: a memory the host grew
 // during an import (its size no longer matches its shadow's) is recorded and
-// its shadow grown to match. Host-grown pages are zero in both.
+// its shadow grown to match (host-grown pages are zero in both); a global the
+// host changed is recorded and its shadow updated (shadow-globals).
 Name addBoundaryCheck(Module& wasm, const RecordContext& context) {
   Builder builder(wasm);
   std::vector<Expression*> checks;
@@ -70,8 +71,51 @@ Name addBoundaryCheck(Module& wasm, const RecordContext& context) {
          builder.makeDrop(builder.makeMemoryGrow(
            builder.makeBinary(SubInt32, expectedShadowPages(), builder.makeMemorySize(pair.shadow)), pair.shadow))})));
   }
+  for (const auto& pair : context.globals) {
+    // Floats compare by bits (a NaN is never equal to itself), vectors whole.
+    auto get = [&]() { return builder.makeGlobalGet(pair.global, pair.type); };
+    auto shadow = [&]() { return builder.makeGlobalGet(pair.shadow, pair.type); };
+    Expression* changed;
+    switch (pair.type.getBasic()) {
+      case Type::i32:
+        changed = builder.makeBinary(NeInt32, get(), shadow());
+        break;
+      case Type::i64:
+        changed = builder.makeBinary(NeInt64, get(), shadow());
+        break;
+      case Type::f32:
+        changed = builder.makeBinary(NeInt32, builder.makeUnary(ReinterpretFloat32, get()),
+                                     builder.makeUnary(ReinterpretFloat32, shadow()));
+        break;
+      case Type::f64:
+        changed = builder.makeBinary(NeInt64, builder.makeUnary(ReinterpretFloat64, get()),
+                                     builder.makeUnary(ReinterpretFloat64, shadow()));
+        break;
+      default:
+        changed = builder.makeUnary(AnyTrueVec128, builder.makeBinary(XorVec128, get(), shadow()));
+        break;
+    }
+    std::vector<Expression*> record;
+    if (pair.type == Type::v128) {
+      // recordEvent reads a v128 twice: through a local of the boundary.
+      record.push_back(builder.makeLocalSet(0, get()));
+      recordEvent(builder, context, /*GLOBAL_CHANGE*/ 8, pair.index, {builder.makeLocalGet(0, Type::v128)}, record);
+    } else {
+      recordEvent(builder, context, /*GLOBAL_CHANGE*/ 8, pair.index, {get()}, record);
+    }
+    record.push_back(builder.makeGlobalSet(pair.shadow, get()));
+    checks.push_back(builder.makeIf(changed, builder.makeBlock(record)));
+  }
   Name name = Names::getValidFunctionName(wasm, "srr$boundary");
-  wasm.addFunction(builder.makeFunction(name, Signature(Type::none, Type::none), {},
+  // A v128 local only where a v128 global needs it (a module without SIMD
+  // must stay without).
+  std::vector<Type> vars;
+  for (const auto& pair : context.globals) {
+    if (pair.type == Type::v128 && vars.empty()) {
+      vars.push_back(Type::v128);
+    }
+  }
+  wasm.addFunction(builder.makeFunction(name, Signature(Type::none, Type::none), std::move(vars),
                                         checks.empty() ? static_cast<Expression*>(builder.makeNop()) : builder.makeBlock(checks)));
   return name;
 }

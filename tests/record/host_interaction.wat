@@ -1,0 +1,35 @@
+;; A reactor driven by a JS host (host_interaction.mjs) that does everything a
+;; host can do behind the guest's back: writes memory during an import, grows
+;; memory, changes an exported global, calls back into an export from inside
+;; an import (re-entrancy), and returns values of every type.
+(module
+  (import "env" "fill" (func $fill (param i32 i32)))          ;; host writes [ptr, ptr+len)
+  (import "env" "grow" (func $grow (param i32) (result i32))) ;; host grows memory
+  (import "env" "callback" (func $callback (param i32) (result i32))) ;; host calls "twice"
+  (import "env" "values" (func $values (param i64 f32 f64) (result f64)))
+  (memory (export "memory") 1)
+  (global $counter (export "counter") (mut i32) (i32.const 0))
+  ;; sum of bytes [ptr, ptr+len) after the host filled them
+  (func (export "sum") (param $ptr i32) (param $len i32) (result i32)
+    (local $i i32) (local $s i32)
+    (call $fill (local.get $ptr) (local.get $len))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $len)))
+        (local.set $s (i32.add (local.get $s)
+          (i32.load8_u (i32.add (local.get $ptr) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (local.get $s))
+  (func (export "grow_by_host") (param $pages i32) (result i32)
+    (drop (call $grow (local.get $pages)))
+    (memory.size))
+  (func (export "twice") (param $x i32) (result i32)
+    (global.set $counter (i32.add (global.get $counter) (i32.const 1)))
+    (i32.mul (local.get $x) (i32.const 2)))
+  (func (export "reenter") (param $x i32) (result i32)
+    (i32.add (call $callback (local.get $x)) (i32.const 1)))
+  (func (export "read_counter") (result i32) (global.get $counter))
+  (func (export "mixed") (param $a i64) (result f64)
+    (call $values (local.get $a) (f32.const 1.5) (f64.const -0.25)))
+)

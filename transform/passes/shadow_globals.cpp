@@ -1,0 +1,104 @@
+// shadow-globals: the host can change a mutable global that the module
+// exports or imports. Each such global gets a shadow global that follows the
+// guest's own global.set; at every event boundary the two are compared, and a
+// difference (the host's change) is recorded as GLOBAL_CHANGE and copied into
+// the shadow.
+//
+//  Before:
+//   (global $g (export "counter") (mut i32) (i32.const 0))
+//   (global.set $g (local.get $x))
+//
+//  After:
+//   (global $g (export "counter") (mut i32) (i32.const 0))
+//   (global $g$shadow (mut i32) (i32.const 0))
+//   (global.set $g$shadow (local.tee $v (local.get $x)))
+//   (global.set $g (local.get $v))
+//
+//  and in $srr$boundary (record-imports):
+//   (if (i32.ne (global.get $g) (global.get $g$shadow))
+//    (then (call $srr_rec_begin (i32.const 8) (i32.const 0) (i32.const 11))
+//          (call $srr_rec_i32 (global.get $g)) (call $srr_rec_end)
+//          (global.set $g$shadow (global.get $g))))
+//
+// An imported global's shadow starts at zero (a mutable import cannot be read
+// in a constant expression), so its value at the first boundary is recorded.
+
+#include <set>
+
+#include "ir/manipulation.h"
+#include "ir/names.h"
+#include "wasm-builder.h"
+#include "wasm.h"
+
+#include "../record_context.h"
+
+using namespace wasm;
+
+namespace srr {
+
+namespace {
+
+struct ShadowGlobalSets : public WalkerPass<PostWalker<ShadowGlobalSets>> {
+  const RecordContext* context;
+
+  explicit ShadowGlobalSets(const RecordContext* context) : context(context) {}
+
+  bool isFunctionParallel() override { return true; }
+  std::unique_ptr<Pass> create() override { return std::make_unique<ShadowGlobalSets>(context); }
+
+  void visitGlobalSet(GlobalSet* curr) {
+    const RecordContext::GlobalPair* pair = context->globalPairOf(curr->name);
+    if (!pair || curr->value->type == Type::unreachable) {
+      return;
+    }
+    Builder builder(*getModule());
+    Index value = Builder::addVar(getFunction(), pair->type);
+    Expression* tee = builder.makeLocalTee(value, curr->value, pair->type);
+    curr->value = builder.makeLocalGet(value, pair->type);
+    replaceCurrent(builder.makeBlock({builder.makeGlobalSet(pair->shadow, tee), curr}));
+  }
+};
+
+} // namespace
+
+void addShadowGlobals(Module& wasm, RecordContext& context) {
+  std::set<Name> exported;
+  for (auto& exp : wasm.exports) {
+    if (exp->kind == ExternalKind::Global) {
+      exported.insert(*exp->getInternalName());
+    }
+  }
+  Builder builder(wasm);
+  std::vector<Global*> originals;
+  for (auto& global : wasm.globals) {
+    if (global->mutable_ && (global->imported() || exported.count(global->name)) && global->type.isNumber()) {
+      originals.push_back(global.get());
+    }
+  }
+  for (Global* global : originals) {
+    Name shadow = Names::getValidGlobalName(wasm, global->name.toString() + "$shadow");
+    // An imported mutable global cannot be read in a constant expression: its
+    // shadow starts at zero, so the host's initial value is the first change.
+    Expression* init = global->imported() ? builder.makeConstantExpression(Literal::makeZero(global->type))
+                                          : ExpressionManipulator::copy(global->init, wasm);
+    wasm.addGlobal(builder.makeGlobal(shadow, global->type, init, Builder::Mutable));
+    std::string what;
+    for (auto& exp : wasm.exports) {
+      if (exp->kind == ExternalKind::Global && *exp->getInternalName() == global->name) {
+        what = exp->name.toString();
+        break;
+      }
+    }
+    if (what.empty()) {
+      what = global->module.toString() + "." + global->base.toString();
+    }
+    context.byGlobal[global->name] = context.globals.size();
+    context.globals.push_back({global->name, shadow, uint32_t(context.globals.size()), global->type, what});
+  }
+}
+
+std::unique_ptr<Pass> createShadowGlobalSetsPass(const RecordContext* context) {
+  return std::make_unique<ShadowGlobalSets>(context);
+}
+
+} // namespace srr
