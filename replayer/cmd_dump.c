@@ -299,7 +299,8 @@ static json_t *json_value(const srr_value *v) {
   case SRR_T_F64: {
     /* A number when finite (the double printed by jansson reads back to the
        same bits), else the text form; the bits always, for exactness. */
-    double d = v->type == SRR_T_F32 ? (double)f32_from_bits(v->as.f32_bits) : f64_from_bits(v->as.f64_bits);
+    double d = v->type == SRR_T_F32 ? (double)f32_from_bits(v->as.f32_bits)
+                                    : f64_from_bits(v->as.f64_bits);
     if (isfinite(d)) {
       value = json_real(d);
     } else {
@@ -311,7 +312,8 @@ static json_t *json_value(const srr_value *v) {
     } else {
       snprintf(text, sizeof text, "0x%016llx", (unsigned long long)v->as.f64_bits);
     }
-    return json_pack("{s:s, s:o, s:s}", "type", srr_value_type_name(v->type), "value", value, "bits", text);
+    return json_pack("{s:s, s:o, s:s}", "type", srr_value_type_name(v->type), "value", value, "bits",
+                     text);
   }
   case SRR_T_V128:
     value = json_hex(v->as.v128, 16);
@@ -466,7 +468,8 @@ static int dump_json(const char *path, srr_trace *trace, const uint8_t *events, 
   size_t offset = 0;
   const char *truncation = srr_trace_truncation(trace, &offset);
   printf("\n],\n\"complete\": %s,\n\"truncated\": ", complete ? "true" : "false");
-  failed |= print_json(truncation ? json_pack("{s:s, s:I}", "reason", truncation, "offset", (json_int_t)offset)
+  failed |= print_json(truncation ? json_pack("{s:s, s:I}", "reason", truncation, "offset",
+                                              (json_int_t)offset)
                                   : json_null());
   printf("}\n");
   if (failed) {

@@ -80,6 +80,9 @@ int srr_cmd_instrument(int argc, char **argv) {
     }
     return srr_cli_usage_error("instrument", "unknown mode '%s' (expected record or identity)", mode);
   }
+  if (trace_path && (!*trace_path || strlen(trace_path) > 4096)) {
+    return srr_cli_usage_error("instrument", "--trace-path needs a path (1 to 4096 bytes)");
+  }
   if (!record && (trace_path || durable)) {
     return srr_cli_usage_error("instrument", "--trace-path and --durable go with --mode record");
   }

@@ -104,6 +104,22 @@ int srr_cmd_record(int argc, char **argv) {
     srr_cli_error(output, "already exists (use --force to replace it)");
     return SRR_EXIT_FAILURE;
   }
+  /* Say now, not after the run, if the trace cannot be written there. */
+  char output_dir[4096];
+  const char *slash = strrchr(output, '/');
+  snprintf(output_dir, sizeof output_dir, "%.*s", slash ? (int)(slash - output) + 1 : 1, slash ? output : ".");
+  if (stat(output_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    srr_cli_error(output, "cannot write the trace: no such directory %s", output_dir);
+    return SRR_EXIT_FAILURE;
+  }
+  if (access(output_dir, W_OK) != 0) {
+    srr_cli_error(output, "cannot write the trace: directory %s is not writable", output_dir);
+    return SRR_EXIT_FAILURE;
+  }
+  if (stat(output, &st) == 0 && S_ISDIR(st.st_mode)) {
+    srr_cli_error(output, "is a directory");
+    return SRR_EXIT_FAILURE;
+  }
   for (int d = 0; d < ndirs; d++) {
     const char *host = dirs[d];
     char hostpart[4096];

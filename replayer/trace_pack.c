@@ -60,7 +60,8 @@ static int append_lz4_chunk(out_buffer *b, const srr_trace_chunk *chunk, int *pa
   if (!at) {
     return -1;
   }
-  size_t stored = LZ4F_compressFrame(at + SRR_CHUNK_HEADER_SIZE, bound, chunk->raw, chunk->raw_length, &prefs);
+  size_t stored =
+      LZ4F_compressFrame(at + SRR_CHUNK_HEADER_SIZE, bound, chunk->raw, chunk->raw_length, &prefs);
   if (LZ4F_isError(stored) || stored >= chunk->raw_length) {
     *packed = 0; /* the bytes written past b->size are simply overwritten */
     srr_put_chunk_header(at, SRR_CODEC_RAW, chunk->raw_length, chunk->raw_length, chunk->crc);

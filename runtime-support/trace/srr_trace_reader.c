@@ -661,7 +661,8 @@ int srr_trace_next_chunk(srr_trace *t, srr_trace_chunk *chunk, srr_trace_error *
                 number, offset);
   }
   if (left < SRR_CHUNK_HEADER_SIZE) {
-    return end_truncated(t, offset, "chunk %u at byte %zu is cut short: the file ends after %zu of its %d header bytes",
+    return end_truncated(t, offset,
+                         "chunk %u at byte %zu is cut short: the file ends after %zu of its %d header bytes",
                          number, offset, left, SRR_CHUNK_HEADER_SIZE);
   }
   uint8_t codec = p[4];
@@ -676,7 +677,8 @@ int srr_trace_next_chunk(srr_trace *t, srr_trace_chunk *chunk, srr_trace_error *
                 number, offset, raw_length, stored_length);
   }
   if (stored_length > left - SRR_CHUNK_HEADER_SIZE) {
-    return end_truncated(t, offset, "chunk %u at byte %zu is cut short: the file ends after %zu of its %llu bytes",
+    return end_truncated(t, offset,
+                         "chunk %u at byte %zu is cut short: the file ends after %zu of its %llu bytes",
                          number, offset, left,
                          (unsigned long long)SRR_CHUNK_HEADER_SIZE + stored_length);
   }

@@ -74,6 +74,20 @@ expect "inspect no module" 2 '^shadowrr inspect: no module given'              -
 expect "output is a dir"   1 '^shadowrr: adir: cannot write: is a directory'   -- instrument ok.wat -o adir
 expect "unwritable output" 1 '^shadowrr: nodir/out\.wasm: cannot write: '      -- instrument ok.wat -o nodir/out.wasm
 
+# record: problems found before anything runs.
+printf '(module (memory (export "memory") 1) (func (export "_start")))' > app.wat
+expect "record missing module"  1 '^shadowrr: missing\.wasm: no such file$'            -- record missing.wasm -o t.srr
+expect "record no trace dir"    1 '^shadowrr: nodir/t\.srr: cannot write the trace: no such directory' -- record -o nodir/t.srr app.wat
+expect "record output is dir"   1 '^shadowrr: adir: is a directory'                      -- record --force -o adir app.wat
+expect "record bad runtime"     2 "^shadowrr record: unknown runtime 'v8'"               -- record --runtime v8 app.wat
+expect "record bad env"         2 "^shadowrr record: --env takes K=V"                    -- record --env NOEQUALS app.wat
+printf 'old' > t.srr
+expect "record keeps a trace"   1 '^shadowrr: t\.srr: already exists \(use --force'      -- record -o t.srr app.wat
+if [ "$(cat t.srr)" = old ]; then echo "ok   the existing trace is untouched"; passed=$((passed + 1));
+else echo "FAIL the existing trace was changed"; failed=$((failed + 1)); fi
+expect "empty trace path"       2 '^shadowrr instrument: --trace-path needs a path'      -- instrument --trace-path= app.wat -o out.wasm
+expect "threads refused"        1 '^shadowrr: shared\.wat: unsupported: memory 0 .* is shared' -- instrument shared.wat -o out.wasm
+
 # And the good path: an existing output is replaced whole, no temp file stays.
 printf 'old' > out.wasm
 if "$shadowrr" instrument --mode identity ok.wat -o out.wasm 2>stderr.txt && head -c 4 out.wasm | od -An -c | grep -q 'a   s   m' \
