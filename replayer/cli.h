@@ -61,6 +61,7 @@ void srr_cli_trace_free(srr_cli_trace *loaded);
 int srr_cli_trace_exit_code(int status);
 
 int srr_cmd_record(int argc, char **argv);
+int srr_cmd_replay(int argc, char **argv);
 int srr_cmd_instrument(int argc, char **argv);
 int srr_cmd_inspect(int argc, char **argv);
 int srr_cmd_info(int argc, char **argv);

@@ -6,6 +6,8 @@
 
 #include "cli.h"
 #include "file_io.h"
+#include "srr_trace_reader.h"
+#include "trace_pack.h"
 
 static const char kUsage[] =
     "usage: shadowrr instrument [--mode MODE] [options] INPUT.wasm -o OUTPUT.wasm\n"
@@ -21,6 +23,13 @@ static const char kUsage[] =
     "                     directory \".\" (default: INPUT's name with .srr)\n"
     "  --durable          record: write the trace at every event, so that a trap\n"
     "                     under any runtime loses nothing (slower)\n"
+    "  --mode replay      the guest's code with every import answered from a trace\n"
+    "  --trace T          replay: the trace (read at run time from T, relative to\n"
+    "                     the preopened directory \".\"; default INPUT's name .srr)\n"
+    "  --embed            replay: put the trace T inside the module\n"
+    "  --quiet            replay: no output passthrough (with --embed: a module\n"
+    "                     that imports nothing)\n"
+    "  --allow-other-module  replay: accept a trace of another build\n"
     "  -h, --help         this text\n";
 
 /* "dir/app.wasm" -> "app.srr" (the default trace path), in buf. */
@@ -39,8 +48,8 @@ int srr_cmd_instrument(int argc, char **argv) {
   const char *mode = "record";
   const char *input = NULL;
   const char *output = NULL;
-  const char *trace_path = NULL;
-  int durable = 0;
+  const char *trace_path = NULL, *trace = NULL;
+  int durable = 0, embed = 0, quiet = 0, other = 0;
   for (int i = 1; i < argc; i++) {
     const char *value;
     int got;
@@ -63,8 +72,19 @@ int srr_cmd_instrument(int argc, char **argv) {
         return SRR_EXIT_USAGE;
       }
       trace_path = value;
+    } else if ((got = srr_cli_option_value("instrument", argc, argv, &i, "--trace", NULL, &value)) != 0) {
+      if (got < 0) {
+        return SRR_EXIT_USAGE;
+      }
+      trace = value;
     } else if (strcmp(argv[i], "--durable") == 0) {
       durable = 1;
+    } else if (strcmp(argv[i], "--embed") == 0) {
+      embed = 1;
+    } else if (strcmp(argv[i], "--quiet") == 0) {
+      quiet = 1;
+    } else if (strcmp(argv[i], "--allow-other-module") == 0) {
+      other = 1;
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
       return srr_cli_usage_error("instrument", "unknown option '%s'", argv[i]);
     } else if (input) {
@@ -73,12 +93,15 @@ int srr_cmd_instrument(int argc, char **argv) {
       input = argv[i];
     }
   }
-  int record = strcmp(mode, "record") == 0;
-  if (!record && strcmp(mode, "identity") != 0) {
-    if (strcmp(mode, "replay") == 0) {
-      return srr_cli_usage_error("instrument", "mode 'replay' is not available in this build yet");
-    }
-    return srr_cli_usage_error("instrument", "unknown mode '%s' (expected record or identity)", mode);
+  int record = strcmp(mode, "record") == 0, replay = strcmp(mode, "replay") == 0;
+  if (!record && !replay && strcmp(mode, "identity") != 0) {
+    return srr_cli_usage_error("instrument", "unknown mode '%s' (expected record, replay or identity)", mode);
+  }
+  if (!replay && (trace || embed || quiet || other)) {
+    return srr_cli_usage_error("instrument", "--trace, --embed, --quiet and --allow-other-module go with --mode replay");
+  }
+  if (embed && !trace) {
+    return srr_cli_usage_error("instrument", "--embed needs --trace T");
   }
   if (trace_path && (!*trace_path || strlen(trace_path) > 4096)) {
     return srr_cli_usage_error("instrument", "--trace-path needs a path (1 to 4096 bytes)");
@@ -108,7 +131,42 @@ int srr_cmd_instrument(int argc, char **argv) {
       .module_name = base ? base + 1 : input,
       .durable = durable,
   };
-  if (record && srr_instrument_record(module, &options, &err) != 0) {
+  uint8_t *raw = NULL;
+  size_t raw_size = 0;
+  char replay_default[512];
+  if (replay && embed) {
+    /* The replayer in the module reads raw chunks: unpack. */
+    uint8_t *file;
+    size_t file_size;
+    char why[256];
+    srr_trace_error terr;
+    int truncated;
+    if (srr_read_file(trace, &file, &file_size, why, sizeof why) != 0) {
+      srr_cli_error(trace, "%s", why);
+      srr_module_free(module);
+      return SRR_EXIT_FAILURE;
+    }
+    int bad = srr_trace_unpack(file, file_size, &raw, &raw_size, &truncated, &terr);
+    free(file);
+    if (bad) {
+      srr_cli_error(trace, "%s", terr.message);
+      srr_module_free(module);
+      return SRR_EXIT_FAILURE;
+    }
+  }
+  srr_replay_options replay_options = {
+      .trace_path = trace ? trace : default_trace_path(input, replay_default, sizeof replay_default),
+      .embedded_trace = raw,
+      .embedded_trace_size = raw_size,
+      .module_name = base ? base + 1 : input,
+      .quiet = quiet,
+      .allow_other_module = other,
+  };
+  int failed = record ? srr_instrument_record(module, &options, &err)
+               : replay ? srr_instrument_replay(module, &replay_options, &err)
+                        : 0;
+  free(raw);
+  if (failed) {
     srr_cli_error(input, "%s", err.message);
     status = SRR_EXIT_FAILURE;
   } else if (srr_module_validate(module, &err) != 0) {

@@ -19,6 +19,7 @@ static const char kUsage[] =
     "\n"
     "commands:\n"
     "  record      record a run of a WASI program into a trace (shadowrr record --help)\n"
+    "  replay      replay a trace: the recorded output, exit code or trap again\n"
     "  instrument  transform a module (shadowrr instrument --help)\n"
     "  inspect     show a module's memories, features and memory accesses\n"
     "  info        summarise a trace: module, events by kind, sizes, completeness\n"
@@ -100,6 +101,7 @@ struct command {
 
 static const struct command kCommands[] = {
     {"record", srr_cmd_record},
+    {"replay", srr_cmd_replay},
     {"instrument", srr_cmd_instrument},
     {"inspect", srr_cmd_inspect},
     {"info", srr_cmd_info},

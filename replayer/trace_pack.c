@@ -169,3 +169,51 @@ int srr_trace_pack_file(const char *in_path, const char *out_path, srr_pack_resu
   }
   return 0;
 }
+
+int srr_trace_unpack(const uint8_t *in, size_t in_size, uint8_t **out, size_t *out_size, int *truncated,
+                     srr_trace_error *err) {
+  *out = NULL;
+  *out_size = 0;
+  *truncated = 0;
+  srr_trace *trace = srr_trace_open(in, in_size, err);
+  if (!trace) {
+    return -1;
+  }
+  /* The raw size is the header plus, per chunk, its 20-byte header and raw
+   * bytes: count first, then copy. */
+  size_t header_size = srr_trace_get_header(trace)->size;
+  size_t total = header_size;
+  srr_trace_chunk chunk;
+  int rc;
+  while ((rc = srr_trace_next_chunk(trace, &chunk, err)) == 1) {
+    total += SRR_CHUNK_HEADER_SIZE + chunk.raw_length;
+  }
+  if (rc < 0) {
+    srr_trace_close(trace);
+    return -1;
+  }
+  uint8_t *buf = malloc(total ? total : 1);
+  if (!buf) {
+    srr_trace_close(trace);
+    err->status = SRR_TRACE_OUT_OF_MEMORY;
+    snprintf(err->message, sizeof err->message, "out of memory unpacking %zu bytes", total);
+    return -1;
+  }
+  memcpy(buf, in, header_size);
+  size_t at = header_size;
+  srr_trace_rewind_chunks(trace);
+  while ((rc = srr_trace_next_chunk(trace, &chunk, err)) == 1) {
+    at += srr_put_chunk_header(buf + at, SRR_CODEC_RAW, chunk.raw_length, chunk.raw_length, chunk.crc);
+    memcpy(buf + at, chunk.raw, chunk.raw_length);
+    at += chunk.raw_length;
+  }
+  *truncated = srr_trace_truncation(trace, NULL) != NULL;
+  srr_trace_close(trace);
+  if (rc < 0) {
+    free(buf);
+    return -1;
+  }
+  *out = buf;
+  *out_size = at;
+  return 0;
+}

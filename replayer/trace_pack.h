@@ -47,4 +47,13 @@ int srr_trace_pack(const uint8_t *in, size_t in_size, uint8_t **out, size_t *out
 int srr_trace_pack_file(const char *in_path, const char *out_path, srr_pack_result *result, char *why,
                         size_t whysize);
 
+/* The reverse, for the replayer inside a module (which reads raw chunks
+ * only): every chunk of in[0..in_size) decoded to a raw chunk, the header
+ * kept, into a malloc'd buffer (*out, *out_size; free it). A truncated
+ * input gives its complete chunks and *truncated = 1: a replay then stops,
+ * saying so, where the recording was cut. Returns 0, or -1 with err filled
+ * (foreign, corrupt, out of memory) and nothing allocated. */
+int srr_trace_unpack(const uint8_t *in, size_t in_size, uint8_t **out, size_t *out_size, int *truncated,
+                     srr_trace_error *err);
+
 #endif /* SHADOWRR_TRACE_PACK_H */

@@ -1,33 +1,42 @@
 #!/usr/bin/env bash
 # The main job, from a fresh machine: sets up (scripts/bootstrap.sh), builds,
-# and runs shadowrr on a bundled example program.
+# then records a bundled example program and replays it.
 #
-# Today this is the identity transform: the example module is parsed,
-# validated and written back by `shadowrr instrument --mode identity`, and the
-# original and the round-tripped module are run side by side on node 24 to
-# show they behave the same. Recording and replaying come with the record and
-# replay work (see README.md, "Status").
+# The example (tests/programs/random.c) prints host entropy and derived
+# numbers: every run prints something else. Its recording is replayed on
+# node 24, bun and Wasmtime, and each replay prints exactly what the
+# recording printed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${SHADOWRR_BUILD_DIR:-$root/build}"
 "$root/scripts/bootstrap.sh"
 "$root/scripts/build.sh"
-source "$root/runtime-support/hosts/engines.sh"
 
-example="$build/tests/programs/files.wasm"
+shadowrr="$build/replayer/shadowrr"
+example="$build/tests/programs/random.wasm"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-shadowrr="$build/replayer/shadowrr"
+cd "$work"
 
-echo "== shadowrr inspect $example"
-"$shadowrr" inspect "$example"
+echo "== two plain runs differ:"
+source "$root/runtime-support/hosts/engines.sh"
+engine_argv node24
+"${ENGINE_ARGV[@]}" "$example" | head -1
+"${ENGINE_ARGV[@]}" "$example" | head -1
+
 echo
-echo "== shadowrr instrument --mode identity"
-"$shadowrr" instrument --mode identity "$example" -o "$work/files.identity.wasm"
-ls -l "$example" "$work/files.identity.wasm" | awk '{print $5, $9}'
-for m in "$example" "$work/files.identity.wasm"; do
-  mkdir -p "$work/run" && rm -rf "$work/run"/*
+echo "== shadowrr record -o random.srr random.wasm"
+"$shadowrr" record -o random.srr "$example" | tee recorded.txt
+echo
+"$shadowrr" info random.srr
+for engine in node bun wasmtime; do
   echo
-  echo "== run $(basename "$m") on node 24"
-  (cd "$work/run" && $(engine_cmd node24) --dir . "$m")
+  echo "== shadowrr replay --runtime $engine random.srr"
+  "$shadowrr" replay --runtime "$engine" --module "$example" random.srr | tee "replayed-$engine.txt"
+  if cmp -s recorded.txt "replayed-$engine.txt"; then
+    echo "-> identical to the recording"
+  else
+    echo "-> DIFFERENT from the recording" >&2
+    exit 1
+  fi
 done

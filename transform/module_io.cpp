@@ -366,6 +366,8 @@ char* srr_module_features(srr_module* module, char* buf, size_t bufsize) {
   return buf;
 }
 
+void srr_module_sha256(srr_module* module, uint8_t digest[32]) { memcpy(digest, module->sha256, 32); }
+
 uint32_t srr_module_memory_count(srr_module* module) {
   return static_cast<uint32_t>(module->wasm.memories.size());
 }

@@ -24,119 +24,11 @@
 #include "record_context.h"
 #include "recorder_blob.h"
 #include "srr_trace.h"
+#include "trace_header.h"
 
 using namespace wasm;
 
 namespace {
-
-// The header body of docs/trace-format.md: tagged fields.
-class HeaderBuilder {
-public:
-  std::vector<char> bytes;
-
-  void field(uint8_t tag, const std::vector<uint8_t>& payload) {
-    bytes.push_back(char(tag));
-    uleb(bytes, payload.size());
-    bytes.insert(bytes.end(), payload.begin(), payload.end());
-  }
-
-  template<typename Buffer> static void uleb(Buffer& out, uint64_t value) {
-    uint8_t tmp[SRR_MAX_ULEB];
-    size_t n = srr_put_uleb(tmp, value);
-    out.insert(out.end(), tmp, tmp + n);
-  }
-  static void str(std::vector<uint8_t>& out, const std::string& s) {
-    uleb(out, s.size());
-    out.insert(out.end(), s.begin(), s.end());
-  }
-  static void signature(std::vector<uint8_t>& out, Signature sig) {
-    for (Type types : {sig.params, sig.results}) {
-      uleb(out, types.size());
-      for (auto t : types) {
-        out.push_back(typeCode(t));
-      }
-    }
-  }
-  static uint8_t typeCode(Type t) {
-    switch (t.getBasic()) {
-      case Type::i32:
-        return SRR_T_I32;
-      case Type::i64:
-        return SRR_T_I64;
-      case Type::f32:
-        return SRR_T_F32;
-      case Type::f64:
-        return SRR_T_F64;
-      case Type::v128:
-        return SRR_T_V128;
-      default:
-        return 0; // refused before the header is written (record_events.h)
-    }
-  }
-};
-
-std::vector<char> buildHeader(srr_module* module, const srr_record_options* options,
-                              const srr::RecordContext& context) {
-  Module& wasm = module->wasm;
-  HeaderBuilder header;
-  header.field(SRR_HDR_MODULE_SHA256, std::vector<uint8_t>(module->sha256, module->sha256 + 32));
-  if (options->module_name) {
-    std::vector<uint8_t> name;
-    HeaderBuilder::str(name, options->module_name);
-    header.field(SRR_HDR_MODULE_NAME, name);
-  }
-  uint32_t index = 0;
-  for (auto& func : wasm.functions) {
-    if (func->imported()) {
-      std::vector<uint8_t> p;
-      HeaderBuilder::uleb(p, index++);
-      HeaderBuilder::str(p, func->module.toString());
-      HeaderBuilder::str(p, func->base.toString());
-      HeaderBuilder::signature(p, func->getSig());
-      header.field(SRR_HDR_IMPORT, p);
-    }
-  }
-  index = 0;
-  for (auto& exp : wasm.exports) {
-    if (exp->kind == ExternalKind::Function) {
-      std::vector<uint8_t> p;
-      HeaderBuilder::uleb(p, index++);
-      HeaderBuilder::str(p, exp->name.toString());
-      HeaderBuilder::signature(p, wasm.getFunction(*exp->getInternalName())->getSig());
-      header.field(SRR_HDR_EXPORT, p);
-    }
-  }
-  // The application's memories (the shadows are already in the module).
-  for (const auto& pair : context.memories) {
-    Memory* memory = wasm.getMemory(pair.memory);
-    std::vector<uint8_t> p;
-    HeaderBuilder::uleb(p, pair.index);
-    HeaderBuilder::uleb(p, memory->initial);
-    p.push_back(memory->hasMax() ? 1 : 0);
-    if (memory->hasMax()) {
-      HeaderBuilder::uleb(p, memory->max);
-    }
-    header.field(SRR_HDR_MEMORY, p);
-  }
-  for (const auto& global : context.globals) {
-    std::vector<uint8_t> p;
-    HeaderBuilder::uleb(p, global.index);
-    p.push_back(HeaderBuilder::typeCode(global.type));
-    HeaderBuilder::str(p, global.name);
-    header.field(SRR_HDR_GLOBAL, p);
-  }
-  std::string recorder = "shadowrr " SHADOWRR_VERSION_STRING;
-  std::vector<uint8_t> r;
-  HeaderBuilder::str(r, recorder);
-  header.field(SRR_HDR_RECORDER, r);
-  std::vector<uint8_t> flags;
-  HeaderBuilder::uleb(flags, options->durable ? SRR_FLAG_DURABLE : 0);
-  header.field(SRR_HDR_FLAGS, flags);
-  std::vector<uint8_t> skew;
-  HeaderBuilder::uleb(skew, srr::ShadowLayout::kShadowSkew);
-  header.field(SRR_HDR_SHADOW_OFFSET, skew);
-  return header.bytes;
-}
 
 // Host writes to a table cannot be recorded: funcrefs cannot be compared in
 // wasm, so no shadow table can tell. A module whose exported table the host
@@ -193,7 +85,12 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
     srr::RecorderConfig config;
     config.recorderWasm = srr_recorder_wasm;
     config.recorderWasmSize = srr_recorder_wasm_size;
-    config.header = buildHeader(module, options, context);
+    std::vector<std::pair<uint32_t, Name>> memories;
+    for (const auto& pair : context.memories) {
+      memories.push_back({pair.index, pair.memory});
+    }
+    config.header = srr::buildTraceHeader(wasm, module->sha256, options->module_name, memories,
+                                          srr::hostChangeableGlobals(wasm), options->durable ? SRR_FLAG_DURABLE : 0);
     config.tracePath = options->trace_path ? options->trace_path : "trace.srr";
     config.flags = options->durable ? SRR_FLAG_DURABLE : 0;
     if (!srr::mergeRecorder(wasm, context, config, error)) {

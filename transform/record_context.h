@@ -69,6 +69,15 @@ std::unique_ptr<wasm::Pass> createShadowStoresPass(const RecordContext* context)
 std::unique_ptr<wasm::Pass> createShadowLoadsPass(const RecordContext* context);
 std::unique_ptr<wasm::Pass> createShadowBulkPass(const RecordContext* context);
 void addShadowMemories(wasm::Module& wasm, RecordContext& context);
+// A mutable global the host can change: exported, or imported. Record and
+// replay number them alike, in module order.
+struct HostGlobal {
+  wasm::Name global;
+  uint32_t index;
+  wasm::Type type;
+  std::string name; // export name, or "module.name" of the import
+};
+std::vector<HostGlobal> hostChangeableGlobals(wasm::Module& wasm);
 void addShadowGlobals(wasm::Module& wasm, RecordContext& context);
 std::unique_ptr<wasm::Pass> createShadowGlobalSetsPass(const RecordContext* context);
 

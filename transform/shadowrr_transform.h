@@ -57,6 +57,10 @@ char *srr_module_to_text(srr_module *module);
  * buf (always NUL-terminated). Returns buf. */
 char *srr_module_features(srr_module *module, char *buf, size_t bufsize);
 
+/* The SHA-256 of the bytes the module was parsed from (a trace names its
+ * module by it). */
+void srr_module_sha256(srr_module *module, uint8_t digest[32]);
+
 /* Number of memories, defined and imported. */
 uint32_t srr_module_memory_count(srr_module *module);
 
@@ -116,6 +120,33 @@ typedef struct srr_record_options {
  * merges the recorder in. The module must have passed
  * srr_module_check_supported; validate the result afterwards. */
 int srr_instrument_record(srr_module *module, const srr_record_options *options, srr_error *err);
+
+/* How a replay module is built (srr_instrument_replay). */
+typedef struct srr_replay_options {
+  /* The trace file the replay module reads at run time (relative to the
+   * preopen "." or absolute within a preopen); a SHADOWRR_REPLAY_TRACE
+   * variable in the replay's environment overrides it. Ignored when the
+   * trace is embedded. */
+  const char *trace_path;
+  /* A raw (unpacked) trace to embed in the module; size 0: none. */
+  const uint8_t *embedded_trace;
+  size_t embedded_trace_size;
+  /* The module's file name, for the header compared with the trace's. */
+  const char *module_name;
+  /* Non-zero: the guest's stdout/stderr writes are not passed through. With
+   * an embedded trace this makes a module that imports nothing. */
+  int quiet;
+  /* Non-zero: replay a trace recorded from another build of the program (its
+   * SHA-256 differs); every event is still checked. */
+  int allow_other_module;
+} srr_replay_options;
+
+/* The replay transform (replayer_abi.h): the guest's own code, without
+ * shadow memory, with every import answered from the trace by the merged-in
+ * replayer, memory.grow replayed, and `_start` a driver that calls the
+ * exports in recorded order. The module must have passed
+ * srr_module_check_supported; validate the result afterwards. */
+int srr_instrument_replay(srr_module *module, const srr_replay_options *options, srr_error *err);
 
 /* For golden tests and for reading: applies one step of the record transform
  * alone ("shadow-memories", "shadow-stores", "shadow-loads", "shadow-bulk",

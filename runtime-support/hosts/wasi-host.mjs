@@ -6,7 +6,8 @@
 //                             env: { K: 'V' }, preopens: { '.': '.' },
 //                             stdout: fd, stderr: fd,
 //                             afterExit(instance, r) {}, afterTrap(instance, r) {} });
-//   // r = { kind: 'exit'|'trap'|'error', exitCode, message, instance, benchTimes }
+//   // r = { kind: 'exit'|'trap'|'error', exitCode, message, instance, benchTimes,
+//   //       startTimes }
 //
 // What this layer adds on top of the engine's node:wasi (the reasons are
 // engine behaviour observed on Node 24.x, Bun 1.4 and Deno 2.9):
@@ -30,6 +31,11 @@
 //    params, no results) are provided and timed with process.hrtime.bigint().
 //    Any other non-WASI import is an error naming it, unless opts.imports
 //    provides it.
+//  * The `_start` call alone (not compiling or instantiating) is timed with
+//    process.hrtime.bigint() too (result.startTimes), up to its return or
+//    proc_exit. A module that imports nothing from WASI gets its `_start`
+//    called directly: node:wasi's start() wants a memory exported as
+//    "memory", which import-free modules need not have.
 //
 // Node emits an ExperimentalWarning when node:wasi is loaded. runWasi loads
 // node:wasi lazily and, unless opts.keepWarnings is set, removes the
@@ -172,9 +178,13 @@ export function isTrap(e) {
  *   afterTrap(instance, result)  called when the guest traps; may be async
  *   keepWarnings  do not remove the process's 'warning' listeners
  *
- * Resolves to { kind, exitCode, message, instance, benchTimes }:
+ * Resolves to { kind, exitCode, message, instance, benchTimes, startTimes }:
  *   kind 'exit'  exitCode = proc_exit code, or 0 if _start returned
  *   kind 'trap'  exitCode = 134, message = the engine's trap message
+ *   benchTimes   { start_ns, end_ns, elapsed_ns } (BigInts) between the
+ *                guest's bench.start and bench.end, or null
+ *   startTimes   the same for the `_start` call (to its return or
+ *                proc_exit), or null (a trap, or a reactor)
  * Compile/link problems reject with WasiLoadError; other host exceptions
  * reject as they are.
  */
@@ -269,10 +279,17 @@ export async function runWasi(opts) {
   }
 
   const result = { kind: 'exit', exitCode: 0, message: '', instance };
+  const startCall = { start: null, end: null };
   try {
     if (exportNames.has('_start')) {
-      const r = wasi.start(instance);
-      if (typeof r === 'number') result.exitCode = r;
+      const importsWasi = Object.keys(wasiWrapped).length > 0;
+      startCall.start = process.hrtime.bigint();
+      try {
+        const r = importsWasi ? wasi.start(instance) : instance.exports._start();
+        if (importsWasi && typeof r === 'number') result.exitCode = r;
+      } finally {
+        startCall.end = process.hrtime.bigint();
+      }
     } else {
       if (typeof wasi.initialize === 'function') {
         wasi.initialize(instance);
@@ -286,6 +303,7 @@ export async function runWasi(opts) {
     if (e instanceof WasiExit) {
       result.exitCode = e.code;
     } else if (isTrap(e)) {
+      startCall.start = null;
       result.kind = 'trap';
       result.exitCode = 134;
       result.message = oneLine(e);
@@ -293,12 +311,16 @@ export async function runWasi(opts) {
       throw e;
     }
   }
+  result.startTimes = startCall.start !== null && startCall.end !== null
+    ? { start_ns: startCall.start, end_ns: startCall.end, elapsed_ns: startCall.end - startCall.start }
+    : null;
   return finish(result);
 
   async function finish(r) {
     r.benchTimes = bench.start !== null && bench.end !== null
       ? { start_ns: bench.start, end_ns: bench.end, elapsed_ns: bench.end - bench.start }
       : null;
+    r.startTimes ??= null;
     if (r.kind === 'trap' && opts.afterTrap) await opts.afterTrap(r.instance, r);
     if (r.kind === 'exit' && opts.afterExit) await opts.afterExit(r.instance, r);
     return r;
@@ -333,7 +355,9 @@ function wrapWasiImport(name, impl, fn) {
   };
 }
 
-// JSON text for --bench-times (BigInts written as exact integers).
+// JSON text for --bench-times and --start-times (BigInts written as exact
+// integers; null fields when t is null).
 export function benchTimesJson(t) {
+  if (!t) return '{"start_ns":null,"end_ns":null,"elapsed_ns":null}\n';
   return `{"start_ns":${t.start_ns},"end_ns":${t.end_ns},"elapsed_ns":${t.elapsed_ns}}\n`;
 }

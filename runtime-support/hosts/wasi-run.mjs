@@ -4,7 +4,7 @@
 //
 // usage: wasi-run.mjs [--dir HOST[::GUEST]]... [--env K=V]... [--stdin FILE]
 //                     [--stdout FILE] [--stderr FILE] [--bench-times FILE]
-//                     [--hooks FILE.mjs] module.wasm [args...]
+//                     [--start-times FILE] [--hooks FILE.mjs] module.wasm [args...]
 //
 //   --dir D         preopen host directory D as guest path D (like wasmtime)
 //   --dir H::G      preopen host directory H as guest path G
@@ -14,6 +14,9 @@
 //   --stderr FILE   guest stderr to FILE (truncated)
 //   --bench-times FILE  at exit, write {"start_ns":..,"end_ns":..,"elapsed_ns":..}
 //                   measured between the guest's bench.start and bench.end
+//   --start-times FILE  at exit, the same JSON for the `_start` call alone (not
+//                   compiling or instantiating), up to its return or proc_exit;
+//                   null fields after a trap
 //   --hooks FILE.mjs    an ES module whose exports afterExit(instance, result),
 //                   afterTrap(instance, result) and imports (extra import
 //                   modules) are passed to runWasi
@@ -53,12 +56,13 @@ function die(msg, code = 2) {
 
 function usage() {
   die('usage: wasi-run.mjs [--dir HOST[::GUEST]]... [--env K=V]... [--stdin FILE] ' +
-    '[--stdout FILE] [--stderr FILE] [--bench-times FILE] [--hooks FILE.mjs] module.wasm [args...]');
+    '[--stdout FILE] [--stderr FILE] [--bench-times FILE] [--start-times FILE] [--hooks FILE.mjs] ' +
+    'module.wasm [args...]');
 }
 
 function parseArgs(argv) {
-  const o = { dirs: [], env: {}, stdin: null, stdout: null, stderr: null, benchTimes: null, hooks: null,
-    module: null, args: [] };
+  const o = { dirs: [], env: {}, stdin: null, stdout: null, stderr: null, benchTimes: null, startTimes: null,
+    hooks: null, module: null, args: [] };
   let i = 0;
   const value = (flag) => {
     if (i + 1 >= argv.length) die(`${flag} needs a value`);
@@ -86,6 +90,7 @@ function parseArgs(argv) {
     else if (a === '--stdout') o.stdout = v(a);
     else if (a === '--stderr') o.stderr = v(a);
     else if (a === '--bench-times') o.benchTimes = v(a);
+    else if (a === '--start-times') o.startTimes = v(a);
     else if (a === '--hooks') o.hooks = v(a);
     else if (a === '-h' || a === '--help') usage();
     else if (a.startsWith('-') && a !== '-') die(`unknown option ${a}`);
@@ -200,11 +205,10 @@ async function main() {
     die(`${o.module}: host error: ${oneLine(e)}`, 70);
   }
   flushAll();
-  if (o.benchTimes !== null) {
-    // Without a bench.start/bench.end pair the fields are null.
-    fs.writeFileSync(o.benchTimes, result.benchTimes ? benchTimesJson(result.benchTimes)
-      : '{"start_ns":null,"end_ns":null,"elapsed_ns":null}\n');
-  }
+  // Without a bench.start/bench.end pair (or a completed _start) the fields
+  // are null.
+  if (o.benchTimes !== null) fs.writeFileSync(o.benchTimes, benchTimesJson(result.benchTimes));
+  if (o.startTimes !== null) fs.writeFileSync(o.startTimes, benchTimesJson(result.startTimes));
   if (result.kind === 'trap') {
     writeAllSync(2, Buffer.from(`${PROG}: trap: ${result.message}\n`));
   }

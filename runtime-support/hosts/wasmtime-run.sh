@@ -6,7 +6,7 @@
 #
 # usage: wasmtime-run.sh [--dir HOST[::GUEST]]... [--env K=V]... [--inherit-env]
 #                        [--stdin FILE] [--stdout FILE] [--stderr FILE]
-#                        [--bench-times FILE] module.wasm [args...]
+#                        [--bench-times FILE] [--start-times FILE] module.wasm [args...]
 #
 # The same options as wasi-run.mjs, with these differences:
 #  * ARGS ARE NOT PASSED. wizer gives its init function no command line: the
@@ -19,6 +19,16 @@
 #  * bench.start / bench.end come from bench-stub.wat (preloaded); the
 #    timestamps are Wasmtime's WASI monotonic clock (its own origin, so only
 #    elapsed_ns compares with the JS hosts).
+#  * --start-times FILE times the `_start` call alone (the same JSON shape).
+#    wizer calls only its main module's init function, so then the main
+#    module is a tiny wrapper (written into the temp dir below) whose `_start`
+#    calls shadowrr_start_timer.begin, the program's `_start` and
+#    shadowrr_start_timer.end; the program and start-timer.wat are preloaded
+#    (compiled and instantiated before the wrapper runs, so outside the
+#    timing), and the timer's stderr marker becomes the JSON. The fields are
+#    null when `_start` does not return (proc_exit, even with 0, or a trap).
+#    Unknown imports of the program are then a link error (exit 2), not a
+#    trap at the call.
 #  * Guest stdout goes straight to this script's stdout (or --stdout FILE).
 #    Guest stderr is captured and written out at exit (after wizer's own
 #    error report has been removed from it).
@@ -56,7 +66,7 @@ WIZER="${SHADOWRR_WIZER:-${XDG_CACHE_HOME:-$HOME/.cache}/shadowrr/engines/node_m
 
 die() { printf '%s: %s\n' "$PROG" "$1" >&2; exit "${2:-2}"; }
 usage() {
-  die "usage: wasmtime-run.sh [--dir HOST[::GUEST]]... [--env K=V]... [--inherit-env] [--stdin FILE] [--stdout FILE] [--stderr FILE] [--bench-times FILE] module.wasm [args...]"
+  die "usage: wasmtime-run.sh [--dir HOST[::GUEST]]... [--env K=V]... [--inherit-env] [--stdin FILE] [--stdout FILE] [--stderr FILE] [--bench-times FILE] [--start-times FILE] module.wasm [args...]"
 }
 
 dir_flags=()
@@ -66,6 +76,7 @@ stdin_file=
 stdout_file=
 stderr_file=
 bench_file=
+start_file=
 while [ $# -gt 0 ]; do
   opt="$1"
   val=
@@ -74,7 +85,7 @@ while [ $# -gt 0 ]; do
     --*=*) val="${opt#*=}"; opt="${opt%%=*}"; has_inline=1 ;;
   esac
   case "$opt" in
-    --dir|--env|--stdin|--stdout|--stderr|--bench-times)
+    --dir|--env|--stdin|--stdout|--stderr|--bench-times|--start-times)
       if [ $has_inline = 0 ]; then
         [ $# -ge 2 ] || die "$opt needs a value"
         val="$2"; shift
@@ -97,6 +108,7 @@ while [ $# -gt 0 ]; do
     --stdout) stdout_file="$val" ;;
     --stderr) stderr_file="$val" ;;
     --bench-times) bench_file="$val" ;;
+    --start-times) start_file="$val" ;;
     --) shift; break ;;
     -h|--help) usage ;;
     -?*) die "unknown option $opt" ;;
@@ -124,11 +136,33 @@ else
 fi
 # env treats its first non-assignment word as the command; an --env value
 # with no '=' cannot reach here.
+main_module=("$module")
+if [ -n "$start_file" ]; then
+  # The --start-times wrapper, in the text format:
+  #   (module
+  #     (import "shadowrr_start_timer" "begin" (func $begin))
+  #     (import "shadowrr_app" "_start" (func $app))
+  #     (import "shadowrr_start_timer" "end" (func $end))
+  #     (func (export "_start") (call $begin) (call $app) (call $end)))
+  wrapper='\x00asm\x01\x00\x00\x00'                                    # magic, version
+  wrapper+='\x01\x04\x01\x60\x00\x00'                                  # type 0: [] -> []
+  wrapper+='\x02\x4f\x03\x14shadowrr_start_timer\x05begin\x00\x00'     # 3 imports
+  wrapper+='\x0cshadowrr_app\x06_start\x00\x00'
+  wrapper+='\x14shadowrr_start_timer\x03end\x00\x00'
+  wrapper+='\x03\x02\x01\x00'                                          # func 3: type 0
+  wrapper+='\x07\x0a\x01\x06_start\x00\x03'                            # export _start
+  wrapper+='\x0a\x0a\x01\x08\x00\x10\x00\x10\x01\x10\x02\x0b'          # call 0, 1, 2
+  # shellcheck disable=SC2059  # the escapes are the point
+  printf "$wrapper" >"$tmp/start-wrapper.wasm" \
+    || die "cannot write $tmp/start-wrapper.wasm" 70
+  main_module=(--preload "shadowrr_start_timer=$HOSTS_DIR/start-timer.wat"
+    --preload "shadowrr_app=$module" "$tmp/start-wrapper.wasm")
+fi
 cmd=("${envcmd[@]}" "${env_vars[@]}" "$WIZER"
   --allow-wasi --init-func _start --inherit-stdio true --inherit-env true
   --wasm-multi-memory true --wasm-simd true --wasm-bulk-memory true
   --preload "bench=$HOSTS_DIR/bench-stub.wat"
-  "${dir_flags[@]}" -o /dev/null "$module")
+  "${dir_flags[@]}" -o /dev/null "${main_module[@]}")
 
 # wizer runs as a background child so that a signal sent to this script
 # (e.g. by `timeout`) can be passed on to it. The explicit `<&0` keeps our
@@ -164,13 +198,15 @@ fi
 # "other MESSAGE".
 status="$(perl -e '
   use strict; no warnings "portable";
-  my ($errf, $rc, $out, $bench) = @ARGV;
+  my ($errf, $rc, $out, $bench, $start) = @ARGV;
   local $/; open(my $f, "<", $errf) or die; binmode $f; my $s = <$f>; close $f;
   $s = "" unless defined $s;
-  my @b;
-  while ($s =~ s/\x1eshadowrr-bench ([0-9a-f]{16}) ([0-9a-f]{16})\x1e//) { @b = (hex($1), hex($2)); }
-  if ($bench ne "") {
-    open(my $bf, ">", $bench) or die "$bench: $!";
+  for my $m (["bench", $bench], ["start", $start]) {
+    my ($tag, $file) = @$m;
+    my @b;
+    while ($s =~ s/\x1eshadowrr-$tag ([0-9a-f]{16}) ([0-9a-f]{16})\x1e//) { @b = (hex($1), hex($2)); }
+    next if $file eq "";
+    open(my $bf, ">", $file) or die "$file: $!";
     if (@b) { printf $bf "{\"start_ns\":%s,\"end_ns\":%s,\"elapsed_ns\":%s}\n", $b[0], $b[1], $b[1] - $b[0]; }
     else { print $bf "{\"start_ns\":null,\"end_ns\":null,\"elapsed_ns\":null}\n"; }
     close $bf;
@@ -209,7 +245,7 @@ status="$(perl -e '
     print "load ", $head, ($rest ne "" ? ": $rest" : ""), "\n";
   }
   else { print "other ", join(": ", $head, @causes), "\n"; }
-' "$errf" "$rc" "$guest_err" "$bench_file")" || die "cannot process wizer's output" 70
+' "$errf" "$rc" "$guest_err" "$bench_file" "$start_file")" || die "cannot process wizer's output" 70
 
 kind="${status%% *}"
 msg="${status#* }"

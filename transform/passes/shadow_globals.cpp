@@ -23,8 +23,6 @@
 // An imported global's shadow starts at zero (a mutable import cannot be read
 // in a constant expression), so its value at the first boundary is recorded.
 
-#include <set>
-
 #include "ir/manipulation.h"
 #include "ir/names.h"
 #include "wasm-builder.h"
@@ -61,39 +59,41 @@ struct ShadowGlobalSets : public WalkerPass<PostWalker<ShadowGlobalSets>> {
 
 } // namespace
 
-void addShadowGlobals(Module& wasm, RecordContext& context) {
-  std::set<Name> exported;
-  for (auto& exp : wasm.exports) {
-    if (exp->kind == ExternalKind::Global) {
-      exported.insert(*exp->getInternalName());
-    }
-  }
-  Builder builder(wasm);
-  std::vector<Global*> originals;
+std::vector<HostGlobal> hostChangeableGlobals(Module& wasm) {
+  std::vector<HostGlobal> out;
   for (auto& global : wasm.globals) {
-    if (global->mutable_ && (global->imported() || exported.count(global->name)) && global->type.isNumber()) {
-      originals.push_back(global.get());
+    if (!global->mutable_ || !global->type.isNumber()) {
+      continue;
+    }
+    std::string name;
+    for (auto& exp : wasm.exports) {
+      if (exp->kind == ExternalKind::Global && *exp->getInternalName() == global->name) {
+        name = exp->name.toString();
+        break;
+      }
+    }
+    if (name.empty() && global->imported()) {
+      name = global->module.toString() + "." + global->base.toString();
+    }
+    if (!name.empty()) {
+      out.push_back({global->name, uint32_t(out.size()), global->type, name});
     }
   }
-  for (Global* global : originals) {
+  return out;
+}
+
+void addShadowGlobals(Module& wasm, RecordContext& context) {
+  Builder builder(wasm);
+  for (const HostGlobal& host : hostChangeableGlobals(wasm)) {
+    Global* global = wasm.getGlobal(host.global);
     Name shadow = Names::getValidGlobalName(wasm, global->name.toString() + "$shadow");
     // An imported mutable global cannot be read in a constant expression: its
     // shadow starts at zero, so the host's initial value is the first change.
     Expression* init = global->imported() ? builder.makeConstantExpression(Literal::makeZero(global->type))
                                           : ExpressionManipulator::copy(global->init, wasm);
     wasm.addGlobal(builder.makeGlobal(shadow, global->type, init, Builder::Mutable));
-    std::string what;
-    for (auto& exp : wasm.exports) {
-      if (exp->kind == ExternalKind::Global && *exp->getInternalName() == global->name) {
-        what = exp->name.toString();
-        break;
-      }
-    }
-    if (what.empty()) {
-      what = global->module.toString() + "." + global->base.toString();
-    }
     context.byGlobal[global->name] = context.globals.size();
-    context.globals.push_back({global->name, shadow, uint32_t(context.globals.size()), global->type, what});
+    context.globals.push_back({global->name, shadow, host.index, global->type, host.name});
   }
 }
 

@@ -1,0 +1,172 @@
+// Replay of every test program (tests/programs): recorded with `shadowrr
+// record` on one engine, replayed with `shadowrr replay` on every engine;
+// stdout, stderr and exit code must be those of the recording, byte for byte.
+// Then what replay must refuse or report:
+//  - a trace with one recorded argument changed: a divergence naming the event;
+//  - a trace cut short: replayed up to its end, then the truncation message;
+//  - the -O0 build of a program against the -O2 build's trace: refused
+//    without --allow-other-module; with it, every event is checked and the
+//    first difference reported;
+//  - `instrument --mode replay --embed --quiet`: a module that imports
+//    nothing, run on a plain engine with no WASI, ends as recorded.
+//
+//   node replay_programs.mjs SHADOWRR PROGRAMS_DIR HOSTS_DIR SCRATCH [--record ENGINE] [--replay ENGINE...]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+
+const [shadowrr, programs, hosts, scratch, ...rest] = process.argv.slice(2);
+let recordOn = ['node'];
+let replayOn = ['node', 'bun', 'deno', 'wasmtime'];
+for (let i = 0; i < rest.length; i++) {
+  if (rest[i] === '--record') recordOn = rest[++i].split(',');
+  if (rest[i] === '--replay') replayOn = rest[++i].split(',');
+}
+const names = ['args_env', 'big_read', 'clock', 'exit_code', 'files', 'grow', 'print_lots', 'random', 'stdin_echo', 'trap'];
+rmSync(scratch, { recursive: true, force: true });
+mkdirSync(scratch, { recursive: true });
+const stdin = Buffer.from('first line from stdin\nsecond\n');
+
+let passed = 0, failed = 0, skipped = 0;
+const ok = (what) => { passed++; console.log(`ok   ${what}`); };
+const fail = (what, why) => { failed++; console.log(`FAIL ${what}: ${why}`); };
+
+function available(engine) {
+  const name = engine === 'node' ? 'node24' : engine;
+  return spawnSync('bash', ['-c', `source "${hosts}/engines.sh" && engine_available ${name}`]).status === 0;
+}
+
+function run(argv, cwd) {
+  const r = spawnSync(argv[0], argv.slice(1), { cwd, input: stdin, maxBuffer: 64 << 20, timeout: 300_000 });
+  return { status: r.status ?? 128 + 0, stdout: r.stdout, stderr: r.stderr.toString() };
+}
+
+// The recorded run's own stderr, without the launcher's trap line (the
+// replay's launcher prints its own).
+const guestStderr = (s) => s.split('\n').filter((l) => !/^(wasi-run|wasmtime-run): trap:/.test(l)).join('\n');
+
+// ---- record once per engine, replay everywhere -----------------------------
+const recorded = {};
+for (const engine of recordOn) {
+  if (!available(engine)) { console.log(`SKIP recording on ${engine}: not installed`); skipped += names.length; continue; }
+  for (const name of names) {
+    const dir = join(scratch, `rec-${engine}-${name}`);
+    mkdirSync(dir, { recursive: true });
+    const trace = join(dir, `${name}.srr`);
+    const args = engine === 'wasmtime' || name === 'files' ? [] : ['first', 'second arg'];
+    const r = run([shadowrr, 'record', '--runtime', engine, '--dir', '.', '--env', 'SHADOWRR_TEST=replay-me',
+                   '-o', trace, join(programs, `${name}.wasm`), '--', ...args], dir);
+    if (!existsSync(trace)) { fail(`record ${engine} ${name}`, `no trace (${r.stderr.trim()})`); continue; }
+    recorded[`${engine}/${name}`] = { trace, ...r };
+  }
+}
+for (const [key, rec] of Object.entries(recorded)) {
+  const name = key.split('/')[1];
+  for (const engine of replayOn) {
+    if (!available(engine)) { skipped++; continue; }
+    const what = `replay ${key} on ${engine}`;
+    // Replay runs somewhere else: nothing of the recording's directory is
+    // there, and the guest's files come from the trace.
+    const dir = join(scratch, `replay-${key.replace('/', '-')}-${engine}`);
+    mkdirSync(dir, { recursive: true });
+    const r = run([shadowrr, 'replay', '--runtime', engine, '--module', join(programs, `${name}.wasm`), rec.trace], dir);
+    const problems = [];
+    if (r.status !== rec.status) problems.push(`exit ${r.status}, recorded ${rec.status}: ${r.stderr.trim().split('\n').pop()}`);
+    if (!r.stdout.equals(rec.stdout)) problems.push('stdout differs');
+    if (guestStderr(r.stderr) !== guestStderr(rec.stderr)) problems.push(`stderr differs: ${JSON.stringify(r.stderr.slice(0, 200))}`);
+    if (problems.length) fail(what, problems.join('; ')); else ok(what);
+  }
+}
+
+// ---- divergence, truncation, other builds, embedding ------------------------
+// A raw (unpacked) trace of a program, recorded on node with the launcher.
+function rawTrace(name, dir, args = []) {
+  mkdirSync(dir, { recursive: true });
+  execFileSync(shadowrr, ['instrument', '--trace-path', 'raw.srr', join(programs, `${name}.wasm`), '-o', join(dir, `${name}.wasm`)]);
+  const node = execFileSync('bash', ['-c', `source "${hosts}/engines.sh" && engine_bin node24`]).toString().trim();
+  const r = spawnSync(node, [join(hosts, 'wasi-run.mjs'), '--dir', '.', '--hooks', join(hosts, 'recorder-hooks.mjs'),
+                             join(dir, `${name}.wasm`), ...args], { cwd: dir, input: stdin });
+  return { path: join(dir, 'raw.srr'), status: r.status, stdout: r.stdout };
+}
+const dumpJson = (trace) => JSON.parse(execFileSync(shadowrr, ['dump', '--json', trace], { maxBuffer: 64 << 20 }).toString());
+
+if (available('node')) {
+  // Divergence: the first fd_write's first argument (fd 1) becomes 2.
+  {
+    const dir = join(scratch, 'divergence');
+    const t = rawTrace('exit_code', dir);
+    const bytes = readFileSync(t.path);
+    const dump = dumpJson(t.path);
+    const event = dump.events.find((e) => e.kind === 'import_call' && e.name === 'fd_write');
+    // The file prefix (16 bytes, header_length at 12), the header, its CRC.
+    const headerSize = 16 + bytes.readUInt32LE(12) + 4;
+    // One raw chunk here: the event's bytes start 20 bytes into it.
+    const at = headerSize + 20 + event.offset;
+    // kind, import index (one byte each here), then fd as uleb (1 byte: 0x01)
+    if (bytes[at] !== 1 || bytes[at + 2] !== 1) {
+      fail('divergence: edit the trace', `unexpected bytes at ${at}: ${bytes.subarray(at, at + 4).toString('hex')}`);
+    } else {
+      bytes[at + 2] = 2;
+      const rawLength = bytes.readUInt32LE(headerSize + 8);
+      bytes.writeUInt32LE(crc32(bytes.subarray(headerSize + 20, headerSize + 20 + rawLength)) >>> 0, headerSize + 16);
+      writeFileSync(join(dir, 'edited.srr'), bytes);
+      const r = run([shadowrr, 'replay', '--module', join(programs, 'exit_code.wasm'), join(dir, 'edited.srr')], dir);
+      const line = r.stderr.split('\n').find((l) => /divergence/.test(l)) || '';
+      if (r.status === 101 && line.includes(`event ${event.number}`) && line.includes('fd_write')) ok(`divergence reported: ${line}`);
+      else fail('divergence', `exit ${r.status}, stderr ${JSON.stringify(r.stderr)}`);
+    }
+  }
+  // Truncation: the trace of print_lots, cut in the middle of its last chunk.
+  {
+    const dir = join(scratch, 'truncated');
+    const t = rawTrace('print_lots', dir);
+    const bytes = readFileSync(t.path);
+    writeFileSync(join(dir, 'cut.srr'), bytes.subarray(0, bytes.length - 100));
+    const r = run([shadowrr, 'replay', '--quiet', '--module', join(programs, 'print_lots.wasm'), join(dir, 'cut.srr')], dir);
+    if (r.status === 102 && /truncat|cut|ends/.test(r.stderr)) ok(`truncated trace stops: ${r.stderr.trim().split('\n').pop()}`);
+    else fail('truncated trace', `exit ${r.status}, stderr ${JSON.stringify(r.stderr)}`);
+  }
+  // Another build: the -O0 program against the -O2 program's trace.
+  {
+    const dir = join(scratch, 'other-build');
+    const rec = recorded['node/exit_code'];
+    if (rec && existsSync(join(programs, 'exit_code.O0.wasm'))) {
+      const refused = run([shadowrr, 'replay', '--module', join(programs, 'exit_code.O0.wasm'), rec.trace], scratch);
+      if (refused.status === 1 && /another module/.test(refused.stderr)) ok('another build is refused by default');
+      else fail('another build refused', `exit ${refused.status}: ${refused.stderr}`);
+      mkdirSync(dir, { recursive: true });
+      const r = run([shadowrr, 'replay', '--allow-other-module', '--module', join(programs, 'exit_code.O0.wasm'), rec.trace], dir);
+      // Either the -O0 build makes exactly the recorded calls (then the run
+      // comes back whole) or the first difference is reported.
+      if ((r.status === rec.status && r.stdout.equals(rec.stdout)) || (r.status === 101 && /divergence at event \d+/.test(r.stderr))) {
+        ok(`-O0 against the -O2 trace: ${r.status === 101 ? r.stderr.trim().split('\n').pop() : 'replays whole'}`);
+      } else {
+        fail('-O0 against the -O2 trace', `exit ${r.status}: ${r.stderr}`);
+      }
+    }
+  }
+  // Embedded, quiet: no imports at all; ends as recorded on a plain engine.
+  for (const name of ['exit_code', 'random']) {
+    const dir = join(scratch, `embed-${name}`);
+    const rec = recorded[`node/${name}`];
+    if (!rec) continue;
+    mkdirSync(dir, { recursive: true });
+    const out = join(dir, `${name}.replay.wasm`);
+    execFileSync(shadowrr, ['instrument', '--mode', 'replay', '--trace', rec.trace, '--embed', '--quiet',
+                            join(programs, `${name}.wasm`), '-o', out]);
+    const module = new WebAssembly.Module(readFileSync(out));
+    const imports = WebAssembly.Module.imports(module);
+    const instance = new WebAssembly.Instance(module, {});
+    let trapped = null;
+    try { instance.exports._start(); } catch (e) { trapped = e; }
+    const e = instance.exports;
+    const status = e.shadowrr_status(), code = e.shadowrr_exit_code();
+    const message = Buffer.from(new Uint8Array(e.shadowrr_memory.buffer, e.shadowrr_message_ptr(), e.shadowrr_message_size())).toString();
+    if (imports.length === 0 && status === 0 && code === rec.status) ok(`embedded ${name}: no imports, ends with ${code}${trapped ? ' (unwound by a trap)' : ''}`);
+    else fail(`embedded ${name}`, `imports ${imports.length}, status ${status}, exit code ${code} (recorded ${rec.status}) ${message}`);
+  }
+}
+
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed ? 1 : passed ? 0 : 77);

@@ -1,0 +1,384 @@
+// The replay transform: the guest's own code, without shadow memory, with
+// every import answered by the replayer from the trace
+// (runtime-support/replay/replayer_abi.h):
+//
+//  - replay-imports: every use of an import goes to a stub that hands the
+//    call to the replayer, which checks it against the trace, applies what the
+//    host did, and gives back the recorded results. No guest import remains
+//    but WASI fd_write, called for real to pass stdout/stderr through:
+//
+//     (func $srr$stub$random_get (param $0 i32) (param $1 i32) (result i32)
+//      (call $srr_rep_call_begin (i32.const 5))
+//      (call $srr_rep_arg_i32 (local.get $0)) (call $srr_rep_arg_i32 (local.get $1))
+//      (drop (call $srr_rep_call_check))
+//      (call $srr_rep_call_end (i32.const 5))
+//      (call $srr_rep_ret_i32))
+//
+//  - replay-grow: memory.grow asks the replayer for the recorded result;
+//  - replay-exports: the module's only function export is `_start`, a driver
+//    that lets the replayer call the original exports in recorded order
+//    through a generated dispatcher;
+//  - the replayer is merged in like the recorder (runtime_merge.h).
+
+#include <map>
+
+#include "ir/module-utils.h"
+#include "ir/names.h"
+#include "pass.h"
+#include "wasm-builder.h"
+#include "wasm.h"
+
+#include "module_internal.h"
+#include "passes/record_events.h"
+#include "record_context.h"
+#include "replayer_blob.h"
+#include "runtime_merge.h"
+#include "trace_header.h"
+
+using namespace wasm;
+
+namespace {
+
+// The replayer's functions the generated code calls (replayer_abi.h).
+struct ReplayerFunctions {
+  Name run, callBegin, callCheck, callEnd, memoryGrow;
+  std::map<Type::BasicType, Name> arg, ret, exportArg, exportResult;
+  Name retV128Low, retV128High, exportArgV128Low, exportArgV128High;
+
+  bool find(const srr::MergedRuntime& rt, std::string& error) {
+    Name i32a, i64a, f32a, f64a, v128a, i32r, i64r, f32r, f64r, i32ea, i64ea, f32ea, f64ea, i32er, i64er, f32er,
+      f64er, v128er;
+    if (!srr::findRuntimeFunctions(
+          rt, "replayer",
+          {{"srr_rep_run", &run},
+           {"srr_rep_call_begin", &callBegin},
+           {"srr_rep_call_check", &callCheck},
+           {"srr_rep_call_end", &callEnd},
+           {"srr_rep_memory_grow", &memoryGrow},
+           {"srr_rep_arg_i32", &i32a},
+           {"srr_rep_arg_i64", &i64a},
+           {"srr_rep_arg_f32", &f32a},
+           {"srr_rep_arg_f64", &f64a},
+           {"srr_rep_arg_v128", &v128a},
+           {"srr_rep_ret_i32", &i32r},
+           {"srr_rep_ret_i64", &i64r},
+           {"srr_rep_ret_f32", &f32r},
+           {"srr_rep_ret_f64", &f64r},
+           {"srr_rep_ret_v128_low", &retV128Low},
+           {"srr_rep_ret_v128_high", &retV128High},
+           {"srr_rep_export_arg_i32", &i32ea},
+           {"srr_rep_export_arg_i64", &i64ea},
+           {"srr_rep_export_arg_f32", &f32ea},
+           {"srr_rep_export_arg_f64", &f64ea},
+           {"srr_rep_export_arg_v128_low", &exportArgV128Low},
+           {"srr_rep_export_arg_v128_high", &exportArgV128High},
+           {"srr_rep_export_result_i32", &i32er},
+           {"srr_rep_export_result_i64", &i64er},
+           {"srr_rep_export_result_f32", &f32er},
+           {"srr_rep_export_result_f64", &f64er},
+           {"srr_rep_export_result_v128", &v128er}},
+          error)) {
+      return false;
+    }
+    arg = {{Type::i32, i32a}, {Type::i64, i64a}, {Type::f32, f32a}, {Type::f64, f64a}, {Type::v128, v128a}};
+    ret = {{Type::i32, i32r}, {Type::i64, i64r}, {Type::f32, f32r}, {Type::f64, f64r}};
+    exportArg = {{Type::i32, i32ea}, {Type::i64, i64ea}, {Type::f32, f32ea}, {Type::f64, f64ea}};
+    exportResult = {{Type::i32, i32er}, {Type::i64, i64er}, {Type::f32, f32er}, {Type::f64, f64er}, {Type::v128, v128er}};
+    return true;
+  }
+};
+
+// A v128 from two i64 halves, each produced by a call (evaluated low first).
+Expression* v128FromHalves(Builder& builder, Name low, Name high) {
+  return builder.makeSIMDReplace(ReplaceLaneVecI64x2, builder.makeUnary(SplatVecI64x2, builder.makeCall(low, {}, Type::i64)),
+                                 1, builder.makeCall(high, {}, Type::i64));
+}
+
+// Hands a value to the replayer: one call, or two i64 halves for a v128
+// (the value must then be a local.get, read twice).
+Expression* passValue(Builder& builder, const std::map<Type::BasicType, Name>& byType, Expression* value) {
+  if (value->type == Type::v128) {
+    auto* again = builder.makeLocalGet(value->cast<LocalGet>()->index, Type::v128);
+    return builder.makeCall(byType.at(Type::v128),
+                            {builder.makeSIMDExtract(ExtractLaneVecI64x2, value, 0),
+                             builder.makeSIMDExtract(ExtractLaneVecI64x2, again, 1)},
+                            Type::none);
+  }
+  return builder.makeCall(byType.at(value->type.getBasic()), {value}, Type::none);
+}
+
+bool isWasi(const Function& f) { return f.module == "wasi_snapshot_preview1" || f.module == "wasi_unstable"; }
+
+// replay-imports: the stubs. Returns false with `error` for a signature a
+// trace cannot hold.
+bool stubImports(Module& wasm, const std::vector<Function*>& imports, const ReplayerFunctions& rep, bool passthrough,
+                 std::string& error) {
+  std::map<Name, Name> stubOf;
+  for (Function* import : imports) {
+    if (!srr::recordable(import->getParams()) || !srr::recordable(import->getResults())) {
+      error = "unsupported: import " + import->module.toString() + "." + import->base.toString() +
+              " passes references, which a trace cannot hold";
+      return false;
+    }
+    stubOf[import->name] = Names::getValidFunctionName(wasm, "srr$stub$" + import->name.toString());
+  }
+  // Every use goes to the stub (renameFunctions renames the imports too: give
+  // them their names back).
+  ModuleUtils::renameFunctions(wasm, stubOf);
+  for (Function* import : imports) {
+    for (auto& [original, stub] : stubOf) {
+      if (import->name == stub) {
+        import->name = original;
+      }
+    }
+  }
+  wasm.updateMaps();
+  Builder builder(wasm);
+  std::vector<Name> unused;
+  for (uint32_t index = 0; index < imports.size(); index++) {
+    Function* import = imports[index];
+    Signature sig = import->getSig();
+    auto i32 = [&](int32_t v) { return builder.makeConst(Literal(v)); };
+    std::vector<Expression*> body{builder.makeCall(rep.callBegin, {i32(int32_t(index))}, Type::none)};
+    std::vector<Expression*> args;
+    for (Index i = 0; i < sig.params.size(); i++) {
+      body.push_back(passValue(builder, rep.arg, builder.makeLocalGet(i, sig.params[i])));
+      args.push_back(builder.makeLocalGet(i, sig.params[i]));
+    }
+    Expression* check = builder.makeCall(rep.callCheck, {}, Type::i32);
+    bool realCall = passthrough && isWasi(*import) && import->base == "fd_write";
+    if (realCall) {
+      // Output passthrough: the same fd_write, for real; its results are the
+      // recorded ones, not these.
+      body.push_back(builder.makeIf(check, builder.makeDrop(builder.makeCall(import->name, args, sig.results))));
+    } else {
+      body.push_back(builder.makeDrop(check));
+      unused.push_back(import->name);
+    }
+    body.push_back(builder.makeCall(rep.callEnd, {i32(int32_t(index))}, Type::none));
+    std::vector<Expression*> results;
+    for (auto t : sig.results) {
+      results.push_back(t == Type::v128 ? v128FromHalves(builder, rep.retV128Low, rep.retV128High)
+                                        : builder.makeCall(rep.ret.at(t.getBasic()), {}, t));
+    }
+    if (results.size() == 1) {
+      body.push_back(results[0]);
+    } else if (results.size() > 1) {
+      body.push_back(builder.makeTupleMake(results));
+    }
+    wasm.addFunction(builder.makeFunction(stubOf[import->name], sig, {}, builder.makeBlock(body, sig.results)));
+  }
+  // The host never sees the guest's imports: they are gone from the module
+  // (the replayer's own WASI imports stay, added by the merge).
+  for (Name name : unused) {
+    wasm.removeFunction(name);
+  }
+  // A ref.func that named an import (inexact) now names a defined stub.
+  struct RetypeRefFuncs : public WalkerPass<PostWalker<RetypeRefFuncs>> {
+    void visitRefFunc(RefFunc* curr) { curr->finalize(*getModule()); }
+  } retype;
+  PassRunner runner(&wasm);
+  retype.run(&runner, &wasm);
+  retype.runOnModuleCode(&runner, &wasm);
+  return true;
+}
+
+// replay-grow: (memory.grow $m (delta)) -> (call $srr_rep_memory_grow (i32.const index) (delta))
+struct ReplayGrow : public WalkerPass<PostWalker<ReplayGrow>> {
+  const std::map<Name, uint32_t>* memoryIndex;
+  Name grow;
+  ReplayGrow(const std::map<Name, uint32_t>* memoryIndex, Name grow) : memoryIndex(memoryIndex), grow(grow) {}
+  bool isFunctionParallel() override { return true; }
+  std::unique_ptr<Pass> create() override { return std::make_unique<ReplayGrow>(memoryIndex, grow); }
+  void visitMemoryGrow(MemoryGrow* curr) {
+    auto it = memoryIndex->find(curr->memory);
+    if (it == memoryIndex->end() || curr->type == Type::unreachable) {
+      return;
+    }
+    Builder builder(*getModule());
+    replaceCurrent(builder.makeCall(grow, {builder.makeConst(Literal(int32_t(it->second))), curr->delta}, Type::i32));
+  }
+};
+
+// The dispatcher behind srr_host_call_export(index): one arm per original
+// function export, arguments from the replayer, results back to it.
+Expression* exportDispatcher(Module& wasm, Function* dispatcher, const std::vector<std::pair<Name, Name>>& exports,
+                             const ReplayerFunctions& rep) {
+  Builder builder(wasm);
+  std::vector<Expression*> arms;
+  for (uint32_t index = 0; index < exports.size(); index++) {
+    Function* target = wasm.getFunction(exports[index].second);
+    Signature sig = target->getSig();
+    std::vector<Expression*> args;
+    for (auto t : sig.params) {
+      args.push_back(t == Type::v128 ? v128FromHalves(builder, rep.exportArgV128Low, rep.exportArgV128High)
+                                     : builder.makeCall(rep.exportArg.at(t.getBasic()), {}, t));
+    }
+    std::vector<Expression*> arm;
+    std::vector<Type> vars;
+    Index firstLocal = dispatcher->getNumLocals();
+    auto values = srr::keepResults(builder, builder.makeCall(target->name, args, sig.results), sig.results,
+                                   firstLocal, vars, arm);
+    for (Type t : vars) {
+      Builder::addVar(dispatcher, t);
+    }
+    for (Expression* value : values) {
+      arm.push_back(passValue(builder, rep.exportResult, value));
+    }
+    arms.push_back(builder.makeIf(
+      builder.makeBinary(EqInt32, builder.makeLocalGet(0, Type::i32), builder.makeConst(Literal(int32_t(index)))),
+      builder.makeBlock(arm)));
+  }
+  return arms.empty() ? static_cast<Expression*>(builder.makeNop()) : builder.makeBlock(arms);
+}
+
+} // namespace
+
+extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_options* options, srr_error* err) {
+  Module& wasm = module->wasm;
+  try {
+    std::string error;
+    // What belongs to the application, before anything is added.
+    std::vector<Function*> appFunctions, appImports;
+    for (auto& func : wasm.functions) {
+      (func->imported() ? appImports : appFunctions).push_back(func.get());
+    }
+    std::vector<std::pair<Name, Name>> appExports; // (export name, function)
+    for (auto& exp : wasm.exports) {
+      if (exp->kind == ExternalKind::Function) {
+        appExports.push_back({exp->name, *exp->getInternalName()});
+      }
+    }
+    std::vector<std::pair<uint32_t, Name>> memories;
+    std::map<Name, uint32_t> memoryIndex;
+    for (uint32_t i = 0; i < wasm.memories.size(); i++) {
+      memories.push_back({i, wasm.memories[i]->name});
+      memoryIndex[wasm.memories[i]->name] = i;
+    }
+    auto globals = srr::hostChangeableGlobals(wasm);
+    std::vector<char> header = srr::buildTraceHeader(wasm, module->sha256, options->module_name, memories, globals, 0);
+
+    uint32_t flags = (options->quiet ? 1u : 0u) | (options->allow_other_module ? 2u : 0u);
+    std::vector<char> embedded(options->embedded_trace, options->embedded_trace + options->embedded_trace_size);
+    std::string path = options->trace_path ? options->trace_path : "";
+    bool noWasi = options->embedded_trace_size > 0 && options->quiet;
+
+    // The replayer's "shadowrr" imports.
+    Function* dispatcher = nullptr;
+    srr::MergedRuntime rt;
+    auto resolve = [&](Function* func) -> Expression* {
+      srr::HostBodyBuilder host(wasm, rt.memory);
+      Builder& b = host.builder;
+      std::string name = func->base.toString();
+      auto segmentCopy = [&](const char* root, const std::vector<char>& bytes, bool ranged) -> Expression* {
+        Name seg = host.segment(root, bytes);
+        return ranged ? host.copySegment(seg, host.param(1), host.param(2))
+                      : host.copySegment(seg, host.i32(0), host.i32(uint32_t(bytes.size())));
+      };
+      if (name == "srr_host_embedded_trace_size") return host.i32(uint32_t(embedded.size()));
+      if (name == "srr_host_embedded_trace_copy") {
+        return embedded.empty() ? static_cast<Expression*>(b.makeNop()) : segmentCopy("srr$trace", embedded, true);
+      }
+      if (name == "srr_host_trace_path_size") return host.i32(uint32_t(path.size()));
+      if (name == "srr_host_trace_path_copy") {
+        return path.empty() ? static_cast<Expression*>(b.makeNop())
+                            : segmentCopy("srr$trace-path", std::vector<char>(path.begin(), path.end()), false);
+      }
+      if (name == "srr_host_flags") return host.i32(flags);
+      if (name == "srr_host_header_size") return host.i32(uint32_t(header.size()));
+      if (name == "srr_host_header_copy") return segmentCopy("srr$module-header", header, false);
+      if (name == "srr_host_wasi_memory") return host.wasiMemoryIndex(memories);
+      if (name == "srr_host_app_write") {
+        return host.perMemory(memories, [&](Name m) {
+          return b.makeMemoryCopy(host.param(1), host.param(2), host.param(3), m, rt.memory);
+        });
+      }
+      if (name == "srr_host_app_read") {
+        return host.perMemory(memories, [&](Name m) {
+          return b.makeMemoryCopy(host.param(2), host.param(1), host.param(3), rt.memory, m);
+        });
+      }
+      if (name == "srr_host_memory_pages" || name == "srr_host_memory_grow") {
+        bool grow = name == "srr_host_memory_grow";
+        Index result = Builder::addVar(func, Type::i32);
+        return b.makeBlock(
+          {b.makeLocalSet(result, host.i32(grow ? 0xFFFFFFFFu : 0)),
+           host.perMemory(memories,
+                          [&](Name m) {
+                            return b.makeLocalSet(result, grow ? static_cast<Expression*>(b.makeMemoryGrow(host.param(1), m))
+                                                               : b.makeMemorySize(m));
+                          }),
+           b.makeLocalGet(result, Type::i32)},
+          Type::i32);
+      }
+      if (name == "srr_host_global_set") {
+        // (index, low bits, high bits)
+        std::vector<Expression*> arms;
+        for (const auto& g : globals) {
+          Expression* low = host.param(1, Type::i64);
+          Expression* value;
+          switch (g.type.getBasic()) {
+            case Type::i32:
+              value = b.makeUnary(WrapInt64, low);
+              break;
+            case Type::i64:
+              value = low;
+              break;
+            case Type::f32:
+              value = b.makeUnary(ReinterpretInt32, b.makeUnary(WrapInt64, low));
+              break;
+            case Type::f64:
+              value = b.makeUnary(ReinterpretInt64, low);
+              break;
+            default:
+              value = b.makeSIMDReplace(ReplaceLaneVecI64x2, b.makeUnary(SplatVecI64x2, low), 1,
+                                        host.param(2, Type::i64));
+              break;
+          }
+          arms.push_back(b.makeIf(b.makeBinary(EqInt32, host.param(0), host.i32(g.index)),
+                                  b.makeGlobalSet(g.global, value)));
+        }
+        return arms.empty() ? static_cast<Expression*>(b.makeNop()) : b.makeBlock(arms);
+      }
+      if (name == "srr_host_call_export") {
+        dispatcher = func; // filled in once the replayer's names are known
+        return b.makeNop();
+      }
+      return nullptr;
+    };
+    if (!srr::mergeRuntime(wasm, srr_replayer_wasm, srr_replayer_wasm_size, "replayer", !noWasi, resolve, rt, error)) {
+      srr_set_error(err, "%s", error.c_str());
+      return 1;
+    }
+    ReplayerFunctions rep;
+    if (!rep.find(rt, error)) {
+      srr_set_error(err, "%s", error.c_str());
+      return 1;
+    }
+    if (dispatcher) {
+      dispatcher->body = exportDispatcher(wasm, dispatcher, appExports, rep);
+    }
+    PassRunner runner(&wasm);
+    runner.add(std::make_unique<ReplayGrow>(&memoryIndex, rep.memoryGrow));
+    for (Function* func : appFunctions) {
+      runner.runOnFunction(func);
+    }
+    if (!stubImports(wasm, appImports, rep, !options->quiet && !noWasi, error)) {
+      srr_set_error(err, "%s", error.c_str());
+      return 1;
+    }
+    // The only function export: the driver.
+    for (auto& [exportName, function] : appExports) {
+      wasm.removeExport(exportName);
+    }
+    Builder builder(wasm);
+    Name driver = Names::getValidFunctionName(wasm, "srr$replay$start");
+    wasm.addFunction(builder.makeFunction(driver, Signature(Type::none, Type::none), {},
+                                          builder.makeCall(rep.run, {}, Type::none)));
+    wasm.addExport(Builder::makeExport("_start", driver, ExternalKind::Function));
+  } catch (std::exception& e) {
+    srr_set_error(err, "replay transform failed: %s", e.what());
+    return 1;
+  }
+  return 0;
+}
