@@ -32,13 +32,38 @@ int srr_cli_usage_error(const char *command, const char *fmt, ...)
  * and returns NULL. Also refuses modules shadowrr cannot instrument. */
 srr_module *srr_cli_load_module(const char *path);
 
-/* Option parsing shared by the subcommands. If argv[*i] is the option `name`
- * ("--output") or its short form `alias` (may be NULL), given as "--output X"
- * or "--output=X", stores X in *value, advances *i past it and returns 1.
- * Returns 0 if argv[*i] is another option, -1 (after printing a usage error)
- * if the value is missing. */
-int srr_cli_option_value(const char *command, int argc, char **argv, int *i, const char *name,
-                         const char *alias, const char **value);
+/* A subcommand's options, for srr_cli_parse. */
+typedef enum srr_option_kind {
+  SRR_OPT_FLAG,  /* target: int*, set to 1 */
+  SRR_OPT_VALUE, /* target: const char**, "--name X" or "--name=X" */
+  SRR_OPT_LIST   /* target: const char** array of `max`, *count entries */
+} srr_option_kind;
+
+typedef struct srr_cli_option {
+  const char *name;  /* "--output" */
+  const char *alias; /* "-o", or NULL */
+  srr_option_kind kind;
+  void *target;
+  int *count; /* SRR_OPT_LIST */
+  int max;    /* SRR_OPT_LIST */
+} srr_cli_option;
+
+/* What a subcommand's command line holds besides its options. */
+typedef struct srr_cli_args {
+  const char *positional[4]; /* in order */
+  int positional_count;
+  int rest;                  /* SRR_CLI_REST: index in argv of the program's
+                                arguments (after "--", or after the last
+                                positional), argc if none */
+} srr_cli_args;
+
+/* Parses argv[1..argc) of `command` against `options`. Takes up to
+ * `max_positional` positional words; with `rest_after_positional`, the first
+ * word beyond them starts the program's arguments (as "--" does), else it is
+ * a usage error. -h/--help prints `usage` to stdout. Returns 0 to go on, 1
+ * after --help (exit 0), or SRR_EXIT_USAGE after printing the problem. */
+int srr_cli_parse(const char *command, const char *usage, int argc, char **argv, const srr_cli_option *options,
+                  int option_count, int max_positional, int rest_after_positional, srr_cli_args *args);
 
 /* A trace file read and opened for a command (info, dump). */
 typedef struct srr_cli_trace {

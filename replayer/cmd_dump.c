@@ -500,23 +500,16 @@ static int check_events(srr_trace *trace, const uint8_t *events, size_t size, in
 }
 
 int srr_cmd_dump(int argc, char **argv) {
-  const char *input = NULL;
   int json = 0;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      fputs(kUsage, stdout);
-      return SRR_EXIT_OK;
-    }
-    if (strcmp(argv[i], "--json") == 0) {
-      json = 1;
-    } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-      return srr_cli_usage_error("dump", "unknown option '%s'", argv[i]);
-    } else if (input) {
-      return srr_cli_usage_error("dump", "more than one trace ('%s' and '%s')", input, argv[i]);
-    } else {
-      input = argv[i];
-    }
+  const srr_cli_option options[] = {
+      {"--json", NULL, SRR_OPT_FLAG, &json, NULL, 0},
+  };
+  srr_cli_args args;
+  int parsed = srr_cli_parse("dump", kUsage, argc, argv, options, sizeof options / sizeof options[0], 1, 0, &args);
+  if (parsed) {
+    return parsed == 1 ? SRR_EXIT_OK : parsed;
   }
+  const char *input = args.positional[0];
   if (!input) {
     return srr_cli_usage_error("dump", "no trace given");
   }

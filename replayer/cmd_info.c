@@ -67,20 +67,12 @@ static void print_flags(const srr_trace_header *h) {
 }
 
 int srr_cmd_info(int argc, char **argv) {
-  const char *input = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      fputs(kUsage, stdout);
-      return SRR_EXIT_OK;
-    }
-    if (argv[i][0] == '-' && argv[i][1] != '\0') {
-      return srr_cli_usage_error("info", "unknown option '%s'", argv[i]);
-    }
-    if (input) {
-      return srr_cli_usage_error("info", "more than one trace ('%s' and '%s')", input, argv[i]);
-    }
-    input = argv[i];
+  srr_cli_args args;
+  int parsed = srr_cli_parse("info", kUsage, argc, argv, NULL, 0, 1, 0, &args);
+  if (parsed) {
+    return parsed == 1 ? SRR_EXIT_OK : parsed;
   }
+  const char *input = args.positional[0];
   if (!input) {
     return srr_cli_usage_error("info", "no trace given");
   }

@@ -19,23 +19,16 @@ static const char kUsage[] =
     "  -h, --help   this text\n";
 
 int srr_cmd_inspect(int argc, char **argv) {
-  const char *input = NULL;
   int json = 0;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      fputs(kUsage, stdout);
-      return SRR_EXIT_OK;
-    }
-    if (strcmp(argv[i], "--json") == 0) {
-      json = 1;
-    } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-      return srr_cli_usage_error("inspect", "unknown option '%s'", argv[i]);
-    } else if (input) {
-      return srr_cli_usage_error("inspect", "more than one module ('%s' and '%s')", input, argv[i]);
-    } else {
-      input = argv[i];
-    }
+  const srr_cli_option options[] = {
+      {"--json", NULL, SRR_OPT_FLAG, &json, NULL, 0},
+  };
+  srr_cli_args args;
+  int parsed = srr_cli_parse("inspect", kUsage, argc, argv, options, sizeof options / sizeof options[0], 1, 0, &args);
+  if (parsed) {
+    return parsed == 1 ? SRR_EXIT_OK : parsed;
   }
+  const char *input = args.positional[0];
   if (!input) {
     return srr_cli_usage_error("inspect", "no module given");
   }

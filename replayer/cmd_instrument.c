@@ -46,53 +46,25 @@ static const char *default_trace_path(const char *input, char *buf, size_t size)
 
 int srr_cmd_instrument(int argc, char **argv) {
   const char *mode = "record";
-  const char *input = NULL;
   const char *output = NULL;
   const char *trace_path = NULL, *trace = NULL;
   int durable = 0, embed = 0, quiet = 0, other = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *value;
-    int got;
-    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      fputs(kUsage, stdout);
-      return SRR_EXIT_OK;
-    }
-    if ((got = srr_cli_option_value("instrument", argc, argv, &i, "--mode", NULL, &value)) != 0) {
-      if (got < 0) {
-        return SRR_EXIT_USAGE;
-      }
-      mode = value;
-    } else if ((got = srr_cli_option_value("instrument", argc, argv, &i, "--output", "-o", &value)) != 0) {
-      if (got < 0) {
-        return SRR_EXIT_USAGE;
-      }
-      output = value;
-    } else if ((got = srr_cli_option_value("instrument", argc, argv, &i, "--trace-path", NULL, &value)) != 0) {
-      if (got < 0) {
-        return SRR_EXIT_USAGE;
-      }
-      trace_path = value;
-    } else if ((got = srr_cli_option_value("instrument", argc, argv, &i, "--trace", NULL, &value)) != 0) {
-      if (got < 0) {
-        return SRR_EXIT_USAGE;
-      }
-      trace = value;
-    } else if (strcmp(argv[i], "--durable") == 0) {
-      durable = 1;
-    } else if (strcmp(argv[i], "--embed") == 0) {
-      embed = 1;
-    } else if (strcmp(argv[i], "--quiet") == 0) {
-      quiet = 1;
-    } else if (strcmp(argv[i], "--allow-other-module") == 0) {
-      other = 1;
-    } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-      return srr_cli_usage_error("instrument", "unknown option '%s'", argv[i]);
-    } else if (input) {
-      return srr_cli_usage_error("instrument", "more than one input module ('%s' and '%s')", input, argv[i]);
-    } else {
-      input = argv[i];
-    }
+  const srr_cli_option options[] = {
+      {"--mode", NULL, SRR_OPT_VALUE, &mode, NULL, 0},
+      {"--output", "-o", SRR_OPT_VALUE, &output, NULL, 0},
+      {"--trace-path", NULL, SRR_OPT_VALUE, &trace_path, NULL, 0},
+      {"--trace", NULL, SRR_OPT_VALUE, &trace, NULL, 0},
+      {"--durable", NULL, SRR_OPT_FLAG, &durable, NULL, 0},
+      {"--embed", NULL, SRR_OPT_FLAG, &embed, NULL, 0},
+      {"--quiet", NULL, SRR_OPT_FLAG, &quiet, NULL, 0},
+      {"--allow-other-module", NULL, SRR_OPT_FLAG, &other, NULL, 0},
+  };
+  srr_cli_args args;
+  int parsed = srr_cli_parse("instrument", kUsage, argc, argv, options, sizeof options / sizeof options[0], 1, 0, &args);
+  if (parsed) {
+    return parsed == 1 ? SRR_EXIT_OK : parsed;
   }
+  const char *input = args.positional[0];
   int record = strcmp(mode, "record") == 0, replay = strcmp(mode, "replay") == 0;
   if (!record && !replay && strcmp(mode, "identity") != 0) {
     return srr_cli_usage_error("instrument", "unknown mode '%s' (expected record, replay or identity)", mode);
@@ -126,7 +98,7 @@ int srr_cmd_instrument(int argc, char **argv) {
   int status = SRR_EXIT_OK;
   char default_path[512];
   const char *base = strrchr(input, '/');
-  srr_record_options options = {
+  srr_record_options record_options = {
       .trace_path = trace_path ? trace_path : default_trace_path(input, default_path, sizeof default_path),
       .module_name = base ? base + 1 : input,
       .durable = durable,
@@ -162,7 +134,7 @@ int srr_cmd_instrument(int argc, char **argv) {
       .quiet = quiet,
       .allow_other_module = other,
   };
-  int failed = record ? srr_instrument_record(module, &options, &err)
+  int failed = record ? srr_instrument_record(module, &record_options, &err)
                : replay ? srr_instrument_replay(module, &replay_options, &err)
                         : 0;
   free(raw);

@@ -22,28 +22,16 @@ static const char kUsage[] =
     "  -h, --help       this text\n";
 
 int srr_cmd_pack(int argc, char **argv) {
-  const char *input = NULL;
   const char *output = NULL;
-  for (int i = 1; i < argc; i++) {
-    const char *value;
-    int got;
-    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      fputs(kUsage, stdout);
-      return SRR_EXIT_OK;
-    }
-    if ((got = srr_cli_option_value("pack", argc, argv, &i, "--output", "-o", &value)) != 0) {
-      if (got < 0) {
-        return SRR_EXIT_USAGE;
-      }
-      output = value;
-    } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-      return srr_cli_usage_error("pack", "unknown option '%s'", argv[i]);
-    } else if (input) {
-      return srr_cli_usage_error("pack", "more than one trace ('%s' and '%s')", input, argv[i]);
-    } else {
-      input = argv[i];
-    }
+  const srr_cli_option options[] = {
+      {"--output", "-o", SRR_OPT_VALUE, &output, NULL, 0},
+  };
+  srr_cli_args args;
+  int parsed = srr_cli_parse("pack", kUsage, argc, argv, options, sizeof options / sizeof options[0], 1, 0, &args);
+  if (parsed) {
+    return parsed == 1 ? SRR_EXIT_OK : parsed;
   }
+  const char *input = args.positional[0];
   if (!input) {
     return srr_cli_usage_error("pack", "no trace given");
   }

@@ -1,5 +1,6 @@
 /* shadowrr record: instruments a module for recording, runs it on an engine,
  * and leaves a complete trace. The exit code is the program's own. */
+#define _DEFAULT_SOURCE /* symlink */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include "cli.h"
 #include "engines.h"
 #include "file_io.h"
+#include "srr_sha256.h"
 #include "trace_pack.h"
 
 static const char kUsage[] =
@@ -39,48 +41,109 @@ static const char kUsage[] =
 
 #define MAX_LIST 64
 
+static const char kBuildStamp[] = "v" SHADOWRR_VERSION "-" __DATE__ "-" __TIME__;
+
+/* The instrumented module for `input`, from the cache of instrumented
+ * modules (${XDG_CACHE_HOME:-~/.cache}/shadowrr/modules, keyed by the
+ * module's SHA-256, the durable flag and shadowrr's version), instrumenting
+ * it on a miss; linked as `link` (which keeps the input's file name: the
+ * launchers pass it to the guest as argv[0]). Prints one line on failure. */
+static int instrument_cached(const char *input, int durable, const char *link) {
+  uint8_t *file;
+  size_t file_size;
+  char why[256];
+  if (srr_read_file(input, &file, &file_size, why, sizeof why) != 0) {
+    srr_cli_error(input, "%s", why);
+    return -1;
+  }
+  uint8_t digest[32];
+  srr_sha256(file, file_size, digest);
+  free(file);
+  char key[65], cached[4096];
+  for (int i = 0; i < 32; i++) {
+    snprintf(key + 2 * i, 3, "%02x", digest[i]);
+  }
+  const char *xdg = getenv("XDG_CACHE_HOME");
+  const char *home = getenv("HOME");
+  char dir[4096];
+  if (xdg && *xdg) {
+    snprintf(dir, sizeof dir, "%s/shadowrr/modules", xdg);
+  } else {
+    snprintf(dir, sizeof dir, "%s/.cache/shadowrr/modules", home ? home : "/tmp");
+  }
+  /* The build stamp keeps a rebuilt shadowrr from reusing another build's
+   * modules. */
+  snprintf(cached, sizeof cached, "%.3900s/%s-%s-%s.rec.wasm", dir, key, durable ? "durable" : "buffered",
+           kBuildStamp);
+  for (char *p = cached + strlen(dir); *p; p++) {
+    if (*p == ' ' || *p == ':') {
+      *p = '-';
+    }
+  }
+  struct stat st;
+  if (stat(cached, &st) != 0) {
+    srr_module *module = srr_cli_load_module(input);
+    if (!module) {
+      return -1;
+    }
+    srr_error err;
+    const char *base = strrchr(input, '/');
+    srr_record_options record_options = {.trace_path = ".shadowrr.srr", .module_name = base ? base + 1 : input,
+                                         .durable = durable};
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    if (srr_instrument_record(module, &record_options, &err) != 0 || srr_module_validate(module, &err) != 0 ||
+        srr_module_write_binary(module, &bytes, &size, &err) != 0) {
+      srr_cli_error(input, "%s", err.message);
+      srr_module_free(module);
+      return -1;
+    }
+    srr_module_free(module);
+    /* mkdir -p the cache; a failure shows at the write. */
+    for (char *p = dir + 1; *p; p++) {
+      if (*p == '/') {
+        *p = 0;
+        mkdir(dir, 0755);
+        *p = '/';
+      }
+    }
+    mkdir(dir, 0755);
+    int failed = srr_write_file_atomic(cached, bytes, size, 1, why, sizeof why);
+    free(bytes);
+    if (failed) {
+      srr_cli_error(cached, "cannot write: %s", why);
+      return -1;
+    }
+  }
+  if (symlink(cached, link) != 0) {
+    srr_cli_error(link, "cannot link the instrumented module: %s", strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
 int srr_cmd_record(int argc, char **argv) {
-  const char *runtime = "node", *output = NULL, *input = NULL;
+  const char *runtime = "node", *output = NULL;
   const char *dirs[MAX_LIST], *envs[MAX_LIST];
-  int ndirs = 0, nenvs = 0, force = 0, durable = 0, argstart = argc;
-  for (int i = 1; i < argc; i++) {
-    const char *value;
-    int got;
-    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      fputs(kUsage, stdout);
-      return SRR_EXIT_OK;
-    }
-    if (strcmp(argv[i], "--") == 0) {
-      argstart = i + 1;
-      break;
-    }
-    if ((got = srr_cli_option_value("record", argc, argv, &i, "--runtime", NULL, &value)) != 0) {
-      if (got < 0) return SRR_EXIT_USAGE;
-      runtime = value;
-    } else if ((got = srr_cli_option_value("record", argc, argv, &i, "--output", "-o", &value)) != 0) {
-      if (got < 0) return SRR_EXIT_USAGE;
-      output = value;
-    } else if ((got = srr_cli_option_value("record", argc, argv, &i, "--dir", NULL, &value)) != 0) {
-      if (got < 0) return SRR_EXIT_USAGE;
-      if (ndirs == MAX_LIST) return srr_cli_usage_error("record", "too many --dir options");
-      dirs[ndirs++] = value;
-    } else if ((got = srr_cli_option_value("record", argc, argv, &i, "--env", NULL, &value)) != 0) {
-      if (got < 0) return SRR_EXIT_USAGE;
-      if (nenvs == MAX_LIST) return srr_cli_usage_error("record", "too many --env options");
-      if (!strchr(value, '=')) return srr_cli_usage_error("record", "--env takes K=V, not '%s'", value);
-      envs[nenvs++] = value;
-    } else if (strcmp(argv[i], "--force") == 0) {
-      force = 1;
-    } else if (strcmp(argv[i], "--durable") == 0) {
-      durable = 1;
-    } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-      return srr_cli_usage_error("record", "unknown option '%s'", argv[i]);
-    } else if (input) {
-      /* Program arguments start at the first word after the module. */
-      argstart = i;
-      break;
-    } else {
-      input = argv[i];
+  int ndirs = 0, nenvs = 0, force = 0, durable = 0;
+  const srr_cli_option options[] = {
+      {"--runtime", NULL, SRR_OPT_VALUE, &runtime, NULL, 0},
+      {"--output", "-o", SRR_OPT_VALUE, &output, NULL, 0},
+      {"--dir", NULL, SRR_OPT_LIST, dirs, &ndirs, MAX_LIST},
+      {"--env", NULL, SRR_OPT_LIST, envs, &nenvs, MAX_LIST},
+      {"--force", NULL, SRR_OPT_FLAG, &force, NULL, 0},
+      {"--durable", NULL, SRR_OPT_FLAG, &durable, NULL, 0},
+  };
+  srr_cli_args args;
+  int parsed = srr_cli_parse("record", kUsage, argc, argv, options, sizeof options / sizeof options[0], 1, 1, &args);
+  if (parsed) {
+    return parsed == 1 ? SRR_EXIT_OK : parsed;
+  }
+  const char *input = args.positional[0];
+  int argstart = args.rest;
+  for (int e = 0; e < nenvs; e++) {
+    if (!strchr(envs[e], '=')) {
+      return srr_cli_usage_error("record", "--env takes K=V, not '%s'", envs[e]);
     }
   }
   if (!input) {
@@ -154,29 +217,10 @@ int srr_cmd_record(int argc, char **argv) {
   snprintf(trace_file, sizeof trace_file, "%s/%s", trace_dir, trace_name);
 
   int status = SRR_EXIT_FAILURE;
-  srr_module *module = srr_cli_load_module(input);
-  if (!module) {
-    goto cleanup;
-  }
-  srr_error err;
-  const char *base = strrchr(input, '/');
-  srr_record_options options = {.trace_path = trace_name, .module_name = base ? base + 1 : input, .durable = durable};
-  uint8_t *bytes = NULL;
-  size_t size = 0;
   char why[256];
-  if (srr_instrument_record(module, &options, &err) != 0 || srr_module_validate(module, &err) != 0 ||
-      srr_module_write_binary(module, &bytes, &size, &err) != 0) {
-    srr_cli_error(input, "%s", err.message);
-    srr_module_free(module);
+  if (instrument_cached(input, durable, rec_module) != 0) {
     goto cleanup;
   }
-  srr_module_free(module);
-  if (srr_write_file_atomic(rec_module, bytes, size, 1, why, sizeof why) != 0) {
-    free(bytes);
-    srr_cli_error(rec_module, "cannot write: %s", why);
-    goto cleanup;
-  }
-  free(bytes);
 
   /* The engine's command line. */
   const char *cmd[4 * MAX_LIST + 64];
@@ -199,6 +243,13 @@ int srr_cmd_record(int argc, char **argv) {
     cmd[n++] = "--env";
     cmd[n++] = envs[e];
   }
+  /* Where this run's trace goes: the recorder reads it from its environment
+   * and hides it from the guest (recorder_abi.h), so one instrumented module
+   * serves every recording. */
+  char trace_env[128];
+  snprintf(trace_env, sizeof trace_env, "SHADOWRR_TRACE=%s", trace_name);
+  cmd[n++] = "--env";
+  cmd[n++] = trace_env;
   n = srr_engine_add_recorder_hooks(engine, cmd, n);
   cmd[n++] = rec_module;
   if (argc - argstart > 0 && !engine->passes_args) {

@@ -49,33 +49,20 @@ static void hex(const uint8_t *bytes, char out[65]) {
 }
 
 int srr_cmd_replay(int argc, char **argv) {
-  const char *trace_path = NULL, *module_path = NULL, *runtime = "node";
+  const char *module_path = NULL, *runtime = "node";
   int quiet = 0, other = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *value;
-    int got;
-    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      fputs(kUsage, stdout);
-      return SRR_EXIT_OK;
-    }
-    if ((got = srr_cli_option_value("replay", argc, argv, &i, "--module", NULL, &value)) != 0) {
-      if (got < 0) return SRR_EXIT_USAGE;
-      module_path = value;
-    } else if ((got = srr_cli_option_value("replay", argc, argv, &i, "--runtime", NULL, &value)) != 0) {
-      if (got < 0) return SRR_EXIT_USAGE;
-      runtime = value;
-    } else if (strcmp(argv[i], "--quiet") == 0) {
-      quiet = 1;
-    } else if (strcmp(argv[i], "--allow-other-module") == 0) {
-      other = 1;
-    } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-      return srr_cli_usage_error("replay", "unknown option '%s'", argv[i]);
-    } else if (trace_path) {
-      return srr_cli_usage_error("replay", "more than one trace ('%s' and '%s')", trace_path, argv[i]);
-    } else {
-      trace_path = argv[i];
-    }
+  const srr_cli_option options[] = {
+      {"--module", NULL, SRR_OPT_VALUE, &module_path, NULL, 0},
+      {"--runtime", NULL, SRR_OPT_VALUE, &runtime, NULL, 0},
+      {"--quiet", NULL, SRR_OPT_FLAG, &quiet, NULL, 0},
+      {"--allow-other-module", NULL, SRR_OPT_FLAG, &other, NULL, 0},
+  };
+  srr_cli_args args;
+  int parsed = srr_cli_parse("replay", kUsage, argc, argv, options, sizeof options / sizeof options[0], 1, 0, &args);
+  if (parsed) {
+    return parsed == 1 ? SRR_EXIT_OK : parsed;
   }
+  const char *trace_path = args.positional[0];
   if (!trace_path) {
     return srr_cli_usage_error("replay", "no trace given");
   }
@@ -152,11 +139,11 @@ int srr_cmd_replay(int argc, char **argv) {
     goto cleanup;
   }
   srr_error err;
-  srr_replay_options options = {.trace_path = "trace.srr", .module_name = module_name,
+  srr_replay_options replay_options = {.trace_path = "trace.srr", .module_name = module_name,
                                 .quiet = quiet, .allow_other_module = other};
   uint8_t *bytes = NULL;
   size_t size = 0;
-  if (srr_instrument_replay(module, &options, &err) != 0 || srr_module_validate(module, &err) != 0 ||
+  if (srr_instrument_replay(module, &replay_options, &err) != 0 || srr_module_validate(module, &err) != 0 ||
       srr_module_write_binary(module, &bytes, &size, &err) != 0) {
     srr_cli_error(module_path, "%s", err.message);
     srr_module_free(module);

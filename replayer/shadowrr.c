@@ -75,23 +75,70 @@ srr_module *srr_cli_load_module(const char *path) {
   return module;
 }
 
-int srr_cli_option_value(const char *command, int argc, char **argv, int *i, const char *name,
-                         const char *alias, const char **value) {
-  const char *arg = argv[*i];
-  size_t len = strlen(name);
-  if (strncmp(arg, name, len) == 0 && arg[len] == '=') {
-    *value = arg + len + 1;
-    return 1;
+/* The option matching argv[*i], or NULL. */
+static const srr_cli_option *find_option(const srr_cli_option *options, int count, const char *arg,
+                                         const char **inline_value) {
+  *inline_value = NULL;
+  for (int o = 0; o < count; o++) {
+    size_t len = strlen(options[o].name);
+    if (strcmp(arg, options[o].name) == 0 || (options[o].alias && strcmp(arg, options[o].alias) == 0)) {
+      return &options[o];
+    }
+    if (options[o].kind != SRR_OPT_FLAG && strncmp(arg, options[o].name, len) == 0 && arg[len] == '=') {
+      *inline_value = arg + len + 1;
+      return &options[o];
+    }
   }
-  if (strcmp(arg, name) != 0 && !(alias && strcmp(arg, alias) == 0)) {
-    return 0;
+  return NULL;
+}
+
+int srr_cli_parse(const char *command, const char *usage, int argc, char **argv, const srr_cli_option *options,
+                  int option_count, int max_positional, int rest_after_positional, srr_cli_args *args) {
+  memset(args, 0, sizeof *args);
+  args->rest = argc;
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+      fputs(usage, stdout);
+      return 1;
+    }
+    if (strcmp(arg, "--") == 0) {
+      args->rest = i + 1;
+      return 0;
+    }
+    const char *value;
+    const srr_cli_option *option = arg[0] == '-' && arg[1] ? find_option(options, option_count, arg, &value) : NULL;
+    if (option) {
+      if (option->kind == SRR_OPT_FLAG) {
+        *(int *)option->target = 1;
+        continue;
+      }
+      if (!value) {
+        if (i + 1 >= argc) {
+          return srr_cli_usage_error(command, "option '%s' needs a value", arg);
+        }
+        value = argv[++i];
+      }
+      if (option->kind == SRR_OPT_VALUE) {
+        *(const char **)option->target = value;
+      } else if (*option->count == option->max) {
+        return srr_cli_usage_error(command, "too many %s options", option->name);
+      } else {
+        ((const char **)option->target)[(*option->count)++] = value;
+      }
+    } else if (arg[0] == '-' && arg[1] != '\0') {
+      return srr_cli_usage_error(command, "unknown option '%s'", arg);
+    } else if (args->positional_count < max_positional) {
+      args->positional[args->positional_count++] = arg;
+    } else if (rest_after_positional) {
+      args->rest = i;
+      return 0;
+    } else {
+      return srr_cli_usage_error(command, "unexpected argument '%s' (after '%s')", arg,
+                                 args->positional[args->positional_count - 1]);
+    }
   }
-  if (*i + 1 >= argc) {
-    srr_cli_usage_error(command, "option '%s' needs a value", arg);
-    return -1;
-  }
-  *value = argv[++*i];
-  return 1;
+  return 0;
 }
 
 struct command {

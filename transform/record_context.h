@@ -42,6 +42,9 @@ struct RecordContext {
   // The recorder's functions (internal names after merging).
   wasm::Name recBegin, recI32, recI64, recF32, recF64, recV128, recEnd;
   wasm::Name recLoadMismatch, recReconcile, recMemoryGrow, recHostMemoryGrow, recFinish;
+  // Hide SHADOWRR_TRACE from the guest's environ calls (recorder_abi.h). A
+  // pass preview without them (unset names) generates no calls to them.
+  wasm::Name recEnvironSizesFixup, recEnvironPrepare, recEnvironFixup;
 
   // Every mutable global the host can change (exported or imported), with
   // its shadow, its index as the trace numbers it, and how the trace names

@@ -80,10 +80,11 @@ void prefixAllNames(Module& rs) {
     rs.start = prefixed(rs.start);
   }
   rs.updateMaps();
+  // Not function-parallel: run() walks the module-level code (global
+  // initialisers, segments) as well as every function, once.
   Renamer renamer;
   PassRunner runner(&rs);
   renamer.run(&runner, &rs);
-  renamer.runOnModuleCode(&runner, &rs);
 }
 
 // Turns an imported function into a defined one with `body` (defined
@@ -153,7 +154,11 @@ bool mergeRuntime(Module& app, const unsigned char* bytes, size_t size, const ch
       makeDefined(func, body);
     } else if (func->module == "wasi_snapshot_preview1") {
       if (!keepWasi) {
-        makeDefined(func, builder.makeConst(Literal(int32_t(52)))); // ENOSYS
+        // ENOSYS for every WASI function (all return an errno), but
+        // proc_exit, which returns nothing: the runtime then ends the run
+        // itself.
+        makeDefined(func, func->getResults() == Type::i32 ? static_cast<Expression*>(builder.makeConst(Literal(int32_t(52))))
+                                                          : builder.makeNop());
       }
     } else {
       error = std::string("internal error: the ") + what + " imports " + func->module.toString() + "." +

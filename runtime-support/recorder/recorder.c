@@ -24,6 +24,15 @@
  * exported as "memory", when the trace path is empty, or when the first WASI
  * call answers ENOSYS (the transform's stubs); WASI otherwise.
  *
+ * SHADOWRR_TRACE (recorder_abi.h, "The trace path at run time"): at the
+ * first flush, or when the guest first asks for its environment, the recorder
+ * reads the host's environment itself (environ_sizes_get / environ_get through
+ * the borrowed piece of the WASI memory, restored as for every hidden call).
+ * A SHADOWRR_TRACE=<path> there replaces the trace path; every
+ * SHADOWRR_TRACE=... entry is removed from what the guest's own environ calls
+ * return (srr_rec_environ_*), so the guest sees the environment of a run
+ * without it.
+ *
  * Errors: a WASI failure (no matching preopen, path_open or fd_write failing)
  * or recorder memory exhaustion sets a sticky WASI errno. From then on
  * nothing more is recorded (the shadow is still kept in sync, so the guest
@@ -40,6 +49,12 @@
 #include "srr_trace.h"
 
 #define SRR_EXPORT(name) __attribute__((export_name(#name)))
+
+/* The environment calls of recorder_abi.h section 3 (the other five are in
+ * recorder_imports.h). Pointers address the WASI memory. */
+SRR_WASI_IMPORT(environ_sizes_get)
+int32_t srr_wasi_environ_sizes_get(int32_t result_count, int32_t result_buf_size);
+SRR_WASI_IMPORT(environ_get) int32_t srr_wasi_environ_get(int32_t environ, int32_t environ_buf);
 
 /* Section 4 of recorder_abi.h (the ABI names them without prototypes). */
 int32_t shadowrr_flush(void);
@@ -73,6 +88,12 @@ void shadowrr_drain_reset(void);
 
 #define NO_MEMORY 0xFFFFFFFFu
 
+/* The environment entry that names the trace file at run time, and the
+ * longest path it may give (as `shadowrr instrument --trace-path`). */
+#define ENV_NAME "SHADOWRR_TRACE="
+#define ENV_NAME_LEN 15u
+#define ENV_PATH_MAX 4096u
+
 enum sink { SINK_UNDECIDED, SINK_WASI, SINK_DRAIN };
 
 extern unsigned char __heap_base;
@@ -98,6 +119,29 @@ static uint8_t save_buf[BORROW_MAX]; /* the borrowed app bytes; also the copy
                                         buffer when not recording */
 static uint8_t io_buf[16];
 static uint8_t name_buf[NAME_MAX_LEN];
+
+/* The host's environment as seen by env_scan(). */
+enum env_state { ENV_UNSCANNED, ENV_PLAIN, ENV_HIDE };
+static int env_state;          /* ENV_HIDE: SHADOWRR_TRACE entries to remove */
+static uint32_t env_count;     /* the host's environ_sizes_get answers */
+static uint32_t env_size;
+static uint32_t env_hidden;    /* SHADOWRR_TRACE=... entries */
+static uint32_t env_hidden_bytes; /* their bytes, NULs included */
+static int env_applied;        /* the first flush has looked at env_path */
+static int32_t env_path_err;   /* SHADOWRR_TRACE's value is too long */
+static uint32_t env_path_len;  /* 0: no override */
+static uint8_t env_path[ENV_PATH_MAX];
+/* ENV_HIDE: [0, env_size - env_hidden_bytes) holds the environment strings
+ * the guest may see, NUL-terminated, in the host's order (what a host without
+ * SHADOWRR_TRACE writes at environ_buf). After them, from
+ * srr_rec_environ_prepare to srr_rec_environ_fixup, the guest bytes that the
+ * host's environ_get is about to overwrite past the guest's smaller buffers:
+ * 4 * env_hidden bytes after its pointer array, then env_hidden_bytes after
+ * its strings. Everything fits: the environment fitted in the borrowed
+ * piece. */
+static uint8_t env_buf[BORROW_MAX];
+static int env_prepared;
+static uint32_t env_prep_environ, env_prep_buf;
 
 static inline uint32_t rs(const void *p) { return (uint32_t)(uintptr_t)p; }
 static inline uint64_t addr64(const void *p) { return (uint64_t)(uintptr_t)p; }
@@ -427,6 +471,113 @@ static int32_t wasi_write(const uint8_t *data, uint32_t len) {
   return r;
 }
 
+/* ---- the environment: SHADOWRR_TRACE ---------------------------------------- */
+
+static int env_is_trace_entry(const uint8_t *e, uint32_t len) {
+  if (len < ENV_NAME_LEN) {
+    return 0;
+  }
+  for (uint32_t i = 0; i < ENV_NAME_LEN; i++) {
+    if (e[i] != (uint8_t)ENV_NAME[i]) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* Reads the host's environment, once, through the borrowed start of the WASI
+ * memory (restored byte for byte), and notes its SHADOWRR_TRACE entries: the
+ * first one's value becomes env_path, and env_buf gets the other entries for
+ * srr_rec_environ_fixup. The environment is taken as having no SHADOWRR_TRACE
+ * (ENV_PLAIN: nothing is hidden, the trace path stays) when there is no WASI
+ * memory, when the environ calls fail (the transform's ENOSYS stubs), when it
+ * does not fit in the borrowed piece (BORROW_MAX bytes with its pointers), or
+ * when the host's answer is not the usual layout (every pointer to a
+ * NUL-terminated string inside environ_buf, the strings' bytes adding up to
+ * the size environ_sizes_get gave). */
+static void env_scan(void) {
+  if (env_state != ENV_UNSCANNED) {
+    return;
+  }
+  env_state = ENV_PLAIN;
+  uint32_t wm = srr_host_wasi_memory();
+  if (wm == NO_MEMORY) {
+    return;
+  }
+  uint64_t msize = (uint64_t)srr_host_memory_pages(wm) << 16;
+  uint32_t avail = msize < BORROW_MAX ? (uint32_t)msize : BORROW_MAX;
+  if (avail < SLOT_DATA) {
+    return;
+  }
+  srr_host_app_read(wm, 0, rs(save_buf), SLOT_DATA);
+  int32_t r = srr_wasi_environ_sizes_get((int32_t)SLOT_RESULT, (int32_t)SLOT_RESULT + 4);
+  srr_host_app_read(wm, SLOT_RESULT, rs(io_buf), 8);
+  srr_host_app_write(wm, 0, rs(save_buf), SLOT_DATA);
+  if (r != 0) {
+    return;
+  }
+  uint32_t count = get_u32(io_buf);
+  uint32_t size = get_u32(io_buf + 4);
+  uint32_t room = avail - SLOT_DATA;
+  if (count == 0 || count > room / 4 || size > room - 4 * count) {
+    return;
+  }
+  uint32_t strings = SLOT_DATA + 4 * count; /* app addresses */
+  uint32_t region = strings + size;
+  /* The borrowed bytes go to env_buf, the host's answer to save_buf. */
+  srr_host_app_read(wm, 0, rs(env_buf), region);
+  r = srr_wasi_environ_get((int32_t)SLOT_DATA, (int32_t)strings);
+  srr_host_app_read(wm, SLOT_DATA, rs(save_buf), region - SLOT_DATA);
+  srr_host_app_write(wm, 0, rs(env_buf), region);
+  if (r != 0) {
+    return;
+  }
+  uint32_t total = 0, hidden = 0, hidden_bytes = 0, kept = 0;
+  int32_t path_err = 0;
+  uint32_t path_len_found = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t p = get_u32(save_buf + 4 * i);
+    if (p < strings || p >= region) {
+      return;
+    }
+    const uint8_t *e = save_buf + (p - SLOT_DATA);
+    uint32_t max = region - p, len = 0;
+    while (len < max && e[len]) {
+      len++;
+    }
+    if (len == max) {
+      return;
+    }
+    total += len + 1;
+    if (!env_is_trace_entry(e, len)) {
+      __builtin_memcpy(env_buf + kept, e, len + 1);
+      kept += len + 1;
+      continue;
+    }
+    if (hidden == 0) {
+      uint32_t vlen = len - ENV_NAME_LEN;
+      if (vlen > ENV_PATH_MAX) {
+        path_err = SRR_WASI_ENAMETOOLONG;
+      } else {
+        __builtin_memcpy(env_path, e + ENV_NAME_LEN, vlen);
+        path_len_found = vlen;
+      }
+    }
+    hidden++;
+    hidden_bytes += len + 1;
+  }
+  if (total != size || hidden == 0) {
+    return;
+  }
+  env_state = ENV_HIDE;
+  env_count = count;
+  env_size = size;
+  env_hidden = hidden;
+  env_hidden_bytes = hidden_bytes;
+  env_path_len = path_len_found;
+  env_path_err = path_err;
+}
+
 static int32_t do_flush(void) {
   if (!inited) {
     init();
@@ -434,6 +585,20 @@ static int32_t do_flush(void) {
   close_chunk();
   if (out_end == out_base || sink == SINK_DRAIN) {
     return err;
+  }
+  if (sink == SINK_UNDECIDED && !env_applied) {
+    /* The first flush: SHADOWRR_TRACE=<path> replaces the trace path (an
+     * empty value changes nothing; one too long fails the trace). */
+    env_applied = 1;
+    env_scan();
+    if (env_path_err) {
+      if (!err) {
+        err = env_path_err;
+      }
+    } else if (env_path_len) {
+      path = env_path;
+      path_len = env_path_len;
+    }
   }
   if (err) { /* WASI sink broken: nowhere to write */
     drop_pending();
@@ -721,6 +886,88 @@ void srr_rec_host_memory_grow(uint32_t memory, uint32_t new_pages) {
   ev_pos += srr_put_uleb(ev_pos, memory);
   ev_pos += srr_put_uleb(ev_pos, new_pages);
   durable_flush();
+}
+
+/* The guest's environ_sizes_get returned 0: remove the SHADOWRR_TRACE
+ * entries from its answer (they were counted by the host). */
+SRR_EXPORT(srr_rec_environ_sizes_fixup)
+void srr_rec_environ_sizes_fixup(uint32_t count_ptr, uint32_t size_ptr) {
+  env_scan();
+  if (env_state != ENV_HIDE) {
+    return;
+  }
+  uint32_t wm = srr_host_wasi_memory();
+  uint64_t msize = (uint64_t)srr_host_memory_pages(wm) << 16;
+  if ((uint64_t)count_ptr + 4 > msize || (uint64_t)size_ptr + 4 > msize) {
+    return;
+  }
+  srr_host_app_read(wm, count_ptr, rs(io_buf), 4);
+  srr_host_app_read(wm, size_ptr, rs(io_buf + 4), 4);
+  if (get_u32(io_buf) != env_count || get_u32(io_buf + 4) != env_size) {
+    return; /* not the environment env_scan saw: leave it */
+  }
+  srr_put_u32(io_buf, env_count - env_hidden);
+  srr_put_u32(io_buf + 4, env_size - env_hidden_bytes);
+  srr_host_app_write(wm, count_ptr, rs(io_buf), 4);
+  srr_host_app_write(wm, size_ptr, rs(io_buf + 4), 4);
+}
+
+/* The guest is about to call environ_get: keep the bytes the host will write
+ * past the buffers the guest sized without SHADOWRR_TRACE. */
+SRR_EXPORT(srr_rec_environ_prepare)
+void srr_rec_environ_prepare(uint32_t environ, uint32_t environ_buf) {
+  env_scan();
+  env_prepared = 0;
+  if (env_state != ENV_HIDE) {
+    return;
+  }
+  uint32_t wm = srr_host_wasi_memory();
+  uint64_t msize = (uint64_t)srr_host_memory_pages(wm) << 16;
+  if ((uint64_t)environ + 4 * (uint64_t)env_count > msize || (uint64_t)environ_buf + env_size > msize) {
+    return; /* the host cannot write there either */
+  }
+  uint32_t kept = env_size - env_hidden_bytes;
+  srr_host_app_read(wm, environ + 4 * (env_count - env_hidden), rs(env_buf + kept), 4 * env_hidden);
+  srr_host_app_read(wm, environ_buf + kept, rs(env_buf + kept + 4 * env_hidden), env_hidden_bytes);
+  env_prepared = 1;
+  env_prep_environ = environ;
+  env_prep_buf = environ_buf;
+}
+
+/* The guest's environ_get returned 0: its pointers and strings become those
+ * of the environment without the SHADOWRR_TRACE entries (the others keep
+ * their order, packed from environ_buf up), and the bytes the host wrote
+ * past them get back what they held before the call. */
+SRR_EXPORT(srr_rec_environ_fixup)
+void srr_rec_environ_fixup(uint32_t environ, uint32_t environ_buf) {
+  env_scan();
+  int prepared = env_prepared && env_prep_environ == environ && env_prep_buf == environ_buf;
+  env_prepared = 0;
+  if (env_state != ENV_HIDE) {
+    return;
+  }
+  uint32_t wm = srr_host_wasi_memory();
+  uint64_t msize = (uint64_t)srr_host_memory_pages(wm) << 16;
+  uint32_t count = env_count - env_hidden, kept = env_size - env_hidden_bytes;
+  if ((uint64_t)environ + 4 * (uint64_t)env_count > msize || (uint64_t)environ_buf + env_size > msize) {
+    return; /* cannot be: the host wrote there */
+  }
+  uint32_t at = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    srr_put_u32(save_buf + 4 * i, environ_buf + at);
+    while (env_buf[at]) {
+      at++;
+    }
+    at++;
+  }
+  /* The bytes past the buffers first: where they overlap the other buffer
+   * (no room left between the guest's two), the answer wins. */
+  if (prepared) {
+    srr_host_app_write(wm, environ + 4 * count, rs(env_buf + kept), 4 * env_hidden);
+    srr_host_app_write(wm, environ_buf + kept, rs(env_buf + kept + 4 * env_hidden), env_hidden_bytes);
+  }
+  srr_host_app_write(wm, environ_buf, rs(env_buf), kept);
+  srr_host_app_write(wm, environ, rs(save_buf), 4 * count);
 }
 
 /* Appends the last event (END, or TRAP with an empty message) and flushes. */

@@ -67,6 +67,47 @@ void srr_rec_host_memory_grow(uint32_t memory, uint32_t new_pages);
  * appends END and flushes everything. Called once; later events are ignored. */
 void srr_rec_finish(void);
 
+/* The trace path at run time. If the environment the host gives the module
+ * holds SHADOWRR_TRACE=<path>, the trace goes to <path> instead of the path
+ * given at instrument time (the same rules: relative to the preopen "." or
+ * the first preopen, absolute within a preopen; an empty value changes
+ * nothing; a value longer than 4096 bytes fails the trace with
+ * ENAMETOOLONG). The recorder finds it with its own environ calls (section
+ * 3) at the first flush, or when the guest first asks for its environment.
+ * The guest never sees it: the wrappers of its environ_sizes_get and
+ * environ_get imports (module wasi_snapshot_preview1 or wasi_unstable) call
+ * the three functions below, which rewrite the host's answer in the WASI
+ * memory into the answer of a host without SHADOWRR_TRACE entries. These are
+ * host writes like any other: the guest's loads find them and record them,
+ * so the trace holds what the guest saw. The pointers are the guest's
+ * arguments, in the memory exported as "memory". All three do nothing when
+ * the environment holds no SHADOWRR_TRACE entry, or when the recorder could
+ * not read it (no WASI memory, ENOSYS stubs, an environment larger than
+ * 64 KiB with its pointers, or not in the usual layout: then the variable is
+ * not used either).
+ *
+ * Generated code, in the wrappers (not between srr_rec_begin and
+ * srr_rec_end; before IMPORT_RETURN is recorded):
+ *   result = environ_sizes_get(count_ptr, size_ptr);
+ *   if (result == 0) srr_rec_environ_sizes_fixup(count_ptr, size_ptr);
+ *
+ *   srr_rec_environ_prepare(environ_ptr, environ_buf_ptr);
+ *   result = environ_get(environ_ptr, environ_buf_ptr);
+ *   if (result == 0) srr_rec_environ_fixup(environ_ptr, environ_buf_ptr);
+ */
+/* Subtracts the SHADOWRR_TRACE entries from the count and the buffer size
+ * the host just wrote at count_ptr and size_ptr. */
+void srr_rec_environ_sizes_fixup(uint32_t count_ptr, uint32_t size_ptr);
+/* Before the host's environ_get: saves the guest bytes that the host is
+ * about to write past buffers sized without SHADOWRR_TRACE (4 bytes per entry
+ * after the pointer array, the entries' bytes after the strings). */
+void srr_rec_environ_prepare(uint32_t environ_ptr, uint32_t environ_buf_ptr);
+/* After the host's environ_get returned 0: removes the entries' pointers
+ * from the array and their strings from the buffer (later strings move left,
+ * later pointers follow them), and gives the bytes past both what
+ * srr_rec_environ_prepare saved. */
+void srr_rec_environ_fixup(uint32_t environ_ptr, uint32_t environ_buf_ptr);
+
 /* ---- 2. Imported by the recorder from module "shadowrr" ------------------ */
 /* (Declared with import_module("shadowrr") and these names.) */
 
@@ -97,8 +138,9 @@ void srr_host_shadow_write(uint32_t memory, uint32_t app_dst, uint32_t rs_src, u
 uint32_t srr_host_wasi_memory(void);
 
 /* ---- 3. Imported by the recorder from "wasi_snapshot_preview1" ----------- */
-/* path_open, fd_write, fd_close, fd_prestat_get, fd_prestat_dir_name, with
- * their preview1 signatures. Their pointer arguments address the memory
+/* path_open, fd_write, fd_close, fd_prestat_get, fd_prestat_dir_name,
+ * environ_sizes_get, environ_get, with their preview1 signatures (the
+ * environ calls find SHADOWRR_TRACE: see section 1). Their pointer arguments address the memory
  * exported as "memory" (the application's): the recorder borrows a piece of
  * it, saving and restoring it byte for byte around each call, so the guest
  * never sees a difference. The trace file is opened (created/truncated the

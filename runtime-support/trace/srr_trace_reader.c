@@ -45,154 +45,27 @@ static int out_of_memory(srr_trace_error *err) {
   return fail(err, SRR_TRACE_OUT_OF_MEMORY, "out of memory");
 }
 
-static uint16_t get_u16(const uint8_t *p) {
-  return (uint16_t)(p[0] | p[1] << 8);
+/* A malloc'd copy of bytes[0..length) with a NUL added, or NULL. */
+static char *copy_str(const uint8_t *bytes, size_t length) {
+  char *s = malloc(length + 1);
+  if (s) {
+    memcpy(s, bytes, length);
+    s[length] = '\0';
+  }
+  return s;
 }
 
-static uint32_t get_u32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const uint8_t *p) {
-  return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
-/* ---- A bounds-checked byte reader ----------------------------------------- */
-
-/* Reading fails with a reason (a static string) instead of a status code, so
- * that callers can say where it happened. */
-typedef struct byte_reader {
-  const uint8_t *bytes;
-  size_t size;
-  size_t position;
-  const char *problem; /* set on the first failure; later reads fail too */
-} byte_reader;
-
-static int reader_fail(byte_reader *r, const char *problem) {
-  if (!r->problem) {
-    r->problem = problem;
-  }
-  return -1;
-}
-
-static int read_u8(byte_reader *r, uint8_t *value) {
-  if (r->problem) {
-    return -1;
-  }
-  if (r->position >= r->size) {
-    return reader_fail(r, "runs past the end");
-  }
-  *value = r->bytes[r->position++];
-  return 0;
-}
-
-static int read_uleb(byte_reader *r, uint64_t *value) {
-  uint64_t result = 0;
-  for (int shift = 0;; shift += 7) {
-    uint8_t byte;
-    if (read_u8(r, &byte) != 0) {
-      return -1;
-    }
-    if (shift == 63 && byte > 1) {
-      return reader_fail(r, "malformed LEB128 number (more than 64 bits)");
-    }
-    result |= (uint64_t)(byte & 0x7f) << shift;
-    if (!(byte & 0x80)) {
-      *value = result;
-      return 0;
-    }
-  }
-}
-
-static int read_uleb32(byte_reader *r, uint32_t *value) {
-  uint64_t wide;
-  if (read_uleb(r, &wide) != 0) {
-    return -1;
-  }
-  if (wide > UINT32_MAX) {
-    return reader_fail(r, "number larger than 32 bits");
-  }
-  *value = (uint32_t)wide;
-  return 0;
-}
-
-static int read_sleb(byte_reader *r, int64_t *value) {
-  uint64_t result = 0;
-  for (int shift = 0;; shift += 7) {
-    uint8_t byte;
-    if (read_u8(r, &byte) != 0) {
-      return -1;
-    }
-    if (shift == 63 && byte != 0x00 && byte != 0x7f) {
-      return reader_fail(r, "malformed LEB128 number (more than 64 bits)");
-    }
-    result |= (uint64_t)(byte & 0x7f) << shift;
-    if (!(byte & 0x80)) {
-      if (shift + 7 < 64 && (byte & 0x40)) {
-        result |= ~(uint64_t)0 << (shift + 7);
-      }
-      /* Two's complement reinterpretation, without relying on the
-         implementation-defined unsigned-to-signed conversion. */
-      int64_t signed_result;
-      memcpy(&signed_result, &result, sizeof signed_result);
-      *value = signed_result;
-      return 0;
-    }
-  }
-}
-
-/* Points *bytes at the next n bytes. */
-static int read_span(byte_reader *r, uint64_t n, const uint8_t **bytes) {
-  if (r->problem) {
-    return -1;
-  }
-  if (n > r->size - r->position) {
-    return reader_fail(r, "runs past the end");
-  }
-  *bytes = r->bytes + r->position;
-  r->position += (size_t)n;
-  return 0;
-}
+/* ---- Decoding: srr_trace_decode.h, plus copies of strings ------------------- */
 
 /* A `str`, copied with a NUL added. */
-static int read_str(byte_reader *r, char **out) {
-  uint64_t length;
+static int read_str(srr_dec *r, char **out) {
   const uint8_t *bytes;
-  if (read_uleb(r, &length) != 0 || read_span(r, length, &bytes) != 0) {
+  size_t length;
+  if (srr_dec_str(r, &bytes, &length) != 0) {
     return -1;
   }
-  char *s = malloc((size_t)length + 1);
-  if (!s) {
-    return reader_fail(r, "out of memory");
-  }
-  memcpy(s, bytes, (size_t)length);
-  s[length] = '\0';
-  *out = s;
-  return 0;
-}
-
-static int is_value_type(uint8_t type) {
-  return type == SRR_T_I32 || type == SRR_T_I64 || type == SRR_T_F32 || type == SRR_T_F64 ||
-         type == SRR_T_V128;
-}
-
-static int read_types(byte_reader *r, uint32_t *count, const uint8_t **types) {
-  if (read_uleb32(r, count) != 0 || read_span(r, *count, types) != 0) {
-    return -1;
-  }
-  for (uint32_t i = 0; i < *count; i++) {
-    if (!is_value_type((*types)[i])) {
-      return reader_fail(r, "unknown value type");
-    }
-  }
-  return 0;
-}
-
-static int read_signature(byte_reader *r, srr_trace_signature *sig) {
-  if (read_types(r, &sig->param_count, &sig->params) != 0) {
-    return -1;
-  }
-  return read_types(r, &sig->result_count, &sig->results);
+  *out = copy_str(bytes, length);
+  return *out ? 0 : srr_dec_fail(r, "out of memory");
 }
 
 /* ---- Names ---------------------------------------------------------------- */
@@ -294,23 +167,23 @@ static int compare_global(const void *a, const void *b) {
 }
 
 /* Parses one known field's payload; returns -1 with r->problem set. */
-static int parse_field(srr_trace *t, uint8_t tag, byte_reader *r, int *seen) {
+static int parse_field(srr_trace *t, uint8_t tag, srr_dec *r, int *seen) {
   srr_trace_header *h = &t->header;
   const uint8_t *bytes;
   int at_most_once = tag == SRR_HDR_MODULE_SHA256 || tag == SRR_HDR_MODULE_NAME ||
                      tag == SRR_HDR_RECORDER || tag == SRR_HDR_FLAGS || tag == SRR_HDR_SHADOW_OFFSET;
   if (at_most_once) {
     if (seen[tag]) {
-      return reader_fail(r, "given twice");
+      return srr_dec_fail(r, "given twice");
     }
     seen[tag] = 1;
   }
   switch (tag) {
   case SRR_HDR_MODULE_SHA256:
     if (r->size != 32) {
-      return reader_fail(r, "not 32 bytes long");
+      return srr_dec_fail(r, "not 32 bytes long");
     }
-    read_span(r, 32, &bytes);
+    srr_dec_span(r, 32, &bytes);
     memcpy(h->module_sha256, bytes, 32);
     return 0;
   case SRR_HDR_MODULE_NAME:
@@ -319,59 +192,67 @@ static int parse_field(srr_trace *t, uint8_t tag, byte_reader *r, int *seen) {
     return read_str(r, &h->recorder);
   case SRR_HDR_FLAGS:
     h->has_flags = 1;
-    return read_uleb(r, &h->flags);
+    return srr_dec_uleb(r, &h->flags);
   case SRR_HDR_SHADOW_OFFSET:
     h->has_shadow_offset = 1;
-    return read_uleb(r, &h->shadow_offset);
+    return srr_dec_uleb(r, &h->shadow_offset);
   case SRR_HDR_IMPORT: {
     srr_trace_import *im = append((void **)&h->imports, &h->import_count, sizeof *im);
+    srr_hdr_import f;
     if (!im) {
-      return reader_fail(r, "out of memory");
+      return srr_dec_fail(r, "out of memory");
     }
-    if (read_uleb32(r, &im->index) != 0 || read_str(r, &im->module) != 0 ||
-        read_str(r, &im->name) != 0) {
+    if (srr_dec_import_field(r, &f) != 0) {
       return -1;
     }
-    return read_signature(r, &im->signature);
+    im->index = f.index;
+    im->signature = f.signature;
+    im->module = copy_str(f.module, f.module_length);
+    im->name = copy_str(f.name, f.name_length);
+    return im->module && im->name ? 0 : srr_dec_fail(r, "out of memory");
   }
   case SRR_HDR_EXPORT: {
     srr_trace_export *ex = append((void **)&h->exports, &h->export_count, sizeof *ex);
+    srr_hdr_export f;
     if (!ex) {
-      return reader_fail(r, "out of memory");
+      return srr_dec_fail(r, "out of memory");
     }
-    if (read_uleb32(r, &ex->index) != 0 || read_str(r, &ex->name) != 0) {
+    if (srr_dec_export_field(r, &f) != 0) {
       return -1;
     }
-    return read_signature(r, &ex->signature);
+    ex->index = f.index;
+    ex->signature = f.signature;
+    ex->name = copy_str(f.name, f.name_length);
+    return ex->name ? 0 : srr_dec_fail(r, "out of memory");
   }
   case SRR_HDR_MEMORY: {
     srr_trace_memory *mem = append((void **)&h->memories, &h->memory_count, sizeof *mem);
+    srr_hdr_memory f;
     if (!mem) {
-      return reader_fail(r, "out of memory");
+      return srr_dec_fail(r, "out of memory");
     }
-    uint8_t has_max;
-    if (read_uleb32(r, &mem->index) != 0 || read_uleb(r, &mem->initial_pages) != 0 ||
-        read_u8(r, &has_max) != 0) {
+    if (srr_dec_memory_field(r, &f) != 0) {
       return -1;
     }
-    if (has_max > 1) {
-      return reader_fail(r, "has_max is neither 0 nor 1");
-    }
-    mem->has_max = has_max;
-    return has_max ? read_uleb(r, &mem->max_pages) : 0;
+    mem->index = f.index;
+    mem->initial_pages = f.initial_pages;
+    mem->has_max = f.has_max;
+    mem->max_pages = f.max_pages;
+    return 0;
   }
   case SRR_HDR_GLOBAL: {
     srr_trace_global *g = append((void **)&h->globals, &h->global_count, sizeof *g);
+    srr_hdr_global f;
     if (!g) {
-      return reader_fail(r, "out of memory");
+      return srr_dec_fail(r, "out of memory");
     }
-    if (read_uleb32(r, &g->index) != 0 || read_u8(r, &g->type) != 0) {
+    if (srr_dec_global_field(r, &f) != 0) {
       return -1;
     }
-    if (!is_value_type(g->type)) {
-      return reader_fail(r, "unknown value type");
-    }
-    return read_str(r, &g->export_name);
+    g->index = f.index;
+    g->type = f.type;
+    g->export_name = copy_str(f.export_name, f.export_name_length);
+    return g->export_name ? 0 : srr_dec_fail(r, "out of memory");
   }
   default:
     return 0;
@@ -429,15 +310,18 @@ static int index_entries(srr_trace *t, srr_trace_error *err) {
 }
 
 static int parse_header_body(srr_trace *t, const uint8_t *body, size_t size, srr_trace_error *err) {
-  byte_reader fields = {body, size, 0, NULL};
+  srr_dec fields = srr_dec_make(body, size);
   int seen[SRR_HDR_SHADOW_OFFSET + 1] = {0};
-  for (uint32_t number = 0; fields.position < size; number++) {
+  for (uint32_t number = 0;; number++) {
     size_t start = fields.position;
     uint8_t tag = 0;
     uint64_t length;
     const uint8_t *payload;
-    if (read_u8(&fields, &tag) != 0 || read_uleb(&fields, &length) != 0 ||
-        read_span(&fields, length, &payload) != 0) {
+    int got = srr_next_header_field(&fields, &tag, &payload, &length);
+    if (got == 0) {
+      break;
+    }
+    if (got < 0) {
       return fail(err, SRR_TRACE_CORRUPT, "corrupt trace: header field %u (tag %u) at byte %zu: %s",
                   number, tag, SRR_FILE_PREFIX_SIZE + start, fields.problem);
     }
@@ -447,7 +331,7 @@ static int parse_header_body(srr_trace *t, const uint8_t *body, size_t size, srr
     }
     /* A known field may carry trailing bytes a newer minor version added:
        they are ignored, but reading past the field is an error. */
-    byte_reader r = {payload, (size_t)length, 0, NULL};
+    srr_dec r = srr_dec_make(payload, (size_t)length);
     if (parse_field(t, tag, &r, seen) != 0) {
       srr_trace_status status =
           strcmp(r.problem, "out of memory") == 0 ? SRR_TRACE_OUT_OF_MEMORY : SRR_TRACE_CORRUPT;
@@ -472,37 +356,24 @@ static int truncated_header(srr_trace_error *err, size_t have, uint64_t need) {
 }
 
 srr_trace *srr_trace_open(const uint8_t *bytes, size_t size, srr_trace_error *err) {
-  if (size == 0) {
+  srr_file_header fh;
+  switch (srr_check_file_header(bytes, size, &fh)) {
+  case SRR_FH_OK:
+    break;
+  case SRR_FH_EMPTY:
     fail(err, SRR_TRACE_FOREIGN, "foreign file: not a shadowrr trace (empty file)");
     return NULL;
-  }
-  size_t magic_bytes = size < SRR_TRACE_MAGIC_SIZE ? size : SRR_TRACE_MAGIC_SIZE;
-  if (memcmp(bytes, srr_trace_magic, magic_bytes) != 0) {
+  case SRR_FH_FOREIGN:
     fail(err, SRR_TRACE_FOREIGN, "foreign file: not a shadowrr trace");
     return NULL;
-  }
-  if (size < 12) {
-    truncated_header(err, size, 0);
+  case SRR_FH_SHORT:
+    truncated_header(err, size, fh.need);
     return NULL;
-  }
-  uint16_t major = get_u16(bytes + 8), minor = get_u16(bytes + 10);
-  if (major != SRR_TRACE_MAJOR) {
-    fail(err, SRR_TRACE_VERSION, "trace format version %u.%u is %s than this shadowrr (%d.%d)", major,
-         minor, major > SRR_TRACE_MAJOR ? "newer" : "older", SRR_TRACE_MAJOR, SRR_TRACE_MINOR);
+  case SRR_FH_VERSION:
+    fail(err, SRR_TRACE_VERSION, "trace format version %u.%u is %s than this shadowrr (%d.%d)", fh.major,
+         fh.minor, fh.major > SRR_TRACE_MAJOR ? "newer" : "older", SRR_TRACE_MAJOR, SRR_TRACE_MINOR);
     return NULL;
-  }
-  if (size < SRR_FILE_PREFIX_SIZE) {
-    truncated_header(err, size, 0);
-    return NULL;
-  }
-  uint32_t body_size = get_u32(bytes + 12);
-  uint64_t header_size = (uint64_t)SRR_FILE_PREFIX_SIZE + body_size + 4;
-  if (header_size > size) {
-    truncated_header(err, size, header_size);
-    return NULL;
-  }
-  const uint8_t *body = bytes + SRR_FILE_PREFIX_SIZE;
-  if (srr_crc32(0, body, body_size) != get_u32(body + body_size)) {
+  case SRR_FH_CHECKSUM:
     fail(err, SRR_TRACE_CORRUPT, "corrupt trace: header checksum mismatch");
     return NULL;
   }
@@ -513,10 +384,10 @@ srr_trace *srr_trace_open(const uint8_t *bytes, size_t size, srr_trace_error *er
   }
   t->bytes = bytes;
   t->size = size;
-  t->header.major = major;
-  t->header.minor = minor;
-  t->header.size = (size_t)header_size;
-  if (parse_header_body(t, body, body_size, err) != 0) {
+  t->header.major = fh.major;
+  t->header.minor = fh.minor;
+  t->header.size = (size_t)fh.size;
+  if (parse_header_body(t, fh.body, fh.body_size, err) != 0) {
     srr_trace_close(t);
     return NULL;
   }
@@ -650,40 +521,37 @@ int srr_trace_next_chunk(srr_trace *t, srr_trace_chunk *chunk, srr_trace_error *
   size_t offset = t->next_offset;
   uint32_t number = t->next_chunk_number;
   size_t left = t->size - offset;
-  if (left == 0) {
+  srr_chunk_info info;
+  switch (srr_check_chunk(t->bytes + offset, left, &info)) {
+  case SRR_CHUNK_OK:
+    break;
+  case SRR_CHUNK_NONE:
     t->walk_done = 1;
     return 0;
-  }
-  const uint8_t *p = t->bytes + offset;
-  static const uint8_t kChunkMagic[4] = {'S', 'R', 'R', 'C'};
-  if (memcmp(p, kChunkMagic, left < 4 ? left : 4) != 0) {
+  case SRR_CHUNK_BAD_MAGIC:
     return fail(err, SRR_TRACE_CORRUPT, "corrupt trace: chunk %u at byte %zu: no SRRC chunk header",
                 number, offset);
-  }
-  if (left < SRR_CHUNK_HEADER_SIZE) {
+  case SRR_CHUNK_SHORT_HEADER:
     return end_truncated(t, offset,
                          "chunk %u at byte %zu is cut short: the file ends after %zu of its %d header bytes",
                          number, offset, left, SRR_CHUNK_HEADER_SIZE);
-  }
-  uint8_t codec = p[4];
-  uint32_t raw_length = get_u32(p + 8), stored_length = get_u32(p + 12), crc = get_u32(p + 16);
-  if (codec != SRR_CODEC_RAW && codec != SRR_CODEC_LZ4) {
+  case SRR_CHUNK_BAD_CODEC:
     return fail(err, SRR_TRACE_CORRUPT, "corrupt trace: chunk %u at byte %zu: unknown codec %u", number,
-                offset, codec);
-  }
-  if (codec == SRR_CODEC_RAW && raw_length != stored_length) {
+                offset, info.codec);
+  case SRR_CHUNK_RAW_MISMATCH:
     return fail(err, SRR_TRACE_CORRUPT,
                 "corrupt trace: chunk %u at byte %zu: raw chunk with raw_length %u but stored_length %u",
-                number, offset, raw_length, stored_length);
-  }
-  if (stored_length > left - SRR_CHUNK_HEADER_SIZE) {
+                number, offset, info.raw_length, info.stored_length);
+  case SRR_CHUNK_SHORT:
     return end_truncated(t, offset,
                          "chunk %u at byte %zu is cut short: the file ends after %zu of its %llu bytes",
                          number, offset, left,
-                         (unsigned long long)SRR_CHUNK_HEADER_SIZE + stored_length);
+                         (unsigned long long)SRR_CHUNK_HEADER_SIZE + info.stored_length);
   }
-  int is_last = stored_length == left - SRR_CHUNK_HEADER_SIZE;
-  const uint8_t *stored = p + SRR_CHUNK_HEADER_SIZE;
+  uint8_t codec = info.codec;
+  uint32_t raw_length = info.raw_length, stored_length = info.stored_length, crc = info.crc;
+  int is_last = info.is_last;
+  const uint8_t *stored = info.stored;
   const uint8_t *raw = stored;
   const char *damage = NULL;
   if (codec == SRR_CODEC_LZ4) {
@@ -792,166 +660,105 @@ void srr_event_cursor_free(srr_event_cursor *cursor) {
   cursor->values = NULL;
 }
 
-static int read_value(byte_reader *r, uint8_t type, srr_value *value) {
-  const uint8_t *bytes;
-  value->type = type;
-  switch (type) {
-  case SRR_T_I32:
-    return read_uleb32(r, &value->as.i32);
-  case SRR_T_I64:
-    return read_uleb(r, &value->as.i64);
-  case SRR_T_F32:
-    if (read_span(r, 4, &bytes) != 0) {
-      return -1;
-    }
-    value->as.f32_bits = get_u32(bytes);
-    return 0;
-  case SRR_T_F64:
-    if (read_span(r, 8, &bytes) != 0) {
-      return -1;
-    }
-    value->as.f64_bits = get_u64(bytes);
-    return 0;
-  case SRR_T_V128:
-    if (read_span(r, 16, &bytes) != 0) {
-      return -1;
-    }
-    memcpy(value->as.v128, bytes, 16);
-    return 0;
-  default:
-    return reader_fail(r, "unknown value type"); /* the header parser refused it already */
-  }
-}
-
-static int read_values(srr_event_cursor *c, byte_reader *r, srr_event *ev, const uint8_t *types,
-                       uint32_t count) {
-  for (uint32_t i = 0; i < count; i++) {
-    if (read_value(r, types[i], &c->values[i]) != 0) {
-      return -1;
-    }
-  }
-  ev->values = c->values;
-  ev->value_count = count;
-  return 0;
-}
-
-/* Decodes the payload after the kind byte; -1 with r->problem set. */
-static int read_event_payload(srr_event_cursor *c, byte_reader *r, srr_event *ev, char *problem,
-                              size_t problem_size) {
-  const srr_trace *t = c->trace;
-  uint64_t index;
-  switch (ev->kind) {
-  case SRR_EV_IMPORT_CALL:
-  case SRR_EV_IMPORT_RETURN: {
-    if (read_uleb(r, &index) != 0) {
-      return -1;
-    }
-    const srr_trace_import *im = srr_trace_find_import(t, index);
-    if (!im) {
-      snprintf(problem, problem_size, "unknown import %llu", (unsigned long long)index);
-      return reader_fail(r, problem);
-    }
-    ev->index = im->index;
-    ev->import_entry = im;
-    return ev->kind == SRR_EV_IMPORT_CALL
-               ? read_values(c, r, ev, im->signature.params, im->signature.param_count)
-               : read_values(c, r, ev, im->signature.results, im->signature.result_count);
-  }
-  case SRR_EV_EXPORT_CALL:
-  case SRR_EV_EXPORT_RETURN: {
-    if (read_uleb(r, &index) != 0) {
-      return -1;
-    }
-    const srr_trace_export *ex = srr_trace_find_export(t, index);
-    if (!ex) {
-      snprintf(problem, problem_size, "unknown export %llu", (unsigned long long)index);
-      return reader_fail(r, problem);
-    }
-    ev->index = ex->index;
-    ev->export_entry = ex;
-    return ev->kind == SRR_EV_EXPORT_CALL
-               ? read_values(c, r, ev, ex->signature.params, ex->signature.param_count)
-               : read_values(c, r, ev, ex->signature.results, ex->signature.result_count);
-  }
-  case SRR_EV_GLOBAL_CHANGE: {
-    if (read_uleb(r, &index) != 0) {
-      return -1;
-    }
-    const srr_trace_global *g = srr_trace_find_global(t, index);
-    if (!g) {
-      snprintf(problem, problem_size, "unknown global %llu", (unsigned long long)index);
-      return reader_fail(r, problem);
-    }
-    ev->index = g->index;
-    ev->global_entry = g;
-    return read_values(c, r, ev, &g->type, 1);
-  }
-  case SRR_EV_MEMORY_WRITE:
-  case SRR_EV_MEMORY_GROW:
-  case SRR_EV_HOST_MEMORY_GROW:
-    if (read_uleb(r, &index) != 0) {
-      return -1;
-    }
-    if (!srr_trace_find_memory(t, index)) {
-      snprintf(problem, problem_size, "unknown memory %llu", (unsigned long long)index);
-      return reader_fail(r, problem);
-    }
-    ev->memory = (uint32_t)index;
-    if (ev->kind == SRR_EV_MEMORY_WRITE) {
-      if (read_uleb(r, &ev->address) != 0 || read_uleb(r, &ev->length) != 0) {
-        return -1;
-      }
-      return read_span(r, ev->length, &ev->bytes);
-    }
-    if (ev->kind == SRR_EV_MEMORY_GROW) {
-      if (read_uleb(r, &ev->delta_pages) != 0) {
-        return -1;
-      }
-      return read_sleb(r, &ev->result);
-    }
-    return read_uleb(r, &ev->new_pages);
-  case SRR_EV_TRAP: {
-    const uint8_t *message;
-    if (read_uleb(r, &index) != 0 || read_span(r, index, &message) != 0) {
-      return -1;
-    }
-    ev->message = (const char *)message;
-    ev->message_length = (size_t)index;
-    return 0;
-  }
-  case SRR_EV_END:
-    return 0;
-  default:
-    if (t->header.minor > SRR_TRACE_MINOR) {
-      snprintf(problem, problem_size,
-               "unknown event kind %u (the trace is format %u.%u, this shadowrr reads %d.%d)", ev->kind,
-               t->header.major, t->header.minor, SRR_TRACE_MAJOR, SRR_TRACE_MINOR);
-    } else {
-      snprintf(problem, problem_size, "unknown event kind %u", ev->kind);
-    }
-    return reader_fail(r, problem);
-  }
-}
-
 int srr_event_next(srr_event_cursor *c, srr_event *ev, srr_trace_error *err) {
   if (c->position >= c->size) {
     return 0;
   }
+  const srr_trace *t = c->trace;
   memset(ev, 0, sizeof *ev);
   ev->number = c->next_number;
   ev->offset = c->position;
-  ev->kind = c->bytes[c->position];
-  byte_reader r = {c->bytes, c->size, c->position + 1, NULL};
-  char problem[160];
-  if (read_event_payload(c, &r, ev, problem, sizeof problem) != 0) {
-    return fail(err, SRR_TRACE_CORRUPT, "corrupt trace: event %llu at byte %zu: %s%s",
-                (unsigned long long)ev->number, ev->offset,
-                strcmp(r.problem, "runs past the end") == 0 ? srr_event_kind_name(ev->kind) : "",
-                strcmp(r.problem, "runs past the end") == 0 ? " runs past the end of the events"
-                                                            : r.problem);
+  srr_dec d = srr_dec_make(c->bytes, c->size);
+  d.position = c->position;
+  srr_decoded_event de;
+  const uint8_t *types = NULL;
+  uint32_t count = 0;
+  int rc = srr_decode_event_head(&d, &de);
+  if (rc == 0) {
+    switch (srr_event_index_space(de.kind)) {
+    case SRR_INDEX_IMPORT: {
+      const srr_trace_import *im = srr_trace_find_import(t, de.index);
+      if (!im) {
+        rc = srr_dec_fail_value(&d, "unknown import", de.index);
+        break;
+      }
+      ev->import_entry = im;
+      int call = de.kind == SRR_EV_IMPORT_CALL;
+      types = call ? im->signature.params : im->signature.results;
+      count = call ? im->signature.param_count : im->signature.result_count;
+      break;
+    }
+    case SRR_INDEX_EXPORT: {
+      const srr_trace_export *ex = srr_trace_find_export(t, de.index);
+      if (!ex) {
+        rc = srr_dec_fail_value(&d, "unknown export", de.index);
+        break;
+      }
+      ev->export_entry = ex;
+      int call = de.kind == SRR_EV_EXPORT_CALL;
+      types = call ? ex->signature.params : ex->signature.results;
+      count = call ? ex->signature.param_count : ex->signature.result_count;
+      break;
+    }
+    case SRR_INDEX_GLOBAL: {
+      const srr_trace_global *g = srr_trace_find_global(t, de.index);
+      if (!g) {
+        rc = srr_dec_fail_value(&d, "unknown global", de.index);
+        break;
+      }
+      ev->global_entry = g;
+      types = &g->type;
+      count = 1;
+      break;
+    }
+    case SRR_INDEX_MEMORY:
+      if (!srr_trace_find_memory(t, de.index)) {
+        rc = srr_dec_fail_value(&d, "unknown memory", de.index);
+      }
+      break;
+    default:
+      break;
+    }
   }
-  ev->size = r.position - c->position;
-  c->position = r.position;
+  if (rc == 0) {
+    rc = srr_decode_event_rest(&d, types, count, c->values, c->value_capacity, &de);
+  }
+  if (rc != 0) {
+    uint8_t kind = c->bytes[c->position];
+    char problem[160];
+    if (strcmp(d.problem, "runs past the end") == 0) {
+      snprintf(problem, sizeof problem, "%s runs past the end of the events", srr_event_kind_name(kind));
+    } else if (strcmp(d.problem, "unknown event kind") == 0 && t->header.minor > SRR_TRACE_MINOR) {
+      snprintf(problem, sizeof problem,
+               "unknown event kind %u (the trace is format %u.%u, this shadowrr reads %d.%d)", kind,
+               t->header.major, t->header.minor, SRR_TRACE_MAJOR, SRR_TRACE_MINOR);
+    } else if (strncmp(d.problem, "unknown ", 8) == 0 && strcmp(d.problem, "unknown value type") != 0) {
+      snprintf(problem, sizeof problem, "%s %llu", d.problem, (unsigned long long)d.problem_value);
+    } else {
+      snprintf(problem, sizeof problem, "%s", d.problem);
+    }
+    return fail(err, SRR_TRACE_CORRUPT, "corrupt trace: event %llu at byte %zu: %s",
+                (unsigned long long)ev->number, ev->offset, problem);
+  }
+  ev->kind = de.kind;
+  if (types) {
+    ev->index = (uint32_t)de.index;
+    ev->values = c->values;
+    ev->value_count = count;
+  }
+  if (srr_event_index_space(de.kind) == SRR_INDEX_MEMORY) {
+    ev->memory = (uint32_t)de.index;
+  }
+  ev->address = de.address;
+  ev->length = de.length;
+  ev->bytes = de.bytes;
+  ev->delta_pages = de.delta_pages;
+  ev->result = de.result;
+  ev->new_pages = de.new_pages;
+  ev->message = (const char *)de.message;
+  ev->message_length = de.message_length;
+  ev->size = de.size;
+  c->position = d.position;
   c->next_number++;
   return 1;
 }

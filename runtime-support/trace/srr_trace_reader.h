@@ -9,7 +9,9 @@
  *      checking their CRC-32; srr_trace_read_events concatenates them;
  *   3. srr_event_next: decodes the events of that concatenation, typing each
  *      value by the signature the header gives.
- * srr_trace_summarize runs them all and counts.
+ * srr_trace_summarize runs them all and counts. The decoding itself (numbers,
+ * header fields, chunk headers, events) is srr_trace_decode.h, shared with
+ * the replayer that runs inside replay modules.
  *
  * Nothing here prints. Functions that can fail fill an srr_trace_error whose
  * message is one line such as "corrupt trace: event 12 at byte 80: unknown
@@ -26,6 +28,7 @@
 #include <stdint.h>
 
 #include "srr_trace.h"
+#include "srr_trace_decode.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -49,13 +52,7 @@ typedef struct srr_trace_error {
 
 /* ---- The header ----------------------------------------------------------- */
 
-/* A function type. The type codes are enum srr_value_type. */
-typedef struct srr_trace_signature {
-  uint32_t param_count;
-  uint32_t result_count;
-  const uint8_t *params;  /* param_count codes */
-  const uint8_t *results; /* result_count codes */
-} srr_trace_signature;
+/* Function types are srr_trace_signature (srr_trace_decode.h). */
 
 /* Strings are copies of the trace's `str`s with a NUL added (a name holding
  * a NUL byte shows only up to it). */
@@ -172,17 +169,7 @@ int srr_trace_read_events(srr_trace *trace, uint8_t **events, size_t *size, srr_
 
 /* ---- Events --------------------------------------------------------------- */
 
-/* One decoded value. f32/f64 are kept as bits so NaN payloads survive. */
-typedef struct srr_value {
-  uint8_t type; /* enum srr_value_type */
-  union {
-    uint32_t i32;
-    uint64_t i64;
-    uint32_t f32_bits;
-    uint64_t f64_bits;
-    uint8_t v128[16]; /* in memory order: the low half first */
-  } as;
-} srr_value;
+/* Values are srr_value (srr_trace_decode.h). */
 
 typedef struct srr_event {
   uint64_t number; /* 0 for the first event of the trace */

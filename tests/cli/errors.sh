@@ -69,7 +69,7 @@ expect "unknown flag"      2 "^shadowrr instrument: unknown option '--frob'"   -
 expect "unknown mode"      2 "^shadowrr instrument: unknown mode 'fast'"       -- instrument --mode fast ok.wat -o out.wasm
 expect "missing -o"        2 '^shadowrr instrument: no output given'           -- instrument ok.wat
 expect "-o needs a value"  2 "^shadowrr instrument: option '-o' needs a value" -- instrument ok.wat -o
-expect "two inputs"        2 '^shadowrr instrument: more than one input'       -- instrument ok.wat ok.wat -o out.wasm
+expect "two inputs"        2 '^shadowrr instrument: unexpected argument .ok\.wat.'     -- instrument ok.wat ok.wat -o out.wasm
 expect "inspect no module" 2 '^shadowrr inspect: no module given'              -- inspect
 expect "output is a dir"   1 '^shadowrr: adir: cannot write: is a directory'   -- instrument ok.wat -o adir
 expect "unwritable output" 1 '^shadowrr: nodir/out\.wasm: cannot write: '      -- instrument ok.wat -o nodir/out.wasm

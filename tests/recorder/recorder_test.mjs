@@ -368,13 +368,21 @@ class FakeWasi {
         self.fds.delete(fd);
         return 0;
       }),
+      // An empty environment (the recorder looks for SHADOWRR_TRACE).
+      environ_sizes_get: wrap('environ_sizes_get', (countPtr, sizePtr) => {
+        const m = self.mem();
+        putU32(m, self.ptr(countPtr, 4), 0);
+        putU32(m, self.ptr(sizePtr, 4), 0);
+        return 0;
+      }),
+      environ_get: wrap('environ_get', () => 0),
     };
   }
 }
 
 // WASI imports that must never be called.
 const THROWING_WASI = Object.fromEntries(
-  ['path_open', 'fd_write', 'fd_close', 'fd_prestat_get', 'fd_prestat_dir_name'].map((n) => [n, () => {
+  ['path_open', 'fd_write', 'fd_close', 'fd_prestat_get', 'fd_prestat_dir_name', 'environ_sizes_get', 'environ_get'].map((n) => [n, () => {
     throw new Error(`WASI ${n} called although there is no WASI memory`);
   }]));
 

@@ -81,9 +81,10 @@ for (const [key, rec] of Object.entries(recorded)) {
 
 // ---- divergence, truncation, other builds, embedding ------------------------
 // A raw (unpacked) trace of a program, recorded on node with the launcher.
-function rawTrace(name, dir, args = []) {
+function rawTrace(name, dir, args = [], durable = false) {
   mkdirSync(dir, { recursive: true });
-  execFileSync(shadowrr, ['instrument', '--trace-path', 'raw.srr', join(programs, `${name}.wasm`), '-o', join(dir, `${name}.wasm`)]);
+  execFileSync(shadowrr, ['instrument', '--trace-path', 'raw.srr', ...(durable ? ['--durable'] : []),
+                          join(programs, `${name}.wasm`), '-o', join(dir, `${name}.wasm`)]);
   const node = execFileSync('bash', ['-c', `source "${hosts}/engines.sh" && engine_bin node24`]).toString().trim();
   const r = spawnSync(node, [join(hosts, 'wasi-run.mjs'), '--dir', '.', '--hooks', join(hosts, 'recorder-hooks.mjs'),
                              join(dir, `${name}.wasm`), ...args], { cwd: dir, input: stdin });
@@ -117,15 +118,18 @@ if (available('node')) {
       else fail('divergence', `exit ${r.status}, stderr ${JSON.stringify(r.stderr)}`);
     }
   }
-  // Truncation: the trace of print_lots, cut in the middle of its last chunk.
+  // Truncation: a durable recording (a chunk per event) of exit_code, cut in
+  // the middle of its last chunk: the replay goes through every whole chunk,
+  // the program's output comes back, then the truncation is reported.
   {
     const dir = join(scratch, 'truncated');
-    const t = rawTrace('print_lots', dir);
+    const t = rawTrace('exit_code', dir, [], true);
     const bytes = readFileSync(t.path);
-    writeFileSync(join(dir, 'cut.srr'), bytes.subarray(0, bytes.length - 100));
-    const r = run([shadowrr, 'replay', '--quiet', '--module', join(programs, 'print_lots.wasm'), join(dir, 'cut.srr')], dir);
-    if (r.status === 102 && /truncat|cut|ends/.test(r.stderr)) ok(`truncated trace stops: ${r.stderr.trim().split('\n').pop()}`);
-    else fail('truncated trace', `exit ${r.status}, stderr ${JSON.stringify(r.stderr)}`);
+    writeFileSync(join(dir, 'cut.srr'), bytes.subarray(0, bytes.length - 3));
+    const r = run([shadowrr, 'replay', '--module', join(programs, 'exit_code.wasm'), join(dir, 'cut.srr')], dir);
+    const events = Number((/through all its (\d+) events/.exec(r.stderr) || [])[1]);
+    if (r.status === 102 && events > 0 && r.stdout.equals(t.stdout)) ok(`truncated trace: ${r.stderr.trim().split('\n').pop()}`);
+    else fail('truncated trace', `exit ${r.status}, stdout ${JSON.stringify(r.stdout.toString())}, stderr ${JSON.stringify(r.stderr)}`);
   }
   // Another build: the -O0 program against the -O2 program's trace.
   {

@@ -177,7 +177,7 @@ if [ "$(grep -c '^#' out.txt)" = 13 ]; then ok "pack truncated: the same 13 even
 
 # --- usage -------------------------------------------------------------------
 run "dump without a trace" 2 '^shadowrr dump: no trace given' -- dump
-run "info, two traces" 2 '^shadowrr info: more than one trace' -- info a.srr b.srr
+run "info, two traces" 2 '^shadowrr info: unexpected argument .b.srr.' -- info a.srr b.srr
 run "dump, unknown option" 2 "^shadowrr dump: unknown option '--yaml'" -- dump --yaml sample.srr
 run "pack -o without value" 2 "^shadowrr pack: option '-o' needs a value" -- pack sample.srr -o
 run "info --help" 0 "" -- info --help

@@ -26,6 +26,26 @@
 // loads of them find them different from their shadow. WASI's proc_exit does
 // not return: its wrapper finishes the trace (srr_rec_finish) before calling
 // it.
+//
+// The environment: SHADOWRR_TRACE=<path> in the host's environment moves the
+// trace (recorder_abi.h, section 1), and the guest must not see it. The
+// wrappers of WASI's environ_sizes_get and environ_get let the recorder
+// rewrite the host's answer, after a successful call and before its return
+// is recorded; environ_get's wrapper first lets it save the bytes the host
+// may write past the guest's buffers (they are sized without the variable).
+// What the recorder writes is found by the guest's loads like any host write.
+//
+//   (func $srr$import$environ_get (param $0 i32) (param $1 i32) (result i32)
+//    (local $result i32)
+//    ...IMPORT_CALL...
+//    (call $srr_rec_environ_prepare (local.get $0) (local.get $1))
+//    (local.set $result (call $environ_get (local.get $0) (local.get $1)))
+//    (if (i32.eqz (local.get $result))
+//     (then (call $srr_rec_environ_fixup (local.get $0) (local.get $1))))
+//    ...IMPORT_RETURN, boundary, result...)
+//
+// environ_sizes_get's wrapper is the same without the prepare call, with
+// srr_rec_environ_sizes_fixup.
 
 #include <map>
 
@@ -43,9 +63,23 @@ namespace srr {
 
 namespace {
 
-bool isProcExit(const Function& import) {
-  return (import.module == "wasi_snapshot_preview1" || import.module == "wasi_unstable") &&
-         import.base == "proc_exit";
+bool isWasi(const Function& import) {
+  return import.module == "wasi_snapshot_preview1" || import.module == "wasi_unstable";
+}
+
+bool isProcExit(const Function& import) { return isWasi(import) && import.base == "proc_exit"; }
+
+// WASI's environ_sizes_get / environ_get, with their (i32, i32) -> i32
+// signature: the wrappers that hide SHADOWRR_TRACE.
+enum class Environ { None, SizesGet, Get };
+Environ environCall(Function& import) {
+  Signature sig = import.getSig();
+  if (!isWasi(import) || sig.params != Type({Type::i32, Type::i32}) || sig.results != Type::i32) {
+    return Environ::None;
+  }
+  return import.base == "environ_sizes_get" ? Environ::SizesGet
+         : import.base == "environ_get"     ? Environ::Get
+                                            : Environ::None;
 }
 
 } // namespace
@@ -165,8 +199,22 @@ bool wrapImports(Module& wasm, const RecordContext& context, const std::vector<F
     }
     Index resultsLocal = sig.params.size();
     std::vector<Type> vars;
+    // SHADOWRR_TRACE hidden (see the top of this file); not in a pass preview
+    // without the recorder's functions.
+    Environ envCall = context.recEnvironFixup.is() ? environCall(*import) : Environ::None;
+    auto ptrArgs = [&]() {
+      return std::vector<Expression*>{builder.makeLocalGet(0, Type::i32), builder.makeLocalGet(1, Type::i32)};
+    };
+    if (envCall == Environ::Get) {
+      body.push_back(builder.makeCall(context.recEnvironPrepare, ptrArgs(), Type::none));
+    }
     Expression* call = builder.makeCall(import->name, args, sig.results);
     auto resultValues = keepResults(builder, call, sig.results, resultsLocal, vars, body);
+    if (envCall != Environ::None) {
+      Name fixup = envCall == Environ::Get ? context.recEnvironFixup : context.recEnvironSizesFixup;
+      body.push_back(builder.makeIf(builder.makeUnary(EqZInt32, builder.makeLocalGet(resultsLocal, Type::i32)),
+                                    builder.makeCall(fixup, ptrArgs(), Type::none)));
+    }
     recordEvent(builder, context, /*IMPORT_RETURN*/ 2, index, resultValues, body);
     body.push_back(builder.makeCall(boundary, {}, Type::none));
     if (sig.results != Type::none) {
