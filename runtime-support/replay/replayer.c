@@ -29,6 +29,10 @@
  * WASI calls borrow the start of the memory exported as "memory" (the
  * guest's), saving and restoring it byte for byte around each use, as the
  * recorder does.
+ *
+ * The output passthrough is done here, not by the stubs: the bytes of a
+ * guest's fd_write to 1 or 2 are copied at srr_rep_call_check and written
+ * at srr_rep_call_end, as many as the recorded host took (replayer_abi.h).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -101,6 +105,13 @@ typedef struct rep_global {
 typedef struct frame {
   uint32_t index; /* the import being called */
   uint32_t arg0;  /* its first argument, if an i32 (proc_exit's code) */
+  /* Output passthrough of fd_write (fd arg0, nwritten at `result`): the
+   * bytes of its iovecs at the call, in replayer memory, freed (back to
+   * `mark`) when it returns. */
+  uint32_t result;
+  uint8_t *out;
+  uint32_t out_length;
+  uint64_t mark;
 } frame;
 
 /* What the guest did, for messages. */
@@ -126,7 +137,7 @@ static int run_started;
 static uint64_t heap;    /* the next free byte */
 static uint64_t mem_top; /* bytes of replayer memory known to exist */
 
-static char msg[MSG_MAX];
+static char msg[MSG_MAX + 1]; /* (+1: the newline when printed) */
 static uint32_t msg_len;
 static const uint8_t *label; /* the trace's path, or "embedded trace" */
 static size_t label_length;
@@ -442,40 +453,52 @@ static uint32_t borrowable(uint32_t wm) {
   return size < BORROW_MAX ? (uint32_t)size : BORROW_MAX;
 }
 
-/* Writes the message and a newline to fd 2, if there is WASI. */
-COLD static void print_msg(void) {
+/* Writes data[0..length) to fd through WASI, borrowing the start of the
+ * WASI memory, looping over short writes; gives up quietly on an error (or
+ * without WASI). */
+static void write_fd(int32_t fd, const uint8_t *data, uint32_t length) {
   uint32_t wm = srr_host_wasi_memory();
   uint32_t avail = borrowable(wm);
-  if (no_wasi || avail <= SLOT_DATA) {
+  if (no_wasi || avail <= SLOT_DATA || length == 0) {
     return;
   }
-  uint32_t n = min32(msg_len, avail - SLOT_DATA - 1);
-  uint32_t region = SLOT_DATA + n + 1;
+  uint32_t piece_max = avail - SLOT_DATA;
+  uint32_t region = SLOT_DATA + min32(length, piece_max);
   borrow(wm, region);
-  srr_host_app_write(wm, SLOT_DATA, rs(msg), n);
-  io_buf[0] = '\n';
-  srr_host_app_write(wm, SLOT_DATA + n, rs(io_buf), 1);
-  uint32_t done = 0, total = n + 1;
   int stalls = 0;
-  while (done < total) {
-    srr_put_u32(io_buf, SLOT_DATA + done);
-    srr_put_u32(io_buf + 4, total - done);
-    srr_host_app_write(wm, SLOT_IOVEC, rs(io_buf), 8);
-    int32_t r = srr_wasi_fd_write(2, (int32_t)SLOT_IOVEC, 1, (int32_t)SLOT_RESULT);
-    if (r != 0) {
-      if (r == SRR_WASI_ENOSYS) {
-        no_wasi = 1;
+  while (length > 0) {
+    uint32_t piece = min32(length, piece_max);
+    srr_host_app_write(wm, SLOT_DATA, rs(data), piece);
+    uint32_t done = 0;
+    while (done < piece) { /* fd_write may write less than asked */
+      srr_put_u32(io_buf, SLOT_DATA + done);
+      srr_put_u32(io_buf + 4, piece - done);
+      srr_host_app_write(wm, SLOT_IOVEC, rs(io_buf), 8);
+      int32_t r = srr_wasi_fd_write(fd, (int32_t)SLOT_IOVEC, 1, (int32_t)SLOT_RESULT);
+      if (r != 0) {
+        if (r == SRR_WASI_ENOSYS) {
+          no_wasi = 1;
+        }
+        goto out;
       }
-      break;
+      srr_host_app_read(wm, SLOT_RESULT, rs(io_buf), 4);
+      uint32_t n = srr_get_u32(io_buf);
+      if (n > piece - done || (n == 0 && ++stalls > 8)) {
+        goto out;
+      }
+      done += n;
     }
-    srr_host_app_read(wm, SLOT_RESULT, rs(io_buf), 4);
-    uint32_t w = srr_get_u32(io_buf);
-    if (w > total - done || (w == 0 && ++stalls > 8)) {
-      break;
-    }
-    done += w;
+    data += piece;
+    length -= piece;
   }
+out:
   give_back(wm, region);
+}
+
+/* Writes the message and a newline to fd 2, if there is WASI. */
+COLD static void print_msg(void) {
+  msg[msg_len] = '\n';
+  write_fd(2, (const uint8_t *)msg, msg_len + 1);
 }
 
 /* Ends the process with `code` (WASI proc_exit); without WASI (the
@@ -796,7 +819,9 @@ COLD static int parse_module_header(const uint8_t *body, uint32_t size) {
       int wasi = is_str(f.module, f.module_length, "wasi_snapshot_preview1") ||
                  is_str(f.module, f.module_length, "wasi_unstable");
       if (wasi && is_str(f.name, f.name_length, "fd_write") && f.signature.param_count == 4 &&
-          f.signature.params[0] == SRR_T_I32) {
+          f.signature.params[0] == SRR_T_I32 && f.signature.params[1] == SRR_T_I32 &&
+          f.signature.params[2] == SRR_T_I32 && f.signature.params[3] == SRR_T_I32 &&
+          f.signature.result_count == 1 && f.signature.results[0] == SRR_T_I32) {
         im->special = IMP_FD_WRITE;
       } else if (wasi && is_str(f.name, f.name_length, "proc_exit") && f.signature.param_count == 1 &&
                  f.signature.params[0] == SRR_T_I32) {
@@ -1041,17 +1066,17 @@ COLD static int check_trace_header(const uint8_t *body, uint32_t size) {
   if (n_imports != import_count || n_exports != export_count || n_memories != memory_count ||
       n_globals != global_count) {
     m_mismatch();
-    m_str("the trace has ");
     const char *what[4] = {"imports", "function exports", "memories", "host-changed globals"};
     uint32_t had[4] = {n_imports, n_exports, n_memories, n_globals};
     uint32_t has[4] = {import_count, export_count, memory_count, global_count};
     for (int i = 0; i < 4; i++) {
       if (had[i] != has[i]) {
-        m_u64(had[i]);
-        m_str(" ");
         m_str(what[i]);
-        m_str(", this module ");
+        m_str(": ");
+        m_u64(had[i]);
+        m_str(" in the trace, ");
         m_u64(has[i]);
+        m_str(" in this module");
         break;
       }
     }
@@ -1748,6 +1773,55 @@ static void call_export(void) {
   apply_passive();
 }
 
+/* ---- output passthrough ------------------------------------------------------------ */
+
+/* An fd_write of the guest to stdout or stderr: copies the bytes its iovecs
+ * (at iovs, n of them, in the WASI memory) hold at the call into replayer
+ * memory (f->out). Written out by pass_output once the trace says how many
+ * of them the recorded run's host took. */
+static void gather_output(frame *f, uint32_t iovs, uint32_t n) {
+  uint32_t wm = srr_host_wasi_memory();
+  if (wm == NO_MEMORY || no_wasi) {
+    return;
+  }
+  uint64_t size = (uint64_t)srr_host_memory_pages(wm) << 16;
+  if ((uint64_t)iovs + 8 * (uint64_t)n > size) {
+    return; /* (the recorded host refused it too: it replays as recorded) */
+  }
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    srr_host_app_read(wm, iovs + 8 * i, rs(io_buf), 8);
+    uint32_t ptr = srr_get_u32(io_buf), len = srr_get_u32(io_buf + 4);
+    if ((uint64_t)ptr + len > size) {
+      return;
+    }
+    total += len;
+  }
+  if (total == 0 || total > UINT32_MAX || !(f->out = alloc(total))) {
+    f->out = NULL;
+    return;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    srr_host_app_read(wm, iovs + 8 * i, rs(io_buf), 8);
+    uint32_t ptr = srr_get_u32(io_buf), len = srr_get_u32(io_buf + 4);
+    srr_host_app_read(wm, ptr, rs(f->out + f->out_length), len);
+    f->out_length += len;
+  }
+}
+
+/* The fd_write of frame f returned `errno` in the recording, and its
+ * nwritten is in the guest's memory now (the host's writes replayed):
+ * writes that many of the gathered bytes, as the recorded run did. */
+static void pass_output(const frame *f, uint32_t errno_value) {
+  uint32_t wm = srr_host_wasi_memory();
+  uint64_t size = (uint64_t)srr_host_memory_pages(wm) << 16;
+  if (errno_value != 0 || (uint64_t)f->result + 4 > size) {
+    return;
+  }
+  srr_host_app_read(wm, f->result, rs(io_buf), 4);
+  write_fd((int32_t)f->arg0, f->out, min32(srr_get_u32(io_buf), f->out_length));
+}
+
 /* ---- 1. exported to generated code ---------------------------------------------- */
 
 SRR_EXPORT(srr_rep_run)
@@ -1772,6 +1846,7 @@ void srr_rep_run(void) {
       state = ST_ENDED;
       status_code = 0;
       exit_code = 0;
+      m_reset();
       return;
     case SRR_EV_TRAP:
       recorded_trap(NONE);
@@ -1848,14 +1923,21 @@ uint32_t srr_rep_call_check(void) {
   if (depth >= MAX_DEPTH) {
     internal("import calls nested too deeply");
   }
-  frames[depth].index = index;
-  frames[depth].arg0 = arg_count && args[0].type == SRR_T_I32 ? args[0].as.i32 : 0;
+  frame *f = &frames[depth];
+  f->index = index;
+  f->arg0 = arg_count && args[0].type == SRR_T_I32 ? args[0].as.i32 : 0;
+  f->out = NULL;
+  f->out_length = 0;
+  f->mark = heap;
+  if (!(flags & SRR_REPLAY_FLAG_QUIET) && im->special == IMP_FD_WRITE && (f->arg0 == 1 || f->arg0 == 2)) {
+    f->result = args[3].as.i32;
+    gather_output(f, args[1].as.i32, args[2].as.i32);
+  }
   depth++;
   call_index = NONE;
-  /* The passive events after the IMPORT_CALL wait for srr_rep_call_end:
-     the real fd_write (passthrough) sees memory as the recorded one did. */
-  return !(flags & SRR_REPLAY_FLAG_QUIET) && im->special == IMP_FD_WRITE &&
-         (args[0].as.i32 == 1 || args[0].as.i32 == 2);
+  /* The output passthrough is the replayer's (srr_rep_call_end): the stub
+     never makes the real call. */
+  return 0;
 }
 
 SRR_EXPORT(srr_rep_call_end)
@@ -1889,8 +1971,12 @@ void srr_rep_call_end(uint32_t index) {
       ret_count = cur.value_count;
       ret_pos = 0;
       consume();
-      depth--;
       apply_passive();
+      depth--;
+      if (frames[depth].out) {
+        pass_output(&frames[depth], rets[0].as.i32);
+      }
+      heap = frames[depth].mark;
       return;
     case SRR_EV_EXPORT_CALL:
       call_export(); /* re-entrancy: the host calls into the guest */

@@ -30,7 +30,32 @@
  *                                last event
  *   SRR_REPLAY_EXIT_BAD_TRACE    the trace cannot be read (missing, foreign,
  *                                corrupt, packed with LZ4: `shadowrr replay`
- *                                unpacks it first)
+ *                                unpacks it first), or its header does not
+ *                                describe this module
+ *
+ * Messages are one line, "shadowrr replay: ..." (problems of the trace file
+ * itself: "shadowrr replay: PATH: ..."), printed on fd 2 and kept for the
+ * exports of section 4. Events are numbered from 0, as `shadowrr dump` shows
+ * them ("divergence at event 57: the guest called
+ * wasi_snapshot_preview1.fd_write(1, 1024, 1, 2000) but the trace has
+ * wasi_snapshot_preview1.fd_write(1, 1024, 1, 2008) (argument 4 differs)").
+ * Values print as i32/i64 signed decimals, f32/f64 as wasm-text hex floats
+ * (0x1.8p+0, -inf, nan:0x200001), v128 as i32x4 lanes.
+ *
+ * Where the run ends:
+ *  - END at the top level (after an EXPORT_RETURN: `_start` returned):
+ *    srr_rep_run returns (exit 0);
+ *  - END right after an IMPORT_CALL (inside srr_rep_call_end): WASI
+ *    proc_exit(code) for an import of wasi proc_exit(code), proc_exit(0) for
+ *    any other import (the host ended the run there);
+ *  - TRAP where the guest would go on (it calls an import or returns): a
+ *    divergence, "the recording trapped here, the replay did not"; the guest
+ *    trapping by itself right after the last event is the faithful replay
+ *    (the engine reports the trap; shadowrr_status() then says 0);
+ *  - TRAP inside an import (the recorded host trapped) or between export
+ *    calls: the replayer traps itself (unreachable), status 0, exit code -1.
+ * Failures exit with their code through WASI proc_exit; without WASI (the
+ * transform's ENOSYS stubs, whose proc_exit returns), the replayer traps.
  */
 #ifndef SHADOWRR_REPLAYER_ABI_H
 #define SHADOWRR_REPLAYER_ABI_H
@@ -45,25 +70,53 @@
 
 /* The driver: the replay module's `_start` calls this once. It loads the
  * trace, checks that its header describes this module (imports and exports
- * by name and signature, the same count of memories), applies the events
- * before the first call, then for every top-level EXPORT_CALL calls the
- * export (srr_host_call_export) and checks its EXPORT_RETURN, until END or
- * TRAP. At END it exits with the recorded code (WASI proc_exit), or returns
- * when the recorded run ended by `_start` returning. */
+ * by index, name and signature; memories by index; host-changed globals by
+ * index and type; MODULE_SHA256 unless SRR_REPLAY_FLAG_OTHER_MODULE),
+ * applies the events before the first call, then for every top-level
+ * EXPORT_CALL calls the export (srr_host_call_export) and checks its
+ * EXPORT_RETURN, until END or TRAP (see "Where the run ends" above).
+ *
+ * The trace is loaded by whichever entry point comes first: a wasm start
+ * function runs before `_start` and may call import stubs (its events come
+ * before the first EXPORT_CALL). (Passive events at the very start of the
+ * trace, what the host wrote before instantiation, are applied at that
+ * first entry: a start function that reads them before its first import
+ * call sees them late.)
+ *
+ * Events are active (IMPORT_CALL, IMPORT_RETURN, EXPORT_CALL, EXPORT_RETURN,
+ * MEMORY_GROW, END, TRAP: matched against what the guest does) or passive
+ * (MEMORY_WRITE through srr_host_app_write, HOST_MEMORY_GROW through
+ * srr_host_memory_grow up to the recorded size, GLOBAL_CHANGE through
+ * srr_host_global_set): after an active event is consumed, the passive ones
+ * that follow it are applied at once (those after an IMPORT_CALL in
+ * srr_rep_call_end). */
 void srr_rep_run(void);
 
 /* An import stub, for import `index` (in function-import order) called by
  * the guest with n arguments:
  *   srr_rep_call_begin(index);
  *   srr_rep_arg_i32(a0); ... one per argument, in order, by type;
- *   pass = srr_rep_call_check();       // 1: also do the real call (output
- *                                       //    passthrough of fd_write to 1/2)
- *   [if pass: the real import, results dropped]
+ *   pass = srr_rep_call_check();       // checks the IMPORT_CALL (index and
+ *                                       // every argument, by bits); returns 0
+ *   [if pass: the real import, results dropped]   (never, see below)
  *   srr_rep_call_end(index);            // runs the host's side up to the
  *                                       // IMPORT_RETURN: writes, growth,
  *                                       // globals, nested export calls
  *   r0 = srr_rep_ret_i32(); ...         // the recorded results, in order
- * A mismatch anywhere is a divergence: the replayer reports it and exits. */
+ * A mismatch anywhere is a divergence: the replayer reports it and exits.
+ *
+ * Output passthrough (unless SRR_REPLAY_FLAG_QUIET) is the replayer's own:
+ * for a guest import wasi_snapshot_preview1.fd_write (or wasi_unstable's)
+ * with fd 1 or 2, srr_rep_call_check copies the bytes its iovecs hold at
+ * the call, and srr_rep_call_end, once the IMPORT_RETURN and the host's
+ * writes after it are applied, writes as many of them as the recorded host
+ * took (the nwritten now in the guest's memory; none if the recorded call
+ * failed) with its own WASI fd_write, continuing short writes. Hosts differ
+ * there (wasmtime writes only the first iovec, node all of them), and the
+ * guest retries what the recorded host left: replaying exactly the
+ * recorded counts gives the recorded output on every engine. So
+ * srr_rep_call_check always returns 0 (1 is kept in the protocol for a
+ * real call, unused). */
 void srr_rep_call_begin(uint32_t index);
 void srr_rep_arg_i32(uint32_t value);
 void srr_rep_arg_i64(uint64_t value);
@@ -102,12 +155,16 @@ void srr_rep_export_result_v128(uint64_t low, uint64_t high);
 /* ---- 2. Imported by the replayer from module "shadowrr" ----------------- */
 
 /* The trace, when embedded in the module (shadowrr instrument --embed):
- * size 0 means "read it from the file". */
+ * size 0 means "read it from the file". An embedded trace is used as is
+ * (no WASI call, SHADOWRR_REPLAY_TRACE ignored). */
 uint32_t srr_host_embedded_trace_size(void);
 void srr_host_embedded_trace_copy(uint32_t rs_dst, uint32_t offset, uint32_t size);
 
 /* The trace file's path as given at instrument time (a run-time
- * SHADOWRR_REPLAY_TRACE variable in the replayer's environment overrides it). */
+ * SHADOWRR_REPLAY_TRACE variable in the replayer's WASI environment, if not
+ * empty, overrides it). Resolved like the recorder's: a relative path
+ * against the preopen named "." (else the first preopen), an absolute one
+ * in the preopen whose name is its longest prefix. */
 uint32_t srr_host_trace_path_size(void);
 void srr_host_trace_path_copy(uint32_t rs_dst);
 
@@ -123,7 +180,9 @@ uint32_t srr_host_flags(void);
 uint32_t srr_host_header_size(void);
 void srr_host_header_copy(uint32_t rs_dst);
 
-/* Application memories: copy into one, its size in pages, grow it. */
+/* Application memories: copy into one, from one (the output passthrough,
+ * and saving the piece WASI calls borrow), its size in pages, grow it (the
+ * old size in pages, or -1, as memory.grow). */
 void srr_host_app_write(uint32_t memory, uint32_t app_dst, uint32_t rs_src, uint32_t size);
 void srr_host_app_read(uint32_t memory, uint32_t app_src, uint32_t rs_dst, uint32_t size);
 uint32_t srr_host_memory_pages(uint32_t memory);
@@ -143,13 +202,17 @@ void srr_host_call_export(uint32_t index);
  * a trap replays by itself. */
 
 /* ---- 3. Imported by the replayer from "wasi_snapshot_preview1" ---------- */
-/* path_open, fd_read, fd_seek? (not needed: read to EOF), fd_write, fd_close,
- * fd_prestat_get, fd_prestat_dir_name, environ_sizes_get, environ_get,
- * proc_exit. Pointers address the memory exported as "memory" (the guest's):
- * borrowed and restored byte for byte, as the recorder does. Without WASI
- * (stubs returning ENOSYS: a module that imports nothing), the trace must be
- * embedded, output is dropped, and the end of the run is reported through
- * the exports of section 4 and a trap for any exit other than returning. */
+/* path_open, fd_read (the trace is read to EOF), fd_write (messages on fd 2,
+ * the output passthrough), fd_close, fd_prestat_get, fd_prestat_dir_name,
+ * environ_sizes_get, environ_get, proc_exit, with their preview1 signatures.
+ * Pointers address the memory exported as "memory" (the guest's): the
+ * replayer borrows a piece of its start (64 KiB at most, and only what a
+ * call needs), saving and restoring it byte for byte around each use, as the
+ * recorder does. Without a "memory" export, only proc_exit is called.
+ * Without WASI (stubs returning ENOSYS: a module that imports nothing), the
+ * trace must be embedded, output is dropped, and the end of the run is
+ * reported through the exports of section 4 and a trap for any exit other
+ * than returning. */
 
 /* ---- 4. Exported by the replay module ---------------------------------- */
 /*   _start                 the driver (srr_rep_run)
@@ -157,9 +220,17 @@ void srr_host_call_export(uint32_t index);
  *   shadowrr_exit_code()   after the run: the recorded exit code, or -1 if
  *                          the run did not end as recorded
  *   shadowrr_status()      0 ended as recorded, else one of the
- *                          SRR_REPLAY_EXIT_* codes
+ *                          SRR_REPLAY_EXIT_* codes. Called after a trap the
+ *                          replayer did not raise (the guest trapped by
+ *                          itself), it decides: 0 if the trace has TRAP
+ *                          next, SRR_REPLAY_EXIT_DIVERGED if it has
+ *                          anything else ("the guest trapped but the trace
+ *                          has ..."), SRR_REPLAY_EXIT_TRUNCATED after the
+ *                          last event of a trace that does not end
  *   shadowrr_message_ptr(), shadowrr_message_size(), memory
- *   "shadowrr_memory"      the last diagnostic (divergence, truncation) as
- *                          UTF-8 text in the replayer's memory */
+ *   "shadowrr_memory"      the last diagnostic (divergence, truncation, bad
+ *                          trace, a recorded trap) as one line of UTF-8 text
+ *                          in the replayer's memory (no newline); empty when
+ *                          the run ended as recorded without a trap */
 
 #endif /* SHADOWRR_REPLAYER_ABI_H */

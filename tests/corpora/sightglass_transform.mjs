@@ -4,8 +4,12 @@
 // benchmark's folder, preopened as "."), produce the same exit code, stdout
 // and stderr as the original module, which must match sightglass's expected
 // output files where they exist. In record mode the run must also leave a
-// complete trace (`shadowrr info` says so); the benchmark folders are
-// read-only, so the trace goes to an absolute path in a second preopen.
+// complete trace (`shadowrr info` says so; the benchmark folders are
+// read-only, so the trace goes to an absolute path in a second preopen), and
+// `shadowrr replay` of that trace on node 24, bun and Wasmtime (engines in
+// SHADOWRR_REPLAY_ENGINES, comma-separated, to change that) must give back
+// the recording's exit code, stdout and stderr byte for byte, run from an
+// empty directory (the inputs come from the trace).
 //
 //   node sightglass_transform.mjs identity|record SHADOWRR_BINARY HOSTS_DIR SCRATCH_DIR
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -15,6 +19,7 @@ import { run, pool, finish, requireCorpora, sightglassModules } from './corpus.m
 const [mode, shadowrr, hosts, scratch] = process.argv.slice(2);
 const corpora = requireCorpora(`${mode} on sightglass`);
 const node = process.env.SHADOWRR_NODE || process.execPath;
+const replayEngines = (process.env.SHADOWRR_REPLAY_ENGINES || 'node,bun,wasmtime').split(',').filter((e) => e);
 mkdirSync(scratch, { recursive: true });
 
 async function runBench(m, wasm, tag, extra = []) {
@@ -73,6 +78,17 @@ await pool(sightglassModules(corpora), 2, async (m) => {
     const events = /events:\s+(\d+)/.exec(text);
     note += ` (${events ? events[1] : '?'} events)`;
     rmSync(out);
+    for (const engine of replayEngines) {
+      const where = join(scratch, `${m.bench}-${m.name}.replay-${engine}`);
+      mkdirSync(where, { recursive: true });
+      const r = await run(shadowrr, ['replay', '--runtime', engine, '--module', m.path, trace], { cwd: where, timeout: 600_000 });
+      const guestErr = (b) => b.toString().split('\n').filter((l) => !/^(wasi-run|wasmtime-run): trap:/.test(l)).join('\n');
+      if (r.status !== ident.status) return fail(m, `replay on ${engine} exited ${r.status ?? r.signal}, recorded ${ident.status}: ${r.stderr}`.trim());
+      if (!r.stdout.equals(ident.stdout)) return fail(m, `replay on ${engine}: stdout differs`);
+      if (guestErr(r.stderr) !== guestErr(ident.stderr)) return fail(m, `replay on ${engine}: stderr differs: ${r.stderr.slice(0, 300)}`);
+      rmSync(where, { recursive: true, force: true });
+    }
+    note += ` replayed on ${replayEngines.join(', ')}`;
   }
   passed++;
   console.log(`ok   ${m.bench}/${m.name}${note}`);
