@@ -4,8 +4,8 @@
 //
 //  - replay-imports: every use of an import goes to a stub that hands the
 //    call to the replayer, which checks it against the trace, applies what the
-//    host did, and gives back the recorded results. No guest import remains
-//    but WASI fd_write, called for real to pass stdout/stderr through:
+//    host did (passing the guest's stdout/stderr writes through), and gives
+//    back the recorded results. No guest import remains:
 //
 //     (func $srr$stub$random_get (param $0 i32) (param $1 i32) (result i32)
 //      (call $srr_rep_call_begin (i32.const 5))
