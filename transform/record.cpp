@@ -21,6 +21,7 @@
 
 #include "merge_recorder.h"
 #include "module_internal.h"
+#include "module_items.h"
 #include "record_context.h"
 #include "recorder_blob.h"
 #include "srr_trace.h"
@@ -67,17 +68,7 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
       srr_set_error(err, "%s", error.c_str());
       return 1;
     }
-    // What belongs to the application, before anything is added.
-    std::vector<Function*> appFunctions, appImports;
-    for (auto& func : wasm.functions) {
-      (func->imported() ? appImports : appFunctions).push_back(func.get());
-    }
-    std::vector<Name> appExports;
-    for (auto& exp : wasm.exports) {
-      if (exp->kind == ExternalKind::Function) {
-        appExports.push_back(exp->name);
-      }
-    }
+    srr::AppItems app = srr::collectAppItems(wasm);
 
     srr::RecordContext context;
     srr::addShadowMemories(wasm, context);
@@ -102,12 +93,12 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
     runner.add(srr::createShadowLoadsPass(&context));
     runner.add(srr::createShadowBulkPass(&context));
     runner.add(srr::createShadowGlobalSetsPass(&context));
-    for (Function* func : appFunctions) {
+    for (Function* func : app.functions) {
       runner.runOnFunction(func);
     }
     Name boundary = srr::addBoundaryCheck(wasm, context);
-    if (!srr::wrapImports(wasm, context, appImports, boundary, error) ||
-        !srr::wrapExports(wasm, context, appExports, boundary, error)) {
+    if (!srr::wrapImports(wasm, context, app.imports, boundary, error) ||
+        !srr::wrapExports(wasm, context, app.exports, boundary, error)) {
       srr_set_error(err, "%s", error.c_str());
       return 1;
     }
@@ -150,16 +141,7 @@ void addRecorderStubs(Module& wasm, srr::RecordContext& context) {
 extern "C" int srr_record_pass_preview(srr_module* module, const char* pass, srr_error* err) {
   Module& wasm = module->wasm;
   std::string name = pass;
-  std::vector<Function*> appFunctions, appImports;
-  for (auto& func : wasm.functions) {
-    (func->imported() ? appImports : appFunctions).push_back(func.get());
-  }
-  std::vector<Name> appExports;
-  for (auto& exp : wasm.exports) {
-    if (exp->kind == ExternalKind::Function) {
-      appExports.push_back(exp->name);
-    }
-  }
+  srr::AppItems app = srr::collectAppItems(wasm);
   srr::RecordContext context;
   srr::addShadowMemories(wasm, context);
   srr::addShadowGlobals(wasm, context);
@@ -171,7 +153,7 @@ extern "C" int srr_record_pass_preview(srr_module* module, const char* pass, srr
   if (name == "shadow-globals") {
     PassRunner runner(&wasm);
     runner.add(srr::createShadowGlobalSetsPass(&context));
-    for (Function* func : appFunctions) {
+    for (Function* func : app.functions) {
       runner.runOnFunction(func);
     }
     srr::addBoundaryCheck(wasm, context);
@@ -182,16 +164,16 @@ extern "C" int srr_record_pass_preview(srr_module* module, const char* pass, srr
     runner.add(name == "shadow-stores"  ? srr::createShadowStoresPass(&context)
                : name == "shadow-loads" ? srr::createShadowLoadsPass(&context)
                                         : srr::createShadowBulkPass(&context));
-    for (Function* func : appFunctions) {
+    for (Function* func : app.functions) {
       runner.runOnFunction(func);
     }
     return 0;
   }
   Name boundary = srr::addBoundaryCheck(wasm, context);
-  if (name == "record-imports" && srr::wrapImports(wasm, context, appImports, boundary, error)) {
+  if (name == "record-imports" && srr::wrapImports(wasm, context, app.imports, boundary, error)) {
     return 0;
   }
-  if (name == "record-exports" && srr::wrapExports(wasm, context, appExports, boundary, error)) {
+  if (name == "record-exports" && srr::wrapExports(wasm, context, app.exports, boundary, error)) {
     return 0;
   }
   srr_set_error(err, "%s", error.empty() ? ("no such pass: " + name).c_str() : error.c_str());

@@ -93,8 +93,9 @@ wasm::Name addBoundaryCheck(wasm::Module& wasm, const RecordContext& context);
 // recorded.
 bool wrapImports(wasm::Module& wasm, const RecordContext& context, const std::vector<wasm::Function*>& imports,
                  wasm::Name boundary, std::string& error);
-bool wrapExports(wasm::Module& wasm, const RecordContext& context, const std::vector<wasm::Name>& exports,
-                 wasm::Name boundary, std::string& error);
+bool wrapExports(wasm::Module& wasm, const RecordContext& context,
+                 const std::vector<std::pair<wasm::Name, wasm::Name>>& exports, wasm::Name boundary,
+                 std::string& error);
 
 } // namespace srr
 

@@ -29,6 +29,7 @@
 #include "wasm.h"
 
 #include "module_internal.h"
+#include "module_items.h"
 #include "passes/record_events.h"
 #include "record_context.h"
 #include "replayer_blob.h"
@@ -112,25 +113,9 @@ Expression* passValue(Builder& builder, const std::map<Type::BasicType, Name>& b
 bool stubImports(Module& wasm, const std::vector<Function*>& imports, const ReplayerFunctions& rep,
                  std::string& error) {
   std::map<Name, Name> stubOf;
-  for (Function* import : imports) {
-    if (!srr::recordable(import->getParams()) || !srr::recordable(import->getResults())) {
-      error = "unsupported: import " + import->module.toString() + "." + import->base.toString() +
-              " passes references, which a trace cannot hold";
-      return false;
-    }
-    stubOf[import->name] = Names::getValidFunctionName(wasm, "srr$stub$" + import->name.toString());
+  if (!srr::redirectImports(wasm, imports, "srr$stub$", stubOf, error)) {
+    return false;
   }
-  // Every use goes to the stub (renameFunctions renames the imports too: give
-  // them their names back).
-  ModuleUtils::renameFunctions(wasm, stubOf);
-  for (Function* import : imports) {
-    for (auto& [original, stub] : stubOf) {
-      if (import->name == stub) {
-        import->name = original;
-      }
-    }
-  }
-  wasm.updateMaps();
   Builder builder(wasm);
   for (uint32_t index = 0; index < imports.size(); index++) {
     Function* import = imports[index];
@@ -162,13 +147,8 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const Repl
   for (Function* import : imports) {
     wasm.removeFunction(import->name);
   }
-  // A ref.func that named an import (inexact) now names a defined stub.
-  struct RetypeRefFuncs : public WalkerPass<PostWalker<RetypeRefFuncs>> {
-    void visitRefFunc(RefFunc* curr) { curr->finalize(*getModule()); }
-  } retype;
-  PassRunner runner(&wasm);
-  retype.run(&runner, &wasm);
-  retype.runOnModuleCode(&runner, &wasm);
+  // A ref.func that named an import now names a defined stub.
+  srr::retypeRefFuncs(wasm);
   return true;
 }
 
@@ -227,17 +207,7 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
   Module& wasm = module->wasm;
   try {
     std::string error;
-    // What belongs to the application, before anything is added.
-    std::vector<Function*> appFunctions, appImports;
-    for (auto& func : wasm.functions) {
-      (func->imported() ? appImports : appFunctions).push_back(func.get());
-    }
-    std::vector<std::pair<Name, Name>> appExports; // (export name, function)
-    for (auto& exp : wasm.exports) {
-      if (exp->kind == ExternalKind::Function) {
-        appExports.push_back({exp->name, *exp->getInternalName()});
-      }
-    }
+    srr::AppItems app = srr::collectAppItems(wasm);
     std::vector<std::pair<uint32_t, Name>> memories;
     std::map<Name, uint32_t> memoryIndex;
     for (uint32_t i = 0; i < wasm.memories.size(); i++) {
@@ -345,19 +315,19 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
       return 1;
     }
     if (dispatcher) {
-      dispatcher->body = exportDispatcher(wasm, dispatcher, appExports, rep);
+      dispatcher->body = exportDispatcher(wasm, dispatcher, app.exports, rep);
     }
     PassRunner runner(&wasm);
     runner.add(std::make_unique<ReplayGrow>(&memoryIndex, rep.memoryGrow));
-    for (Function* func : appFunctions) {
+    for (Function* func : app.functions) {
       runner.runOnFunction(func);
     }
-    if (!stubImports(wasm, appImports, rep, error)) {
+    if (!stubImports(wasm, app.imports, rep, error)) {
       srr_set_error(err, "%s", error.c_str());
       return 1;
     }
     // The only function export: the driver.
-    for (auto& [exportName, function] : appExports) {
+    for (auto& [exportName, function] : app.exports) {
       wasm.removeExport(exportName);
     }
     Builder builder(wasm);

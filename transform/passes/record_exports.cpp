@@ -32,11 +32,11 @@ using namespace wasm;
 
 namespace srr {
 
-bool wrapExports(Module& wasm, const RecordContext& context, const std::vector<Name>& exportNames, Name boundary,
-                 std::string& error) {
+bool wrapExports(Module& wasm, const RecordContext& context, const std::vector<std::pair<Name, Name>>& exports,
+                 Name boundary, std::string& error) {
   Builder builder(wasm);
   uint32_t index = 0;
-  for (Name exportName : exportNames) {
+  for (auto& [exportName, function] : exports) {
     Export* exp = wasm.getExport(exportName);
     Function* target = wasm.getFunction(*exp->getInternalName());
     Signature sig = target->getSig();

@@ -56,6 +56,7 @@
 
 #include "../record_context.h"
 #include "record_events.h"
+#include "../module_items.h"
 
 using namespace wasm;
 
@@ -157,31 +158,8 @@ Name addBoundaryCheck(Module& wasm, const RecordContext& context) {
 bool wrapImports(Module& wasm, const RecordContext& context, const std::vector<Function*>& imports, Name boundary,
                  std::string& error) {
   std::map<Name, Name> wrapperOf;
-  for (Function* import : imports) {
-    if (!recordable(import->getParams()) || !recordable(import->getResults())) {
-      error = "unsupported: import " + import->module.toString() + "." + import->base.toString() +
-              " passes references, which a trace cannot hold";
-      return false;
-    }
-    wrapperOf[import->name] = Names::getValidFunctionName(wasm, "srr$import$" + import->name.toString());
-  }
-  // Point every use at the wrapper, then give the imports their names back
-  // (renameFunctions renames the functions themselves too).
-  ModuleUtils::renameFunctions(wasm, wrapperOf);
-  for (Function* import : imports) {
-    for (auto& [original, wrapper] : wrapperOf) {
-      if (import->name == wrapper) {
-        import->name = original;
-      }
-    }
-  }
-  wasm.updateMaps();
-  for (auto& exp : wasm.exports) {
-    if (exp->kind == ExternalKind::Function) {
-      if (auto it = wrapperOf.find(*exp->getInternalName()); it != wrapperOf.end()) {
-        *exp->getInternalName() = it->second;
-      }
-    }
+  if (!redirectImports(wasm, imports, "srr$import$", wrapperOf, error)) {
+    return false;
   }
 
   Builder builder(wasm);
@@ -223,14 +201,8 @@ bool wrapImports(Module& wasm, const RecordContext& context, const std::vector<F
     wasm.addFunction(builder.makeFunction(wrapperOf[import->name], sig, std::move(vars),
                                           builder.makeBlock(body, sig.results)));
   }
-  // A ref.func that named an import (of an inexact function type, as imports
-  // are) now names a defined, exactly typed wrapper: retype it.
-  struct RetypeRefFuncs : public WalkerPass<PostWalker<RetypeRefFuncs>> {
-    void visitRefFunc(RefFunc* curr) { curr->finalize(*getModule()); }
-  } retype;
-  PassRunner runner(&wasm);
-  retype.run(&runner, &wasm);
-  retype.runOnModuleCode(&runner, &wasm);
+  // A ref.func that named an import now names a defined wrapper.
+  retypeRefFuncs(wasm);
   return true;
 }
 

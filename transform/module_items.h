@@ -1,0 +1,37 @@
+// Steps the record and replay transforms share: what belongs to the
+// application before anything is added, and sending every use of an import
+// to a generated function.
+#ifndef SHADOWRR_MODULE_ITEMS_H
+#define SHADOWRR_MODULE_ITEMS_H
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "wasm.h"
+
+namespace srr {
+
+// The application's own items, listed before a transform adds any.
+struct AppItems {
+  std::vector<wasm::Function*> functions; // defined
+  std::vector<wasm::Function*> imports;   // in function-import order
+  std::vector<std::pair<wasm::Name, wasm::Name>> exports; // function exports: (export name, function)
+};
+AppItems collectAppItems(wasm::Module& wasm);
+
+// Sends every use of each import (calls, ref.func, element segments, the
+// start function, exports) to a new function name "<prefix><import name>",
+// which the caller then defines; the imports keep their names. Refuses (false,
+// `error` set) an import whose signature passes references, which a trace
+// cannot hold. Returns the map import -> new name in `redirected`.
+bool redirectImports(wasm::Module& wasm, const std::vector<wasm::Function*>& imports, const std::string& prefix,
+                     std::map<wasm::Name, wasm::Name>& redirected, std::string& error);
+
+// After the functions behind some ref.func changed from imports (inexact
+// types) to defined ones (exact types): gives every ref.func its type again.
+void retypeRefFuncs(wasm::Module& wasm);
+
+} // namespace srr
+
+#endif // SHADOWRR_MODULE_ITEMS_H
