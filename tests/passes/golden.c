@@ -52,6 +52,18 @@ static int run_count_accesses(srr_module *module, text *out, srr_error *err) {
   return 0;
 }
 
+/* Appends the module's text form. */
+static int append_text(srr_module *module, text *out, srr_error *err) {
+  char *printed = srr_module_to_text(module);
+  if (!printed) {
+    snprintf(err->message, sizeof err->message, "out of memory");
+    return 1;
+  }
+  text_append(out, printed);
+  free(printed);
+  return 0;
+}
+
 /* identity: what instrument --mode identity writes, read back as text. */
 static int run_identity(srr_module *module, text *out, srr_error *err) {
   uint8_t *bytes;
@@ -64,32 +76,19 @@ static int run_identity(srr_module *module, text *out, srr_error *err) {
   if (!again) {
     return 1;
   }
-  char *printed = srr_module_to_text(again);
+  int rc = append_text(again, out, err);
   srr_module_free(again);
-  if (!printed) {
-    snprintf(err->message, sizeof err->message, "out of memory");
-    return 1;
-  }
-  text_append(out, printed);
-  free(printed);
-  return 0;
+  return rc;
 }
 
 /* One step of the record transform, shown as text. The step's name is the
- * folder's name, which run_case passes through `name`. */
+ * folder's name, which run_case passes through `current_pass`. */
 static const char *current_pass;
 static int run_record_step(srr_module *module, text *out, srr_error *err) {
   if (srr_record_pass_preview(module, current_pass, err) != 0) {
     return 1;
   }
-  char *printed = srr_module_to_text(module);
-  if (!printed) {
-    snprintf(err->message, sizeof err->message, "out of memory");
-    return 1;
-  }
-  text_append(out, printed);
-  free(printed);
-  return 0;
+  return append_text(module, out, err);
 }
 
 struct pass {
