@@ -97,6 +97,9 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
       runner.runOnFunction(func);
     }
     Name boundary = srr::addBoundaryCheck(wasm, context);
+    // Before the imports are wrapped: a start function that is an import is
+    // then called through its wrapper.
+    srr::addShadowInit(wasm, context);
     if (!srr::wrapImports(wasm, context, app.imports, boundary, error) ||
         !srr::wrapExports(wasm, context, app.exports, boundary, error)) {
       srr_set_error(err, "%s", error.c_str());
@@ -148,6 +151,7 @@ extern "C" int srr_record_pass_preview(srr_module* module, const char* pass, srr
   addRecorderStubs(wasm, context);
   std::string error;
   if (name == "shadow-memories") {
+    srr::addShadowInit(wasm, context);
     return 0;
   }
   if (name == "shadow-globals") {

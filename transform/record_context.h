@@ -13,6 +13,10 @@
 #include "pass.h"
 #include "wasm.h"
 
+namespace wasm {
+class Builder;
+}
+
 namespace srr {
 
 // The one place that decides where a byte's shadow lives. The shadow of byte
@@ -63,6 +67,17 @@ struct RecordContext {
     return it == byGlobal.end() ? nullptr : &globals[it->second];
   }
 
+  // Shadow copies of data segments into imported memories, left passive by
+  // shadow-memories: shadow-init copies them in at instantiation, once the
+  // shadow has the memory's real size. The offset is the shadow's (skewed).
+  struct DeferredSegment {
+    wasm::Name segment;
+    wasm::Name shadow;
+    wasm::Expression* offset;
+    uint32_t size;
+  };
+  std::vector<DeferredSegment> deferredSegments;
+
   const MemoryPair& pairOf(wasm::Name memory) const { return memories[byMemory.at(memory)]; }
   bool isShadowed(wasm::Name memory) const { return byMemory.count(memory) != 0; }
 };
@@ -72,6 +87,14 @@ std::unique_ptr<wasm::Pass> createShadowStoresPass(const RecordContext* context)
 std::unique_ptr<wasm::Pass> createShadowLoadsPass(const RecordContext* context);
 std::unique_ptr<wasm::Pass> createShadowBulkPass(const RecordContext* context);
 void addShadowMemories(wasm::Module& wasm, RecordContext& context);
+// shadow-init (shadow_memories.cpp): the shadows of imported memories sized
+// and filled at instantiation, before the module's own start function. Needs
+// the recorder's functions; does nothing for a module without imported
+// memories.
+void addShadowInit(wasm::Module& wasm, const RecordContext& context);
+// The boundary's check of one memory against its shadow (record_imports.cpp).
+wasm::Expression* hostGrowthCheck(wasm::Builder& builder, const RecordContext& context,
+                                  const RecordContext::MemoryPair& pair);
 // A mutable global the host can change: exported, or imported. Record and
 // replay number them alike, in module order.
 struct HostGlobal {

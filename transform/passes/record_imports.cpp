@@ -85,26 +85,32 @@ Environ environCall(Function& import) {
 
 } // namespace
 
+// A memory the host grew (its size no longer matches its shadow's): recorded
+// as HOST_MEMORY_GROW, and its shadow grown to match (host-grown pages are
+// zero in both). Used by the boundary check and by shadow-init.
+Expression* hostGrowthCheck(Builder& builder, const RecordContext& context, const RecordContext::MemoryPair& pair) {
+  auto i32 = [&](int32_t v) { return builder.makeConst(Literal(v)); };
+  auto expectedShadowPages = [&]() {
+    return builder.makeBinary(AddInt32, builder.makeMemorySize(pair.memory),
+                              i32(int32_t(ShadowLayout::kShadowSparePages)));
+  };
+  return builder.makeIf(
+    builder.makeBinary(NeInt32, expectedShadowPages(), builder.makeMemorySize(pair.shadow)),
+    builder.makeBlock(
+      {builder.makeCall(context.recHostMemoryGrow, {i32(int32_t(pair.index)), builder.makeMemorySize(pair.memory)},
+                        Type::none),
+       builder.makeDrop(builder.makeMemoryGrow(
+         builder.makeBinary(SubInt32, expectedShadowPages(), builder.makeMemorySize(pair.shadow)), pair.shadow))}));
+}
+
 // The checks at an event boundary, as one function: a memory the host grew
-// during an import (its size no longer matches its shadow's) is recorded and
-// its shadow grown to match (host-grown pages are zero in both); a global the
-// host changed is recorded and its shadow updated (shadow-globals).
+// during an import (hostGrowthCheck); a global the host changed is recorded
+// and its shadow updated (shadow-globals).
 Name addBoundaryCheck(Module& wasm, const RecordContext& context) {
   Builder builder(wasm);
   std::vector<Expression*> checks;
-  auto i32 = [&](int32_t v) { return builder.makeConst(Literal(v)); };
   for (const auto& pair : context.memories) {
-    auto expectedShadowPages = [&]() {
-      return builder.makeBinary(AddInt32, builder.makeMemorySize(pair.memory),
-                                i32(int32_t(ShadowLayout::kShadowSparePages)));
-    };
-    checks.push_back(builder.makeIf(
-      builder.makeBinary(NeInt32, expectedShadowPages(), builder.makeMemorySize(pair.shadow)),
-      builder.makeBlock(
-        {builder.makeCall(context.recHostMemoryGrow, {i32(int32_t(pair.index)), builder.makeMemorySize(pair.memory)},
-                          Type::none),
-         builder.makeDrop(builder.makeMemoryGrow(
-           builder.makeBinary(SubInt32, expectedShadowPages(), builder.makeMemorySize(pair.shadow)), pair.shadow))})));
+    checks.push_back(hostGrowthCheck(builder, context, pair));
   }
   for (const auto& pair : context.globals) {
     // Floats compare by bits (a NaN is never equal to itself), vectors whole.

@@ -38,6 +38,9 @@ struct ShadowLoads : public WalkerPass<PostWalker<ShadowLoads>> {
 
   explicit ShadowLoads(const RecordContext* context) : context(context) {}
 
+  // One per function: create() makes a new pass instance for each.
+  LocalPool pool;
+
   bool isFunctionParallel() override { return true; }
   std::unique_ptr<Pass> create() override { return std::make_unique<ShadowLoads>(context); }
 
@@ -70,9 +73,9 @@ struct ShadowLoads : public WalkerPass<PostWalker<ShadowLoads>> {
 
   // value := original; if (differs) mismatch; value
   Expression* checked(Builder& builder, ShadowAccess& access, Expression* setup, Expression* original,
-                      Expression* shadowLoad, Address offset, uint32_t bytes) {
+                      Expression* shadowLoad, Address offset, uint32_t bytes, bool pooled) {
     Type type = original->type;
-    Index value = Builder::addVar(getFunction(), type);
+    Index value = pooled ? pool.get(getFunction(), LocalPool::LoadValue, type) : Builder::addVar(getFunction(), type);
     std::vector<Expression*> list;
     if (!setup->is<Nop>()) {
       list.push_back(setup);
@@ -90,7 +93,7 @@ struct ShadowLoads : public WalkerPass<PostWalker<ShadowLoads>> {
     }
     ShadowAccess access(*getModule(), getFunction(), *context, curr->memory);
     Builder builder(*getModule());
-    Expression* setup = access.captureAddress(curr->ptr, /*reusable=*/true);
+    Expression* setup = access.captureAddress(curr->ptr, /*reusable=*/true, &pool, LocalPool::LoadAddress);
     curr->ptr = access.address();
     // Floats are compared as integers of the same width: load the shadow so.
     Type shadowType = curr->type;
@@ -101,7 +104,7 @@ struct ShadowLoads : public WalkerPass<PostWalker<ShadowLoads>> {
     }
     Load* shadow = builder.makeLoad(curr->bytes, curr->signed_, access.shadowOffset(curr->offset), curr->align,
                                     access.shadowAddress(curr->offset), shadowType, access.shadowMemory());
-    replaceCurrent(checked(builder, access, setup, curr, shadow, curr->offset, curr->bytes));
+    replaceCurrent(checked(builder, access, setup, curr, shadow, curr->offset, curr->bytes, true));
   }
 
   void visitSIMDLoad(SIMDLoad* curr) {
@@ -110,11 +113,11 @@ struct ShadowLoads : public WalkerPass<PostWalker<ShadowLoads>> {
     }
     ShadowAccess access(*getModule(), getFunction(), *context, curr->memory);
     Builder builder(*getModule());
-    Expression* setup = access.captureAddress(curr->ptr, /*reusable=*/true);
+    Expression* setup = access.captureAddress(curr->ptr, /*reusable=*/true, &pool, LocalPool::LoadAddress);
     curr->ptr = access.address();
     SIMDLoad* shadow = builder.makeSIMDLoad(curr->op, access.shadowOffset(curr->offset), curr->align,
                                             access.shadowAddress(curr->offset), access.shadowMemory());
-    replaceCurrent(checked(builder, access, setup, curr, shadow, curr->offset, curr->getMemBytes()));
+    replaceCurrent(checked(builder, access, setup, curr, shadow, curr->offset, curr->getMemBytes(), true));
   }
 
   void visitSIMDLoadStoreLane(SIMDLoadStoreLane* curr) {
@@ -131,7 +134,8 @@ struct ShadowLoads : public WalkerPass<PostWalker<ShadowLoads>> {
     auto* shadow = builder.makeSIMDLoadStoreLane(curr->op, access.shadowOffset(curr->offset), curr->align,
                                                  curr->index, access.shadowAddress(curr->offset),
                                                  builder.makeLocalGet(vec, Type::v128), access.shadowMemory());
-    replaceCurrent(checked(builder, access, setup, curr, shadow, curr->offset, curr->getMemBytes()));
+    // Its vector operand may hold loads, which use the pool: fresh locals.
+    replaceCurrent(checked(builder, access, setup, curr, shadow, curr->offset, curr->getMemBytes(), false));
   }
 
   // Read-modify-write: check the bytes it reads, do it, then copy the bytes

@@ -15,6 +15,30 @@
 // An imported memory gets a defined shadow: the host may have filled the
 // memory before instantiation, and those bytes are found and recorded as host
 // writes when the guest first reads them. The shadow is never exported.
+//
+// An imported memory may also be larger than its import declares (a host
+// memory of 1 page satisfies `(import "m" "mem" (memory 0))`, and the module
+// may have data at 65535), so its shadow, sized from the declaration, can be
+// too small for the shadow copies of the segments, which would make
+// instantiation fail where the original succeeds, and for the start
+// function's accesses. Those copies are therefore passive, and shadow-init,
+// a start routine run before the module's own start function, grows each
+// such shadow to the memory's real size (recorded as HOST_MEMORY_GROW, like
+// the boundary check does) and then copies them in:
+//
+//   (import "env" "mem" (memory $m 0))
+//   (data (i32.const 65535) "a")
+//  ->
+//   (memory $m$shadow 1)
+//   (data $0$shadow "a")                              ;; passive
+//   (start $srr$shadow-init)
+//   (func $srr$shadow-init
+//    (if (i32.ne (i32.add (memory.size $m) (i32.const 1)) (memory.size $m$shadow))
+//     (then (call $srr_rec_host_memory_grow (i32.const 0) (memory.size $m))
+//           (drop (memory.grow $m$shadow (...the difference...)))))
+//    (memory.init $0$shadow $m$shadow (i32.const 67583) (i32.const 0) (i32.const 1))
+//    (data.drop $0$shadow)
+//    (call $original_start))                          ;; if there was one
 
 #include "ir/manipulation.h"
 #include "ir/names.h"
@@ -77,11 +101,45 @@ void addShadowMemories(Module& wasm, RecordContext& context) {
   for (DataSegment* segment : segments) {
     auto copy = std::make_unique<DataSegment>();
     copy->name = Names::getValidDataSegmentName(wasm, segment->name.toString() + "$shadow");
-    copy->memory = context.pairOf(segment->memory).shadow;
-    copy->offset = skewedOffset(wasm, segment->offset);
+    const auto& pair = context.pairOf(segment->memory);
     copy->data = segment->data;
+    if (wasm.getMemory(segment->memory)->imported()) {
+      // Passive: shadow-init copies it in (see the top of this file).
+      context.deferredSegments.push_back(
+        {copy->name, pair.shadow, skewedOffset(wasm, segment->offset), uint32_t(segment->data.size())});
+    } else {
+      copy->memory = pair.shadow;
+      copy->offset = skewedOffset(wasm, segment->offset);
+    }
     wasm.addDataSegment(std::move(copy));
   }
+}
+
+void addShadowInit(Module& wasm, const RecordContext& context) {
+  Builder builder(wasm);
+  std::vector<Expression*> body;
+  for (const auto& pair : context.memories) {
+    if (wasm.getMemory(pair.memory)->imported()) {
+      body.push_back(hostGrowthCheck(builder, context, pair));
+    }
+  }
+  if (body.empty()) {
+    return;
+  }
+  for (const auto& deferred : context.deferredSegments) {
+    body.push_back(builder.makeMemoryInit(deferred.segment, deferred.offset, builder.makeConst(Literal(int32_t(0))),
+                                          builder.makeConst(Literal(int32_t(deferred.size))), deferred.shadow));
+    body.push_back(builder.makeDataDrop(deferred.segment));
+  }
+  if (!context.deferredSegments.empty()) {
+    wasm.features |= FeatureSet::BulkMemory;
+  }
+  if (wasm.start.is()) {
+    body.push_back(builder.makeCall(wasm.start, {}, Type::none));
+  }
+  Name init = Names::getValidFunctionName(wasm, "srr$shadow-init");
+  wasm.addFunction(builder.makeFunction(init, Signature(Type::none, Type::none), {}, builder.makeBlock(body)));
+  wasm.start = init;
 }
 
 } // namespace srr

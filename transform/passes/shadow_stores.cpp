@@ -15,6 +15,7 @@
 // shadow's copy is a plain store: shadowrr refuses shared memories), and
 // v128.storeN_lane. Read-modify-write atomics are in shadow-loads: they read.
 
+#include "ir/find_all.h"
 #include "wasm-builder.h"
 #include "wasm.h"
 
@@ -32,17 +33,28 @@ struct ShadowStores : public WalkerPass<PostWalker<ShadowStores>> {
 
   explicit ShadowStores(const RecordContext* context) : context(context) {}
 
+  // One per function: create() makes a new pass instance for each.
+  LocalPool pool;
+
   bool isFunctionParallel() override { return true; }
   std::unique_ptr<Pass> create() override { return std::make_unique<ShadowStores>(context); }
 
+  // A store typed unreachable (an operand never yields: `(i32.store (br 0)
+  // ...)`) never writes: left as it is. Rewritten, it would keep its
+  // unreachable type over children that are not, which binaryen rejects.
   void visitStore(Store* curr) {
-    if (!context->isShadowed(curr->memory)) {
+    if (!context->isShadowed(curr->memory) || curr->type == Type::unreachable) {
       return;
     }
     ShadowAccess access(*getModule(), getFunction(), *context, curr->memory);
     Builder builder(*getModule());
-    Expression* setAddr = access.captureAddress(curr->ptr);
-    Index value = Builder::addVar(getFunction(), curr->valueType);
+    // The value is computed between the address's set and its uses: it may
+    // share the pool's locals only if it holds no other store.
+    bool pooled = FindAll<Store>(curr->value).list.empty();
+    Expression* setAddr = pooled ? access.captureAddress(curr->ptr, false, &pool, LocalPool::StoreAddress)
+                                 : access.captureAddress(curr->ptr);
+    Index value = pooled ? pool.get(getFunction(), LocalPool::StoreValue, curr->valueType)
+                         : Builder::addVar(getFunction(), curr->valueType);
     Expression* setValue = builder.makeLocalSet(value, curr->value);
     curr->ptr = access.address();
     curr->value = builder.makeLocalGet(value, curr->valueType);
@@ -54,7 +66,7 @@ struct ShadowStores : public WalkerPass<PostWalker<ShadowStores>> {
   }
 
   void visitSIMDLoadStoreLane(SIMDLoadStoreLane* curr) {
-    if (!curr->isStore() || !context->isShadowed(curr->memory)) {
+    if (!curr->isStore() || !context->isShadowed(curr->memory) || curr->type == Type::unreachable) {
       return;
     }
     ShadowAccess access(*getModule(), getFunction(), *context, curr->memory);
