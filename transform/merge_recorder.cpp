@@ -83,7 +83,7 @@ bool mergeRecorder(Module& app, RecordContext& context, const RecorderConfig& co
                     error)) {
     return false;
   }
-  return findRuntimeFunctions(rt, "recorder",
+  if (!findRuntimeFunctions(rt, "recorder",
                               {{"srr_rec_begin", &context.recBegin},
                                {"srr_rec_i32", &context.recI32},
                                {"srr_rec_i64", &context.recI64},
@@ -99,7 +99,15 @@ bool mergeRecorder(Module& app, RecordContext& context, const RecorderConfig& co
                                {"srr_rec_environ_sizes_fixup", &context.recEnvironSizesFixup},
                                {"srr_rec_environ_prepare", &context.recEnvironPrepare},
                                {"srr_rec_environ_fixup", &context.recEnvironFixup}},
-                              error);
+                              error)) {
+    return false;
+  }
+  // An embedder of a module without WASI (a reactor, say) ends the recording
+  // itself: END is appended and the trace completed (recorder_abi.h §4).
+  if (!app.getExportOrNull("shadowrr_finish")) {
+    app.addExport(Builder::makeExport("shadowrr_finish", context.recFinish, ExternalKind::Function));
+  }
+  return true;
 }
 
 } // namespace srr

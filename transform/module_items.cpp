@@ -16,12 +16,15 @@ AppItems collectAppItems(Module& wasm) {
     (func->imported() ? items.imports : items.functions).push_back(func.get());
   }
   for (auto& exp : wasm.exports) {
-    if (exp->kind == ExternalKind::Function) {
+    if (exp->kind == ExternalKind::Function &&
+        recordableSignature(wasm.getFunction(*exp->getInternalName())->getSig())) {
       items.exports.push_back({exp->name, *exp->getInternalName()});
     }
   }
   return items;
 }
+
+bool recordableSignature(Signature sig) { return recordable(sig.params) && recordable(sig.results); }
 
 bool redirectImports(Module& wasm, const std::vector<Function*>& imports, const std::string& prefix,
                      std::map<Name, Name>& redirected, std::string& error) {

@@ -16,9 +16,15 @@ namespace srr {
 struct AppItems {
   std::vector<wasm::Function*> functions; // defined
   std::vector<wasm::Function*> imports;   // in function-import order
-  std::vector<std::pair<wasm::Name, wasm::Name>> exports; // function exports: (export name, function)
+  // Function exports (export name, function) whose calls a trace can hold
+  // (numbers and vectors only), numbered in this order in the trace. An
+  // export passing references is left out: its calls are not events.
+  std::vector<std::pair<wasm::Name, wasm::Name>> exports;
 };
 AppItems collectAppItems(wasm::Module& wasm);
+
+// Whether calls of this signature can go into a trace.
+bool recordableSignature(wasm::Signature sig);
 
 // Sends every use of each import (calls, ref.func, element segments, the
 // start function, exports) to a new function name "<prefix><import name>",

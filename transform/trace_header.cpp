@@ -4,6 +4,7 @@
 #include <string>
 
 #include "srr_trace.h"
+#include "module_items.h"
 #include "trace_header.h"
 
 using namespace wasm;
@@ -81,14 +82,12 @@ std::vector<char> buildTraceHeader(Module& wasm, const uint8_t sha256[32], const
     }
   }
   index = 0;
-  for (auto& exp : wasm.exports) {
-    if (exp->kind == ExternalKind::Function) {
-      std::vector<uint8_t> p;
-      uleb(p, index++);
-      str(p, exp->name.toString());
-      signature(p, wasm.getFunction(*exp->getInternalName())->getSig());
-      field(header, SRR_HDR_EXPORT, p);
-    }
+  for (auto& [exportName, function] : collectAppItems(wasm).exports) {
+    std::vector<uint8_t> p;
+    uleb(p, index++);
+    str(p, exportName.toString());
+    signature(p, wasm.getFunction(function)->getSig());
+    field(header, SRR_HDR_EXPORT, p);
   }
   for (auto& [memoryIndex, name] : memories) {
     Memory* memory = wasm.getMemory(name);

@@ -149,6 +149,9 @@ uint32_t srr_host_wasi_memory(void);
  * resolved against the preopen named "." (or the first preopen). */
 
 /* ---- 4. Exported by the instrumented module, for launchers and embedders - */
+/*   shadowrr_finish()     end the recording: append END and write the trace
+ *                         (srr_rec_finish); for embedders of reactors, whose
+ *                         runs have no _start to end them */
 /*   shadowrr_flush() -> i32
  *                         write buffered events to the trace now; returns 0,
  *                         or a WASI errno once the trace could not be opened
