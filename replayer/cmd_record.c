@@ -71,10 +71,13 @@ static int instrument_cached(const char *input, int durable, const char *link) {
   } else {
     snprintf(dir, sizeof dir, "%s/.cache/shadowrr/modules", home ? home : "/tmp");
   }
-  /* The build stamp keeps a rebuilt shadowrr from reusing another build's
-   * modules. */
-  snprintf(cached, sizeof cached, "%.3900s/%s-%s-%s.rec.wasm", dir, key, durable ? "durable" : "buffered",
-           kBuildStamp);
+  /* The running binary's size and time stamp tell builds apart: a rebuilt
+   * shadowrr (another recorder, another transform) never reuses a module
+   * another build instrumented. */
+  struct stat self;
+  long long stamp = stat("/proc/self/exe", &self) == 0 ? (long long)self.st_mtime * 1000003 + (long long)self.st_size : 0;
+  snprintf(cached, sizeof cached, "%.3900s/%s-%s-%s-%llx.rec.wasm", dir, key, durable ? "durable" : "buffered",
+           kBuildStamp, stamp);
   for (char *p = cached + strlen(dir); *p; p++) {
     if (*p == ' ' || *p == ':') {
       *p = '-';

@@ -11,7 +11,8 @@
 # Engines: node24, bun, deno (each running hosts/wasi-run.mjs on its own
 # node:wasi) and wasmtime (hosts/wasmtime-run.sh, Wasmtime inside wizer).
 # All take the wasi-run.mjs options: [--dir HOST[::GUEST]]... [--env K=V]...
-# [--stdin F] [--stdout F] [--stderr F] [--bench-times F] module.wasm [args...]
+# [--stdin F] [--stdout F] [--stderr F] [--bench-times F] [--start-times F]
+# module.wasm [args...]
 # (wasmtime: no guest args, see wasmtime-run.sh).
 #
 # Paths come from the npm prefix that scripts/bootstrap.sh fills,

@@ -116,12 +116,16 @@ function outputTarget(file, ownFd) {
     const st = fs.fstatSync(ownFd);
     if (st.isFile() || (st.isCharacterDevice() && !isatty(ownFd))) return { fd: ownFd, copyTo: null };
   } catch { /* closed fd: fall through to a temp file */ }
+  // Opened twice: the guest's fd, and another one that copyOut reads. A guest
+  // that closes its fd 1/2, or renumbers another fd over it, makes node:wasi
+  // close the guest's fd, and what it wrote before must still come out.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasi-run-'));
   const p = path.join(dir, 'out');
   const fd = fs.openSync(p, 'w+');
+  const readFd = fs.openSync(p, 'r');
   fs.unlinkSync(p);
   fs.rmdirSync(dir);
-  return { fd, copyTo: ownFd };
+  return { fd, copyTo: ownFd, readFd };
 }
 
 function isatty(fd) {
@@ -137,7 +141,7 @@ function copyOut(target) {
   const buf = Buffer.alloc(1 << 20);
   let pos = 0;
   for (;;) {
-    const n = fs.readSync(target.fd, buf, 0, buf.length, pos);
+    const n = fs.readSync(target.readFd, buf, 0, buf.length, pos);
     if (n <= 0) break;
     pos += n;
     try {

@@ -33,6 +33,38 @@
  * return (srr_rec_environ_*), so the guest sees the environment of a run
  * without it.
  *
+ * Guest WASI calls the recorder watches (found by name in the trace header at
+ * init; their arguments are taken as srr_rec_i32 passes them, and acted on at
+ * srr_rec_end of the IMPORT_CALL, i.e. just before the host runs the call):
+ *  - fd_write to the run's stdout or stderr: the iovecs and the bytes they
+ *    point to are reconciled (recorded where they differ from the shadow)
+ *    before the call, and the IMPORT_CALL event is moved after those
+ *    MEMORY_WRITEs. Bytes the host wrote and the guest never loaded (read
+ *    from a file or stdin, written out unchanged) would otherwise be missing
+ *    from the trace, and the replay's output passthrough, which takes the
+ *    bytes from the guest's memory at the call, would print stale ones. The
+ *    replayer applies the writes at the previous event, before the call.
+ *    When it returns, its nwritten (4 bytes) is reconciled as well, after
+ *    the IMPORT_RETURN event: the replay passes through as many bytes as
+ *    nwritten says, and a guest that never loads nwritten (a WAT program
+ *    dropping it) would leave the replay with a stale count.
+ *    Only stdout and stderr: the replay writes nothing else, and a guest
+ *    copying a file without looking at it would otherwise put the whole file
+ *    in the trace. "stdout and stderr" are fds 1 and 2 as the guest's
+ *    successful fd_close and fd_renumber calls move them (out_fds), as the
+ *    replayer follows them.
+ *  - fd_close(fd) and fd_renumber(from, to) touching an fd at or below the
+ *    preopen the trace goes into: the trace is written through that preopen
+ *    (found again at each flush by scanning fds 3.. until EBADF), and a guest
+ *    that closes or replaces it (wasi-testsuite's close_preopen,
+ *    overwrite_preopen) would leave the trace nowhere to go. Before such a
+ *    call the recorder opens the preopen's directory once more ("pins" it:
+ *    path_open(dirfd, ".", O_DIRECTORY)) and writes every later flush
+ *    through that fd. It stays open to the end of the run: the guest sees
+ *    one more fd than without recording from then on (a later open may get
+ *    another number), and a guest closing that fd number itself ends the
+ *    trace with EBADF.
+ *
  * Errors: a WASI failure (no matching preopen, path_open or fd_write failing)
  * or recorder memory exhaustion sets a sticky WASI errno. From then on
  * nothing more is recorded (the shadow is still kept in sync, so the guest
@@ -83,6 +115,19 @@ void shadowrr_drain_reset(void);
 #define SLOT_DATA 32u  /* path, dir names, trace bytes */
 /* Preopens are looked for at fds 3.. until EBADF, at most this many. */
 #define MAX_PREOPEN_SCAN 256
+/* Watched guest imports (see the top): at most this many (fd_write,
+ * fd_close, fd_renumber of wasi_snapshot_preview1 and wasi_unstable). */
+#define MAX_WATCHED 8
+/* fd_write iovecs reconciled at most (more are left to the loads). */
+#define MAX_IOVECS 1024u
+/* The IMPORT_CALL event of a watched call: kind, import, 4 i32 arguments. */
+#define WATCH_EVENT_MAX (1u + 6u * 5u)
+/* path_open of the pinned directory: O_DIRECTORY, and the rights the trace's
+ * path_open needs (PATH_OPEN, PATH_CREATE_FILE, PATH_FILESTAT_SET_SIZE for
+ * O_TRUNC; FD_WRITE inherited). */
+#define PIN_O_DIRECTORY 2
+#define PIN_RIGHTS_BASE ((UINT64_C(1) << 13) | (UINT64_C(1) << 10) | (UINT64_C(1) << 19))
+#define PIN_RIGHTS_INHERITING SRR_WASI_RIGHT_FD_WRITE
 /* Preopen names longer than this are never matched. */
 #define NAME_MAX_LEN 1024u
 
@@ -119,6 +164,28 @@ static uint8_t save_buf[BORROW_MAX]; /* the borrowed app bytes; also the copy
                                         buffer when not recording */
 static uint8_t io_buf[16];
 static uint8_t name_buf[NAME_MAX_LEN];
+
+/* Watched guest imports (see the top). */
+enum watch { W_NONE, W_FD_WRITE, W_FD_CLOSE, W_FD_RENUMBER };
+static uint32_t watched_index[MAX_WATCHED];
+static uint8_t watched_kind[MAX_WATCHED];
+static uint32_t watched_count;
+static int watch;               /* the open event's watched import: enum watch */
+static int watch_return;        /* ...and it is the IMPORT_RETURN, not the call */
+static uint32_t watch_index;    /* its import */
+static uint32_t watch_args[4];  /* its first i32 values (a return: the errno) */
+static uint32_t watch_nargs;
+/* The watched call under way (no watched import calls back into the guest),
+ * until its IMPORT_RETURN. */
+static uint32_t pending_index = 0xFFFFFFFFu;
+static int pending_kind;
+static uint32_t pending_args[4];
+/* The guest fds that are the run's stdout and stderr (-1: closed). */
+static int64_t out_fds[2] = {1, 2};
+static int32_t pinned_fd = -1;  /* the pinned trace directory, or -1 */
+static uint32_t pinned_skip;    /* find_preopen's skip for it */
+static int32_t trace_dirfd = -1; /* the trace's preopen: -1 not looked for yet, -2 none */
+static uint32_t trace_skip;
 
 /* The host's environment as seen by env_scan(). */
 enum env_state { ENV_UNSCANNED, ENV_PLAIN, ENV_HIDE };
@@ -192,6 +259,90 @@ static int ensure(uint64_t end) {
   return 1;
 }
 
+/* ---- watched imports: from the trace header ------------------------------- */
+
+/* A ULEB128 at *p (below end), or -1 past the end / too long. */
+static int64_t hdr_uleb(const uint8_t **p, const uint8_t *end) {
+  uint64_t v = 0;
+  for (uint32_t shift = 0; *p < end && shift < 35; shift += 7) {
+    uint8_t b = *(*p)++;
+    v |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      return (int64_t)v;
+    }
+  }
+  return -1;
+}
+
+static int bytes_are(const uint8_t *p, uint32_t len, const char *s) {
+  uint32_t i = 0;
+  for (; i < len && s[i]; i++) {
+    if (p[i] != (uint8_t)s[i]) {
+      return 0;
+    }
+  }
+  return i == len && !s[i];
+}
+
+/* Notes the function imports of the header body (docs/trace-format.md: u8
+ * tag, uleb length, payload; IMPORT = uleb index, str module, str name,
+ * signature as uleb count + types, twice) that are WASI fd_write (4 i32 ->
+ * i32), fd_close (i32 -> i32) or fd_renumber (2 i32 -> i32). A malformed
+ * body just watches nothing more. */
+static void find_watched(const uint8_t *body, uint32_t size) {
+  const uint8_t *p = body, *end = body + size;
+  while (p < end && watched_count < MAX_WATCHED) {
+    uint8_t tag = *p++;
+    int64_t len = hdr_uleb(&p, end);
+    if (len < 0 || len > end - p) {
+      return;
+    }
+    const uint8_t *q = p, *fend = p + len;
+    p = fend;
+    if (tag != SRR_HDR_IMPORT) {
+      continue;
+    }
+    int64_t index = hdr_uleb(&q, fend);
+    int64_t mlen = hdr_uleb(&q, fend);
+    if (index < 0 || mlen < 0 || mlen > fend - q) {
+      continue;
+    }
+    const uint8_t *module = q;
+    q += mlen;
+    int64_t nlen = hdr_uleb(&q, fend);
+    if (nlen < 0 || nlen > fend - q) {
+      continue;
+    }
+    const uint8_t *name = q;
+    q += nlen;
+    int64_t nparams = hdr_uleb(&q, fend);
+    if (nparams < 0 || nparams > 4 || nparams > fend - q) {
+      continue;
+    }
+    int all_i32 = 1;
+    for (int64_t i = 0; i < nparams; i++) {
+      all_i32 &= *q++ == SRR_T_I32;
+    }
+    int64_t nresults = hdr_uleb(&q, fend);
+    if (nresults != 1 || q >= fend || *q != SRR_T_I32 || !all_i32) {
+      continue;
+    }
+    if (!bytes_are(module, (uint32_t)mlen, "wasi_snapshot_preview1") &&
+        !bytes_are(module, (uint32_t)mlen, "wasi_unstable")) {
+      continue;
+    }
+    int kind = nparams == 4 && bytes_are(name, (uint32_t)nlen, "fd_write")      ? W_FD_WRITE
+               : nparams == 1 && bytes_are(name, (uint32_t)nlen, "fd_close")    ? W_FD_CLOSE
+               : nparams == 2 && bytes_are(name, (uint32_t)nlen, "fd_renumber") ? W_FD_RENUMBER
+                                                                                  : W_NONE;
+    if (kind != W_NONE) {
+      watched_index[watched_count] = (uint32_t)index;
+      watched_kind[watched_count] = (uint8_t)kind;
+      watched_count++;
+    }
+  }
+}
+
 static void init(void) {
   inited = 1;
   flags = srr_host_flags();
@@ -214,6 +365,7 @@ static void init(void) {
   srr_host_header_copy(rs(out_base + SRR_FILE_PREFIX_SIZE));
   srr_put_u32(out_base + SRR_FILE_PREFIX_SIZE + header_len,
               srr_crc32(0, out_base + SRR_FILE_PREFIX_SIZE, header_len));
+  find_watched(out_base + SRR_FILE_PREFIX_SIZE, header_len);
   out_end = (uint8_t *)(uintptr_t)first;
   ev_start = ev_pos = out_end + SRR_CHUNK_HEADER_SIZE;
 }
@@ -400,9 +552,9 @@ static int32_t find_preopen(uint32_t wm, uint32_t room, int32_t *dirfd, uint32_t
 /* Opens the trace file, writes `len` bytes of `data` to it, closes it, all
  * through the borrowed region [0, region) of the WASI memory. */
 static int32_t write_borrowed(uint32_t wm, uint32_t region, const uint8_t *data, uint32_t len) {
-  int32_t dirfd = -1;
-  uint32_t skip = 0;
-  int32_t r = find_preopen(wm, region - SLOT_DATA, &dirfd, &skip);
+  int32_t dirfd = pinned_fd;
+  uint32_t skip = pinned_skip;
+  int32_t r = dirfd >= 0 ? 0 : find_preopen(wm, region - SLOT_DATA, &dirfd, &skip);
   if (r) {
     return r;
   }
@@ -448,10 +600,9 @@ static int32_t write_borrowed(uint32_t wm, uint32_t region, const uint8_t *data,
   return r ? r : rc;
 }
 
-/* Writes [data, data+len) to the trace file, borrowing the start of the WASI
- * memory and restoring it byte for byte. */
-static int32_t wasi_write(const uint8_t *data, uint32_t len) {
-  uint32_t wm = srr_host_wasi_memory();
+/* The piece of the WASI memory wm to borrow for `len` bytes of data (and the
+ * path), in *region; or a WASI errno. */
+static int32_t borrow_region(uint32_t wm, uint32_t len, uint32_t *region) {
   uint64_t msize = (uint64_t)srr_host_memory_pages(wm) << 16;
   uint32_t avail = msize < BORROW_MAX ? (uint32_t)msize : BORROW_MAX;
   if (avail <= SLOT_DATA) {
@@ -464,11 +615,58 @@ static int32_t wasi_write(const uint8_t *data, uint32_t len) {
   if (want < 8) {
     want = 8; /* short preopen names */
   }
-  uint32_t region = want > avail - SLOT_DATA ? avail : SLOT_DATA + want;
+  *region = want > avail - SLOT_DATA ? avail : SLOT_DATA + want;
+  return 0;
+}
+
+/* Writes [data, data+len) to the trace file, borrowing the start of the WASI
+ * memory and restoring it byte for byte. */
+static int32_t wasi_write(const uint8_t *data, uint32_t len) {
+  uint32_t wm = srr_host_wasi_memory();
+  uint32_t region;
+  int32_t r = borrow_region(wm, len, &region);
+  if (r) {
+    return r;
+  }
   srr_host_app_read(wm, 0, rs(save_buf), region);
-  int32_t r = write_borrowed(wm, region, data, len);
+  r = write_borrowed(wm, region, data, len);
   srr_host_app_write(wm, 0, rs(save_buf), region);
   return r;
+}
+
+/* Pins the trace's directory (see the top) if the guest's fd_close /
+ * fd_renumber of fds `a` and `b` (-1: none) is about to close or replace the
+ * preopen the trace goes into, or an fd below it (the scan for it stops at
+ * the first closed fd). Only on the WASI sink (or before it is decided), once. */
+static void apply_env_path(void);
+static void maybe_pin(int64_t a, int64_t b) {
+  if (pinned_fd >= 0 || !recording() || sink == SINK_DRAIN || (a < 3 && b < 3)) {
+    return;
+  }
+  apply_env_path();
+  uint32_t wm = srr_host_wasi_memory();
+  uint32_t region;
+  if (err || path_len == 0 || wm == NO_MEMORY || borrow_region(wm, 0, &region) != 0) {
+    return;
+  }
+  srr_host_app_read(wm, 0, rs(save_buf), region);
+  /* The preopen is looked for once: the guest cannot add preopens, and
+   * nothing below it has been closed or replaced before (that pins it). */
+  if (trace_dirfd == -1 && find_preopen(wm, region - SLOT_DATA, &trace_dirfd, &trace_skip) != 0) {
+    trace_dirfd = -2;
+  }
+  int32_t dirfd = trace_dirfd;
+  if (dirfd >= 3 && ((a >= 3 && a <= dirfd) || (b >= 3 && b <= dirfd))) {
+    io_buf[0] = '.';
+    srr_host_app_write(wm, SLOT_DATA, rs(io_buf), 1);
+    if (srr_wasi_path_open(dirfd, SRR_WASI_LOOKUP_SYMLINK_FOLLOW, (int32_t)SLOT_DATA, 1, PIN_O_DIRECTORY,
+                           (int64_t)PIN_RIGHTS_BASE, (int64_t)PIN_RIGHTS_INHERITING, 0, (int32_t)SLOT_RESULT) == 0) {
+      srr_host_app_read(wm, SLOT_RESULT, rs(io_buf), 4);
+      pinned_fd = (int32_t)get_u32(io_buf);
+      pinned_skip = trace_skip;
+    }
+  }
+  srr_host_app_write(wm, 0, rs(save_buf), region);
 }
 
 /* ---- the environment: SHADOWRR_TRACE ---------------------------------------- */
@@ -578,6 +776,25 @@ static void env_scan(void) {
   env_path_err = path_err;
 }
 
+/* Once, at the first flush (or before pinning): SHADOWRR_TRACE=<path>
+ * replaces the trace path (an empty value changes nothing; one too long
+ * fails the trace). */
+static void apply_env_path(void) {
+  if (env_applied) {
+    return;
+  }
+  env_applied = 1;
+  env_scan();
+  if (env_path_err) {
+    if (!err) {
+      err = env_path_err;
+    }
+  } else if (env_path_len) {
+    path = env_path;
+    path_len = env_path_len;
+  }
+}
+
 static int32_t do_flush(void) {
   if (!inited) {
     init();
@@ -586,19 +803,8 @@ static int32_t do_flush(void) {
   if (out_end == out_base || sink == SINK_DRAIN) {
     return err;
   }
-  if (sink == SINK_UNDECIDED && !env_applied) {
-    /* The first flush: SHADOWRR_TRACE=<path> replaces the trace path (an
-     * empty value changes nothing; one too long fails the trace). */
-    env_applied = 1;
-    env_scan();
-    if (env_path_err) {
-      if (!err) {
-        err = env_path_err;
-      }
-    } else if (env_path_len) {
-      path = env_path;
-      path_len = env_path_len;
-    }
+  if (sink == SINK_UNDECIDED) {
+    apply_env_path();
   }
   if (err) { /* WASI sink broken: nowhere to write */
     drop_pending();
@@ -792,8 +998,24 @@ static void sync_range(uint32_t memory, uint32_t addr, uint32_t size) {
 SRR_EXPORT(srr_rec_begin)
 void srr_rec_begin(uint32_t kind, uint32_t index, uint32_t max_size) {
   in_event = 0; /* an event never ended is taken as complete */
+  watch = W_NONE;
   if (!event_room(max_size < 1 + SRR_MAX_ULEB ? 1 + SRR_MAX_ULEB : max_size)) {
     return;
+  }
+  if (kind == SRR_EV_IMPORT_CALL) {
+    for (uint32_t i = 0; i < watched_count; i++) {
+      if (watched_index[i] == index) {
+        watch = watched_kind[i];
+        watch_return = 0;
+        watch_index = index;
+        watch_nargs = 0;
+      }
+    }
+  } else if (kind == SRR_EV_IMPORT_RETURN && index == pending_index) {
+    watch = pending_kind;
+    watch_return = 1;
+    watch_nargs = 0;
+    pending_index = 0xFFFFFFFFu;
   }
   in_event = 1;
   *ev_pos++ = (uint8_t)kind;
@@ -802,6 +1024,9 @@ void srr_rec_begin(uint32_t kind, uint32_t index, uint32_t max_size) {
 
 SRR_EXPORT(srr_rec_i32)
 void srr_rec_i32(uint32_t value) {
+  if (watch && watch_nargs < 4) {
+    watch_args[watch_nargs++] = value;
+  }
   if (value_room()) {
     ev_pos += srr_put_uleb(ev_pos, value);
   }
@@ -843,10 +1068,91 @@ void srr_rec_v128(uint64_t low, uint64_t high) {
   }
 }
 
+static int is_out_fd(uint32_t fd) { return fd == out_fds[0] || fd == out_fds[1]; }
+
+/* fd_close(a) or fd_renumber(a, b) succeeded: where stdout and stderr are
+ * now (as the replayer's follow_output_fds). */
+static void follow_out_fds(int w, uint32_t a, uint32_t b) {
+  if (w == W_FD_RENUMBER && a == b) {
+    return;
+  }
+  for (int k = 0; k < 2; k++) {
+    if (w == W_FD_CLOSE) {
+      if (out_fds[k] == a) {
+        out_fds[k] = -1;
+      }
+    } else if (out_fds[k] == b) {
+      out_fds[k] = -1; /* replaced */
+    } else if (out_fds[k] == a) {
+      out_fds[k] = b; /* moved */
+    }
+  }
+}
+
+/* fd_write(fd, iovs, iovs_len, nwritten) is about to be called, and its
+ * IMPORT_CALL event is the open one: records the bytes its iovecs point to
+ * where they differ from the shadow, then puts the event back after them
+ * (see the top). */
+static void reconcile_fd_write(void) {
+  uint32_t n = (uint32_t)(ev_pos - ev_start);
+  uint8_t event[WATCH_EVENT_MAX];
+  uint32_t wm = srr_host_wasi_memory();
+  if (n > sizeof event || wm == NO_MEMORY) {
+    return;
+  }
+  __builtin_memcpy(event, ev_start, n);
+  ev_pos = ev_start;
+  in_event = 0;
+  uint32_t iovs = watch_args[1], count = min32(watch_args[2], MAX_IOVECS);
+  uint64_t msize = (uint64_t)srr_host_memory_pages(wm) << 16;
+  if (count) {
+    sync_range(wm, iovs, 8 * count); /* (clipped to the memory) */
+  }
+  for (uint32_t i = 0; i < count && (uint64_t)iovs + 8 * (uint64_t)(i + 1) <= msize; i++) {
+    srr_host_app_read(wm, iovs + 8 * i, rs(io_buf), 8);
+    uint32_t ptr = get_u32(io_buf), len = get_u32(io_buf + 4);
+    if (len) {
+      sync_range(wm, ptr, len);
+    }
+  }
+  if (event_room(n)) {
+    __builtin_memcpy(ev_pos, event, n);
+    ev_pos += n;
+  }
+}
+
 SRR_EXPORT(srr_rec_end)
 void srr_rec_end(void) {
   if (!in_event) {
     return;
+  }
+  int w = watch;
+  watch = W_NONE;
+  if (w != W_NONE && !watch_return) { /* the call, about to be made */
+    uint32_t want = w == W_FD_WRITE ? 4 : w == W_FD_CLOSE ? 1 : 2;
+    if (watch_nargs == want) {
+      if (w == W_FD_WRITE && is_out_fd(watch_args[0])) {
+        reconcile_fd_write(); /* ends the event */
+      }
+      pending_index = watch_index;
+      pending_kind = w;
+      __builtin_memcpy(pending_args, watch_args, sizeof pending_args);
+    }
+    in_event = 0;
+    if (w == W_FD_CLOSE && watch_nargs == 1) {
+      maybe_pin((int32_t)watch_args[0], -1);
+    } else if (w == W_FD_RENUMBER && watch_nargs == 2) {
+      maybe_pin((int32_t)watch_args[0], (int32_t)watch_args[1]);
+    }
+  } else if (w != W_NONE) { /* its return */
+    in_event = 0;
+    int ok = watch_nargs >= 1 && watch_args[0] == 0;
+    uint32_t wm = srr_host_wasi_memory();
+    if (w == W_FD_WRITE && is_out_fd(pending_args[0]) && wm != NO_MEMORY) {
+      sync_range(wm, pending_args[3], 4); /* nwritten */
+    } else if (w != W_FD_WRITE && ok) {
+      follow_out_fds(w, pending_args[0], pending_args[1]);
+    }
   }
   in_event = 0;
   durable_flush();

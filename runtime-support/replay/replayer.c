@@ -33,6 +33,8 @@
  * The output passthrough is done here, not by the stubs: the bytes of a
  * guest's fd_write to 1 or 2 are copied at srr_rep_call_check and written
  * at srr_rep_call_end, as many as the recorded host took (replayer_abi.h).
+ * "1 or 2" follows the guest's successful fd_close and fd_renumber calls
+ * (out_fds): a file renumbered onto fd 1 is not stdout.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -75,7 +77,7 @@ static const char kEnvVar[] = "SHADOWRR_REPLAY_TRACE=";
 extern unsigned char __heap_base;
 
 enum state { ST_FRESH, ST_RUNNING, ST_ENDED, ST_FAILED };
-enum special { IMP_OTHER, IMP_FD_WRITE, IMP_PROC_EXIT };
+enum special { IMP_OTHER, IMP_FD_WRITE, IMP_PROC_EXIT, IMP_FD_CLOSE, IMP_FD_RENUMBER };
 
 typedef struct rep_import {
   const uint8_t *module;
@@ -105,6 +107,7 @@ typedef struct rep_global {
 typedef struct frame {
   uint32_t index; /* the import being called */
   uint32_t arg0;  /* its first argument, if an i32 (proc_exit's code) */
+  uint32_t arg1;  /* its second, if an i32 (fd_renumber's `to`) */
   /* Output passthrough of fd_write (fd arg0, nwritten at `result`): the
    * bytes of its iovecs at the call, in replayer memory, freed (back to
    * `mark`) when it returns. */
@@ -132,6 +135,13 @@ static int32_t status_code;     /* 0, or SRR_REPLAY_EXIT_* once failed */
 static int32_t exit_code = -1;  /* the recorded exit code, once ended */
 static uint32_t flags;          /* srr_host_flags() */
 static int no_wasi;             /* a WASI call answered ENOSYS */
+/* The guest fds that are the recorded run's stdout and stderr: 1 and 2 until
+ * the guest closes them or renumbers another fd over them (then -1), or
+ * renumbers them elsewhere (then the new number), as the recorded host said
+ * it did (fd_close / fd_renumber returning 0). The output passthrough
+ * follows them: an fd_write to a file renumbered onto fd 1 is not output,
+ * and one to stdout moved to fd 7 is. */
+static int64_t out_fds[2] = {1, 2};
 static int run_started;
 
 static uint64_t heap;    /* the next free byte */
@@ -826,6 +836,14 @@ COLD static int parse_module_header(const uint8_t *body, uint32_t size) {
       } else if (wasi && is_str(f.name, f.name_length, "proc_exit") && f.signature.param_count == 1 &&
                  f.signature.params[0] == SRR_T_I32) {
         im->special = IMP_PROC_EXIT;
+      } else if (wasi && is_str(f.name, f.name_length, "fd_close") && f.signature.param_count == 1 &&
+                 f.signature.params[0] == SRR_T_I32 && f.signature.result_count == 1 &&
+                 f.signature.results[0] == SRR_T_I32) {
+        im->special = IMP_FD_CLOSE;
+      } else if (wasi && is_str(f.name, f.name_length, "fd_renumber") && f.signature.param_count == 2 &&
+                 f.signature.params[0] == SRR_T_I32 && f.signature.params[1] == SRR_T_I32 &&
+                 f.signature.result_count == 1 && f.signature.results[0] == SRR_T_I32) {
+        im->special = IMP_FD_RENUMBER;
       }
       sig = &im->sig;
     } else if (tag == SRR_HDR_EXPORT) {
@@ -1819,7 +1837,27 @@ static void pass_output(const frame *f, uint32_t errno_value) {
     return;
   }
   srr_host_app_read(wm, f->result, rs(io_buf), 4);
-  write_fd((int32_t)f->arg0, f->out, min32(srr_get_u32(io_buf), f->out_length));
+  /* (arg0 was stdout or stderr at the call: out_fds.) */
+  write_fd(f->arg0 == out_fds[0] ? 1 : 2, f->out, min32(srr_get_u32(io_buf), f->out_length));
+}
+
+/* The fd_close or fd_renumber of frame f returned `errno` in the recording:
+ * where the run's stdout and stderr are now (out_fds). */
+static void follow_output_fds(const frame *f, int special, uint32_t errno_value) {
+  if (errno_value != 0 || (special == IMP_FD_RENUMBER && f->arg0 == f->arg1)) {
+    return;
+  }
+  for (int k = 0; k < 2; k++) {
+    if (special == IMP_FD_CLOSE) {
+      if (out_fds[k] == f->arg0) {
+        out_fds[k] = -1;
+      }
+    } else if (out_fds[k] == f->arg1) {
+      out_fds[k] = -1; /* replaced */
+    } else if (out_fds[k] == f->arg0) {
+      out_fds[k] = f->arg1; /* moved */
+    }
+  }
 }
 
 /* ---- 1. exported to generated code ---------------------------------------------- */
@@ -1926,10 +1964,12 @@ uint32_t srr_rep_call_check(void) {
   frame *f = &frames[depth];
   f->index = index;
   f->arg0 = arg_count && args[0].type == SRR_T_I32 ? args[0].as.i32 : 0;
+  f->arg1 = arg_count > 1 && args[1].type == SRR_T_I32 ? args[1].as.i32 : 0;
   f->out = NULL;
   f->out_length = 0;
   f->mark = heap;
-  if (!(flags & SRR_REPLAY_FLAG_QUIET) && im->special == IMP_FD_WRITE && (f->arg0 == 1 || f->arg0 == 2)) {
+  if (!(flags & SRR_REPLAY_FLAG_QUIET) && im->special == IMP_FD_WRITE &&
+      (f->arg0 == out_fds[0] || f->arg0 == out_fds[1])) {
     f->result = args[3].as.i32;
     gather_output(f, args[1].as.i32, args[2].as.i32);
   }
@@ -1975,6 +2015,9 @@ void srr_rep_call_end(uint32_t index) {
       depth--;
       if (frames[depth].out) {
         pass_output(&frames[depth], rets[0].as.i32);
+      }
+      if (imports[index].special == IMP_FD_CLOSE || imports[index].special == IMP_FD_RENUMBER) {
+        follow_output_fds(&frames[depth], imports[index].special, rets[0].as.i32);
       }
       heap = frames[depth].mark;
       return;
