@@ -594,6 +594,13 @@ static long long run_once(const context *cx, bench *b, const paths *p, int recor
     return -1;
   }
   if (rc != 0) {
+    /* The scratch folder is gone by the time anyone reads the reason. */
+    char *at = strstr(host, p->dir);
+    size_t len = strlen(p->dir);
+    if (at && len >= 9) {
+      memmove(at + 9, at + len, strlen(at + len) + 1);
+      memcpy(at, "<scratch>", 9);
+    }
     if (host[0]) snprintf(why, WHY_SIZE, "exit %d: %s", rc, host);
     else snprintf(why, WHY_SIZE, "exit %d", rc);
     return -1;
@@ -813,9 +820,14 @@ static json_t *samples_json(const long long *v, int n) {
   return o;
 }
 
+/* Below this plain median the timed region is too short to say much (timer
+ * resolution, a few host calls); summary.geomean_ratio_record_1ms leaves such
+ * benchmarks out. */
+#define LONG_ENOUGH_NS 1e6
+
 typedef struct summary {
-  int measured, not_runnable, failed, heavy_measured;
-  double geomean, geomean_heavy, geomean_src[3];
+  int measured, not_runnable, failed, heavy_measured, long_measured;
+  double geomean, geomean_heavy, geomean_long, geomean_src[3];
   int n_src[3];
   double worst;
   const bench *worst_b;
@@ -824,7 +836,7 @@ typedef struct summary {
 static summary summarise(const bench_list *l) {
   summary s;
   memset(&s, 0, sizeof s);
-  double lsum = 0, lheavy = 0, lsrc[3] = {0, 0, 0};
+  double lsum = 0, lheavy = 0, llong = 0, lsrc[3] = {0, 0, 0};
   s.worst = NAN;
   for (size_t i = 0; i < l->n; i++) {
     const bench *b = &l->items[i];
@@ -842,6 +854,10 @@ static summary summarise(const bench_list *l) {
       s.heavy_measured++;
       lheavy += log(r);
     }
+    if (median(b->plain, b->nplain) >= LONG_ENOUGH_NS) {
+      s.long_measured++;
+      llong += log(r);
+    }
     if (!s.worst_b || r > s.worst) {
       s.worst = r;
       s.worst_b = b;
@@ -849,6 +865,7 @@ static summary summarise(const bench_list *l) {
   }
   s.geomean = s.measured ? exp(lsum / s.measured) : NAN;
   s.geomean_heavy = s.heavy_measured ? exp(lheavy / s.heavy_measured) : NAN;
+  s.geomean_long = s.long_measured ? exp(llong / s.long_measured) : NAN;
   for (int k = 0; k < 3; k++) s.geomean_src[k] = s.n_src[k] ? exp(lsrc[k] / s.n_src[k]) : NAN;
   return s;
 }
@@ -988,6 +1005,8 @@ static json_t *results_json(const bench_list *l, const run_info *ri) {
   json_object_set_new(sum, "memory_heavy_measured", json_integer(s.heavy_measured));
   json_object_set_new(sum, "geomean_ratio_record_memory_heavy",
                       json_real_or_null(round_to(s.geomean_heavy, 0.0001)));
+  json_object_set_new(sum, "measured_1ms", json_integer(s.long_measured));
+  json_object_set_new(sum, "geomean_ratio_record_1ms", json_real_or_null(round_to(s.geomean_long, 0.0001)));
   json_t *per = json_object();
   for (int k = 0; k < 3; k++) {
     if (!s.n_src[k]) continue;
@@ -1033,14 +1052,19 @@ static void print_table(FILE *f, const bench_list *l, const run_info *ri) {
           ri->engine_version, ri->runs, ri->runs == 1 ? "" : "s", ri->suite, ri->quick ? ", quick" : "");
   if (ri->suite_note) fprintf(f, "%s\n", ri->suite_note);
   fprintf(f, "times: median ms of the timed region; ratio = record/plain; replay: not measured yet\n\n");
-  fprintf(f, "%-38s %9s %9s %8s %8s %9s %6s %9s %9s %9s %9s  %s\n", "benchmark", "plain", "record", "ratio",
+  int w = 9;
+  for (size_t i = 0; i < l->n; i++) {
+    int len = (int)strlen(l->items[i].id) + (l->items[i].heavy_why ? 2 : 0);
+    w = len > w ? len : w;
+  }
+  fprintf(f, "%-*s %9s %9s %8s %8s %9s %6s %9s %9s %9s %9s  %s\n", w, "benchmark", "plain", "record", "ratio",
           "instr ms", "size KiB", "growth", "trace KiB", "lz4 KiB", "events", "memw KiB", "replay");
   for (size_t i = 0; i < l->n; i++) {
     const bench *b = &l->items[i];
-    char name[64];
+    char name[256];
     snprintf(name, sizeof name, "%s%s", b->id, b->heavy_why ? " *" : "");
     if (b->status != ST_MEASURED) {
-      fprintf(f, "%-38s %s: %s\n", name, kStatusName[b->status], b->reason);
+      fprintf(f, "%-*s %s: %s\n", w, name, kStatusName[b->status], b->reason);
       continue;
     }
     char pm[32], rm[32], ratio[32], size[32], growth[32], tr[32], lz[32], ev[32], mw[32];
@@ -1054,7 +1078,7 @@ static void print_table(FILE *f, const bench_list *l, const run_info *ri) {
     if (b->events >= 0) snprintf(ev, sizeof ev, "%lld", b->events);
     else snprintf(ev, sizeof ev, "-");
     fmt_kib(mw, sizeof mw, b->memwrite_bytes);
-    fprintf(f, "%-38s %9s %9s %8s %8.0f %9s %6s %9s %9s %9s %9s  %s\n", name, pm, rm, ratio, b->instrument_ms,
+    fprintf(f, "%-*s %9s %9s %8s %8.0f %9s %6s %9s %9s %9s %9s  %s\n", w, name, pm, rm, ratio, b->instrument_ms,
             size, growth, tr, lz, ev, mw, "n/a");
   }
   summary s = summarise(l);
@@ -1067,6 +1091,9 @@ static void print_table(FILE *f, const bench_list *l, const run_info *ri) {
     }
     if (s.heavy_measured) {
       fprintf(f, "  memory-heavy   geomean %.2fx over %d\n", s.geomean_heavy, s.heavy_measured);
+    }
+    if (s.long_measured) {
+      fprintf(f, "  plain >= 1 ms  geomean %.2fx over %d\n", s.geomean_long, s.long_measured);
     }
     size_t nc;
     const bench **cost = by_cost(l, &nc);
