@@ -82,12 +82,6 @@
 
 #define SRR_EXPORT(name) __attribute__((export_name(#name)))
 
-/* The environment calls of recorder_abi.h section 3 (the other five are in
- * recorder_imports.h). Pointers address the WASI memory. */
-SRR_WASI_IMPORT(environ_sizes_get)
-int32_t srr_wasi_environ_sizes_get(int32_t result_count, int32_t result_buf_size);
-SRR_WASI_IMPORT(environ_get) int32_t srr_wasi_environ_get(int32_t environ, int32_t environ_buf);
-
 /* Section 4 of recorder_abi.h (the ABI names them without prototypes). */
 int32_t shadowrr_flush(void);
 int32_t shadowrr_on_trap(void);
