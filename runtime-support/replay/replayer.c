@@ -351,17 +351,6 @@ COLD static void m_float(uint64_t bits, int exp_bits, int mant_bits) {
   m_i64((uint64_t)e);
 }
 
-static const char *type_name(uint8_t type) {
-  switch (type) {
-  case SRR_T_I32: return "i32";
-  case SRR_T_I64: return "i64";
-  case SRR_T_F32: return "f32";
-  case SRR_T_F64: return "f64";
-  case SRR_T_V128: return "v128";
-  default: return "?";
-  }
-}
-
 COLD static void m_value(const srr_value *v) {
   switch (v->type) {
   case SRR_T_I32:
@@ -423,12 +412,12 @@ COLD static void m_signature(const srr_trace_signature *sig) {
   m_str("(");
   for (uint32_t i = 0; i < sig->param_count; i++) {
     m_str(i ? ", " : "");
-    m_str(type_name(sig->params[i]));
+    m_str(srr_value_type_name(sig->params[i]));
   }
   m_str(") -> (");
   for (uint32_t i = 0; i < sig->result_count; i++) {
     m_str(i ? ", " : "");
-    m_str(type_name(sig->results[i]));
+    m_str(srr_value_type_name(sig->results[i]));
   }
   m_str(")");
 }
@@ -1074,7 +1063,7 @@ COLD static int check_trace_header(const uint8_t *body, uint32_t size) {
         m_str(" (");
         m_bytes(f.export_name, f.export_name_length);
         m_str(", ");
-        m_str(type_name(f.type));
+        m_str(srr_value_type_name(f.type));
         m_str(g && !g->seen ? "), of another type in this module" : "), which this module does not change");
         return -1;
       }
@@ -1331,22 +1320,6 @@ static int cstr_equal(const char *a, const char *b) {
   return *a == *b;
 }
 
-static const char *kind_name(uint8_t kind) {
-  switch (kind) {
-  case SRR_EV_IMPORT_CALL: return "import_call";
-  case SRR_EV_IMPORT_RETURN: return "import_return";
-  case SRR_EV_EXPORT_CALL: return "export_call";
-  case SRR_EV_EXPORT_RETURN: return "export_return";
-  case SRR_EV_MEMORY_WRITE: return "memory_write";
-  case SRR_EV_MEMORY_GROW: return "memory_grow";
-  case SRR_EV_HOST_MEMORY_GROW: return "host_memory_grow";
-  case SRR_EV_GLOBAL_CHANGE: return "global_change";
-  case SRR_EV_TRAP: return "trap";
-  case SRR_EV_END: return "end";
-  default: return "?";
-  }
-}
-
 /* Decodes the next event into cur: 1, 0 at the end of the events, or -1
  * when it is corrupt (the failure recorded). */
 static int peek_raw(void) {
@@ -1416,7 +1389,7 @@ static int peek_raw(void) {
     m_u64(ev_pos);
     m_str(": ");
     if (cstr_equal(d.problem, "runs past the end")) {
-      m_str(kind_name(kind));
+      m_str(srr_event_kind_name(kind));
       m_str(" runs past the end of the events");
     } else if (cstr_equal(d.problem, "unknown event kind")) {
       m_str("unknown event kind ");
@@ -1565,7 +1538,7 @@ COLD static void m_expected(void) {
     m_str("a trap");
     return;
   default:
-    m_str(kind_name(cur.kind));
+    m_str(srr_event_kind_name(cur.kind));
     return;
   }
 }

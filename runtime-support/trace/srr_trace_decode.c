@@ -424,3 +424,32 @@ int srr_decode_event_rest(srr_dec *d, const uint8_t *types, uint32_t count, srr_
   ev->size = ev->size + (d->position - start);
   return 0;
 }
+
+/* ---- Names (shared by the native reader and the replayer's messages) ---- */
+
+const char *srr_value_type_name(uint8_t type) {
+  switch (type) {
+  case SRR_T_I32: return "i32";
+  case SRR_T_I64: return "i64";
+  case SRR_T_F32: return "f32";
+  case SRR_T_F64: return "f64";
+  case SRR_T_V128: return "v128";
+  default: return "?";
+  }
+}
+
+const char *srr_event_kind_name(uint8_t kind) {
+  switch (kind) {
+  case SRR_EV_IMPORT_CALL: return "import_call";
+  case SRR_EV_IMPORT_RETURN: return "import_return";
+  case SRR_EV_EXPORT_CALL: return "export_call";
+  case SRR_EV_EXPORT_RETURN: return "export_return";
+  case SRR_EV_MEMORY_WRITE: return "memory_write";
+  case SRR_EV_MEMORY_GROW: return "memory_grow";
+  case SRR_EV_HOST_MEMORY_GROW: return "host_memory_grow";
+  case SRR_EV_GLOBAL_CHANGE: return "global_change";
+  case SRR_EV_TRAP: return "trap";
+  case SRR_EV_END: return "end";
+  default: return "?";
+  }
+}

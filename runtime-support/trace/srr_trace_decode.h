@@ -266,6 +266,12 @@ int srr_decode_event_head(srr_dec *d, srr_decoded_event *ev);
 int srr_decode_event_rest(srr_dec *d, const uint8_t *types, uint32_t count, srr_value *values,
                           uint32_t capacity, srr_decoded_event *ev);
 
+/* The name of a value type ("i32" ... "v128"), or "?" for another code. */
+const char *srr_value_type_name(uint8_t type);
+
+/* The name of an event kind ("import_call" ... "end"), or "?". */
+const char *srr_event_kind_name(uint8_t kind);
+
 #ifdef __cplusplus
 }
 #endif

@@ -127,11 +127,6 @@ const srr_trace_export *srr_trace_find_export(const srr_trace *trace, uint64_t i
 const srr_trace_memory *srr_trace_find_memory(const srr_trace *trace, uint64_t index);
 const srr_trace_global *srr_trace_find_global(const srr_trace *trace, uint64_t index);
 
-/* The name of a value type ("i32" ... "v128"), or "?" for another code. */
-const char *srr_value_type_name(uint8_t type);
-
-/* The name of an event kind ("import_call" ... "end"), or "?". */
-const char *srr_event_kind_name(uint8_t kind);
 
 /* ---- Chunks --------------------------------------------------------------- */
 
