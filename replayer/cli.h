@@ -32,6 +32,10 @@ int srr_cli_usage_error(const char *command, const char *fmt, ...)
  * and returns NULL. Also refuses modules shadowrr cannot instrument. */
 srr_module *srr_cli_load_module(const char *path);
 
+/* The same for a module already read into memory; `path` names it in
+ * messages. */
+srr_module *srr_cli_parse_module(const char *path, const uint8_t *bytes, size_t size);
+
 /* A subcommand's options, for srr_cli_parse. */
 typedef enum srr_option_kind {
   SRR_OPT_FLAG,  /* target: int*, set to 1 */

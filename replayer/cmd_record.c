@@ -41,7 +41,6 @@ static const char kUsage[] =
 
 #define MAX_LIST 64
 
-static const char kBuildStamp[] = "v" SHADOWRR_VERSION "-" __DATE__ "-" __TIME__;
 
 /* The instrumented module for `input`, from the cache of instrumented
  * modules (${XDG_CACHE_HOME:-~/.cache}/shadowrr/modules, keyed by the
@@ -58,7 +57,6 @@ static int instrument_cached(const char *input, int durable, const char *link) {
   }
   uint8_t digest[32];
   srr_sha256(file, file_size, digest);
-  free(file);
   char key[65], cached[4096];
   for (int i = 0; i < 32; i++) {
     snprintf(key + 2 * i, 3, "%02x", digest[i]);
@@ -76,16 +74,14 @@ static int instrument_cached(const char *input, int durable, const char *link) {
    * another build instrumented. */
   struct stat self;
   long long stamp = stat("/proc/self/exe", &self) == 0 ? (long long)self.st_mtime * 1000003 + (long long)self.st_size : 0;
-  snprintf(cached, sizeof cached, "%.3900s/%s-%s-%s-%llx.rec.wasm", dir, key, durable ? "durable" : "buffered",
-           kBuildStamp, stamp);
-  for (char *p = cached + strlen(dir); *p; p++) {
-    if (*p == ' ' || *p == ':') {
-      *p = '-';
-    }
-  }
+  snprintf(cached, sizeof cached, "%.3900s/%s-%s-v%s-%llx.rec.wasm", dir, key, durable ? "durable" : "buffered",
+           SHADOWRR_VERSION, stamp);
   struct stat st;
   if (stat(cached, &st) != 0) {
-    srr_module *module = srr_cli_load_module(input);
+    /* A miss: instrument the bytes already read for the key. */
+    srr_module *module = srr_cli_parse_module(input, file, file_size);
+    free(file);
+    file = NULL;
     if (!module) {
       return -1;
     }
@@ -118,6 +114,7 @@ static int instrument_cached(const char *input, int durable, const char *link) {
       return -1;
     }
   }
+  free(file); /* a hit: only its hash was needed */
   if (symlink(cached, link) != 0) {
     srr_cli_error(link, "cannot link the instrumented module: %s", strerror(errno));
     return -1;

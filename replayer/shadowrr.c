@@ -52,17 +52,9 @@ int srr_cli_usage_error(const char *command, const char *fmt, ...) {
   return SRR_EXIT_USAGE;
 }
 
-srr_module *srr_cli_load_module(const char *path) {
-  uint8_t *bytes;
-  size_t size;
-  char why[256];
-  if (srr_read_file(path, &bytes, &size, why, sizeof why) != 0) {
-    srr_cli_error(path, "%s", why);
-    return NULL;
-  }
+srr_module *srr_cli_parse_module(const char *path, const uint8_t *bytes, size_t size) {
   srr_error err;
   srr_module *module = srr_module_parse(bytes, size, &err);
-  free(bytes);
   if (!module) {
     srr_cli_error(path, "%s", err.message);
     return NULL;
@@ -72,6 +64,19 @@ srr_module *srr_cli_load_module(const char *path) {
     srr_module_free(module);
     return NULL;
   }
+  return module;
+}
+
+srr_module *srr_cli_load_module(const char *path) {
+  uint8_t *bytes;
+  size_t size;
+  char why[256];
+  if (srr_read_file(path, &bytes, &size, why, sizeof why) != 0) {
+    srr_cli_error(path, "%s", why);
+    return NULL;
+  }
+  srr_module *module = srr_cli_parse_module(path, bytes, size);
+  free(bytes);
   return module;
 }
 
