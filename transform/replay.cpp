@@ -5,7 +5,9 @@
 //  - replay-imports: every use of an import goes to a stub that hands the
 //    call to the replayer, which checks it against the trace, applies what the
 //    host did (passing the guest's stdout/stderr writes through), and gives
-//    back the recorded results. No guest import remains:
+//    back the recorded results. No guest import remains but the passthrough
+//    ones (srr_replay_options.passthrough), whose stubs also make the real
+//    call after the check, dropping its results:
 //
 //     (func $srr$stub$random_get (param $0 i32) (param $1 i32) (result i32)
 //      (call $srr_rep_call_begin (i32.const 5))
@@ -14,6 +16,12 @@
 //      (call $srr_rep_call_end (i32.const 5))
 //      (call $srr_rep_ret_i32))
 //
+//     (func $srr$stub$bench_start                ;; a passthrough import
+//      (call $srr_rep_call_begin (i32.const 0))
+//      (drop (call $srr_rep_call_check))
+//      (call $bench_start)                       ;; the host's own
+//      (call $srr_rep_call_end (i32.const 0)))
+//
 //  - replay-grow: memory.grow asks the replayer for the recorded result;
 //  - replay-exports: the module's only function export is `_start`, a driver
 //    that lets the replayer call the original exports in recorded order
@@ -21,6 +29,7 @@
 //  - the replayer is merged in like the recorder (runtime_merge.h).
 
 #include <map>
+#include <set>
 
 #include "ir/module-utils.h"
 #include "ir/names.h"
@@ -108,10 +117,31 @@ Expression* passValue(Builder& builder, const std::map<Type::BasicType, Name>& b
   return builder.makeCall(byType.at(value->type.getBasic()), {value}, Type::none);
 }
 
+// The imports named by srr_replay_options.passthrough ("module.name"), or
+// false with `error` for a name that is no function import of the module.
+bool findPassthrough(const std::vector<Function*>& imports, const srr_replay_options* options, std::set<Name>& out,
+                     std::string& error) {
+  for (size_t i = 0; i < options->passthrough_count; i++) {
+    std::string wanted = options->passthrough[i];
+    bool found = false;
+    for (Function* import : imports) {
+      if (import->module.toString() + "." + import->base.toString() == wanted) {
+        out.insert(import->name);
+        found = true;
+      }
+    }
+    if (!found) {
+      error = "passthrough import " + wanted + ": the module has no such function import";
+      return false;
+    }
+  }
+  return true;
+}
+
 // replay-imports: the stubs. Returns false with `error` for a signature a
 // trace cannot hold.
-bool stubImports(Module& wasm, const std::vector<Function*>& imports, const ReplayerFunctions& rep,
-                 std::string& error) {
+bool stubImports(Module& wasm, const std::vector<Function*>& imports, const std::set<Name>& passthrough,
+                 const ReplayerFunctions& rep, std::string& error) {
   std::map<Name, Name> stubOf;
   if (!srr::redirectImports(wasm, imports, "srr$stub$", stubOf, error)) {
     return false;
@@ -129,6 +159,16 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const Repl
     // (writing exactly the recorded count, whatever the engine's fd_write
     // does with several buffers): the check's answer is not needed here.
     body.push_back(builder.makeDrop(builder.makeCall(rep.callCheck, {}, Type::i32)));
+    if (passthrough.count(import->name)) {
+      // Checked, then made for real; the trace's results and host writes
+      // (applied by call_end) are what the guest sees.
+      std::vector<Expression*> args;
+      for (Index i = 0; i < sig.params.size(); i++) {
+        args.push_back(builder.makeLocalGet(i, sig.params[i]));
+      }
+      Expression* real = builder.makeCall(import->name, args, sig.results);
+      body.push_back(sig.results == Type::none ? real : builder.makeDrop(real));
+    }
     body.push_back(builder.makeCall(rep.callEnd, {i32(int32_t(index))}, Type::none));
     std::vector<Expression*> results;
     for (auto t : sig.results) {
@@ -142,10 +182,13 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const Repl
     }
     wasm.addFunction(builder.makeFunction(stubOf[import->name], sig, {}, builder.makeBlock(body, sig.results)));
   }
-  // The host never sees the guest's imports: they are gone from the module
-  // (the replayer's own WASI imports stay, added by the merge).
+  // The host never sees the guest's imports but the passthrough ones: they
+  // are gone from the module (the replayer's own WASI imports stay, added by
+  // the merge).
   for (Function* import : imports) {
-    wasm.removeFunction(import->name);
+    if (!passthrough.count(import->name)) {
+      wasm.removeFunction(import->name);
+    }
   }
   // A ref.func that named an import now names a defined stub.
   srr::retypeRefFuncs(wasm);
@@ -208,6 +251,11 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
   try {
     std::string error;
     srr::AppItems app = srr::collectAppItems(wasm);
+    std::set<Name> passthrough;
+    if (!findPassthrough(app.imports, options, passthrough, error)) {
+      srr_set_error(err, "%s", error.c_str());
+      return 1;
+    }
     std::vector<std::pair<uint32_t, Name>> memories;
     std::map<Name, uint32_t> memoryIndex;
     for (uint32_t i = 0; i < wasm.memories.size(); i++) {
@@ -322,7 +370,7 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
     for (Function* func : app.functions) {
       runner.runOnFunction(func);
     }
-    if (!stubImports(wasm, app.imports, rep, error)) {
+    if (!stubImports(wasm, app.imports, passthrough, rep, error)) {
       srr_set_error(err, "%s", error.c_str());
       return 1;
     }

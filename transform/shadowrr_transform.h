@@ -139,6 +139,14 @@ typedef struct srr_replay_options {
   /* Non-zero: replay a trace recorded from another build of the program (its
    * SHA-256 differs); every event is still checked. */
   int allow_other_module;
+  /* Imports ("module.name", e.g. "bench.start") that, once checked against
+   * the trace, are also called for real, with the same arguments: they stay
+   * imports of the replay module. Their results, and whatever the real call
+   * does to the guest's memory, give way to the recorded ones. For hosts
+   * that must see a call (a benchmark's timer, a progress marker). Each
+   * must name an import of the module. */
+  const char *const *passthrough;
+  size_t passthrough_count;
 } srr_replay_options;
 
 /* The replay transform (replayer_abi.h): the guest's own code, without
