@@ -71,7 +71,8 @@ static const char kUsage[] =
     "A measurement, not a test: it fails only when it cannot measure at all.\n"
     "\n"
     "options:\n"
-    "  --engine E      node (default) or wasmtime (also bun, deno); repeatable\n"
+    "  --engine E      node (default) or wasmtime (also node20, bun, deno);\n"
+    "                  repeatable\n"
     "  --runs N        runs of each of plain, record and replay (default 5)\n"
     "  --quick         1 run (unless --runs) and only 3 small benchmarks\n"
     "  --filter S      only benchmarks whose id contains S (e.g. sightglass/,\n"
@@ -762,6 +763,7 @@ static int build_replay(const context *cx, bench *b, const paths *p, const char 
   args[n++] = "instrument";
   args[n++] = "--mode";
   args[n++] = "replay";
+  if (cx->engine->single_memory) args[n++] = "--single-memory";
   args[n++] = "--trace";
   if (b->start_timed) {
     args[n++] = trace;
@@ -829,11 +831,22 @@ static void measure(const context *cx, bench *b, int index) {
   static_accesses(cx, b, &p);
 
   /* Instrument once, timed. */
-  const char *inst_wasi[] = {"instrument", "--mode", "record", "--trace-path", TRACE_GUEST_PATH,
-                             b->path, "-o", p.rec, NULL};
-  const char *inst_free[] = {"instrument", "--mode", "record", b->path, "-o", p.rec, NULL};
+  const char *inst[16];
+  int ni = 0;
+  inst[ni++] = "instrument";
+  inst[ni++] = "--mode";
+  inst[ni++] = "record";
+  if (b->wasi) {
+    inst[ni++] = "--trace-path";
+    inst[ni++] = TRACE_GUEST_PATH;
+  }
+  if (cx->engine->single_memory) inst[ni++] = "--single-memory"; /* node 20 */
+  inst[ni++] = b->path;
+  inst[ni++] = "-o";
+  inst[ni++] = p.rec;
+  inst[ni] = NULL;
   double secs = 0;
-  int rc = run_tool(cx, &p, b->wasi ? inst_wasi : inst_free, &secs);
+  int rc = run_tool(cx, &p, inst, &secs);
   b->instrument_ms = secs * 1e3;
   if (rc != 0) {
     b->status = ST_INSTRUMENT_FAILED;
@@ -1532,7 +1545,7 @@ int main(int argc, char **argv) {
   for (int e = 0; e < nengines; e++) {
     memset(&cx[e], 0, sizeof cx[e]);
     cx[e].engine = srr_engine_find(engines[e]);
-    if (!cx[e].engine) die(2, "unknown engine '%s' (node, wasmtime, bun, deno)", engines[e]);
+    if (!cx[e].engine) die(2, "unknown engine '%s' (node, wasmtime, node20, bun, deno)", engines[e]);
     cx[e].nprefix = srr_engine_command(cx[e].engine, cx[e].prefix, 8);
     if (cx[e].nprefix < 0) die(1, "%s: engine not installed (run scripts/bootstrap.sh)", cx[e].engine->name);
     const srr_engine *node = srr_engine_find("node");

@@ -30,6 +30,9 @@ static const char kUsage[] =
     "  --quiet            replay: no output passthrough (with --embed: a module\n"
     "                     that imports nothing)\n"
     "  --allow-other-module  replay: accept a trace of another build\n"
+    "  --single-memory    lower the result to one memory (binaryen's\n"
+    "                     multi-memory-lowering), for engines without\n"
+    "                     multi-memory (node 20; `--runtime node20` does it)\n"
     "  --passthrough M.N  replay: import M.N (e.g. bench.start), once checked\n"
     "                     against the trace, is also called for real (its results\n"
     "                     give way to the recorded ones); repeatable\n"
@@ -53,7 +56,7 @@ int srr_cmd_instrument(int argc, char **argv) {
   const char *mode = "record";
   const char *output = NULL;
   const char *trace_path = NULL, *trace = NULL;
-  int durable = 0, embed = 0, quiet = 0, other = 0;
+  int durable = 0, embed = 0, quiet = 0, other = 0, single = 0;
   const char *passthrough[MAX_PASSTHROUGH];
   int npassthrough = 0;
   const srr_cli_option options[] = {
@@ -65,6 +68,7 @@ int srr_cmd_instrument(int argc, char **argv) {
       {"--embed", NULL, SRR_OPT_FLAG, &embed, NULL, 0},
       {"--quiet", NULL, SRR_OPT_FLAG, &quiet, NULL, 0},
       {"--allow-other-module", NULL, SRR_OPT_FLAG, &other, NULL, 0},
+      {"--single-memory", NULL, SRR_OPT_FLAG, &single, NULL, 0},
       {"--passthrough", NULL, SRR_OPT_LIST, passthrough, &npassthrough, MAX_PASSTHROUGH},
   };
   srr_cli_args args;
@@ -149,6 +153,9 @@ int srr_cmd_instrument(int argc, char **argv) {
                : replay ? srr_instrument_replay(module, &replay_options, &err)
                         : 0;
   free(raw);
+  if (!failed && single) {
+    failed = srr_module_lower_memories(module, &err);
+  }
   if (failed) {
     srr_cli_error(input, "%s", err.message);
     status = SRR_EXIT_FAILURE;

@@ -156,6 +156,19 @@ typedef struct srr_replay_options {
  * srr_module_check_supported; validate the result afterwards. */
 int srr_instrument_replay(srr_module *module, const srr_replay_options *options, srr_error *err);
 
+/* Lowers the module's memories to one (binaryen's multi-memory-lowering),
+ * for engines without multi-memory (node 20); run after srr_instrument_record
+ * or srr_instrument_replay, before validating. The memories are laid end to
+ * end in their order; the first keeps its addresses and must be the one
+ * exported as "memory". Exports of the other memories are removed, but for
+ * "shadowrr_memory", which then exports the one memory, with the addresses
+ * the shadowrr_*_ptr exports return moved to match. Each memory's maximum
+ * is checked at its memory.grow. An access past the end of a memory that
+ * should trap reaches the next memory instead. A module with one memory or
+ * none is left as it is. Refuses an imported memory and an active data
+ * segment whose offset is not a constant. */
+int srr_module_lower_memories(srr_module *module, srr_error *err);
+
 /* For golden tests and for reading: applies one step of the record transform
  * alone ("shadow-memories", "shadow-stores", "shadow-loads", "shadow-bulk",
  * "shadow-globals", "record-imports", "record-exports"), with the recorder's functions stood in

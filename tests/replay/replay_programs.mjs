@@ -1,5 +1,7 @@
 // Replay of every test program (tests/programs): recorded with `shadowrr
-// record` on one engine, replayed with `shadowrr replay` on every engine;
+// record` on one engine, replayed with `shadowrr replay` on every engine
+// (node 24, node 20 with the replay module lowered to one memory, bun, deno,
+// Wasmtime);
 // stdout, stderr and exit code must be those of the recording, byte for byte.
 // Then what replay must refuse or report:
 //  - a trace with one recorded argument changed: a divergence naming the event;
@@ -23,7 +25,7 @@ import { crc32 } from 'node:zlib';
 
 const [shadowrr, programs, hosts, scratch, ...rest] = process.argv.slice(2);
 let recordOn = ['node'];
-let replayOn = ['node', 'bun', 'deno', 'wasmtime'];
+let replayOn = ['node', 'node20', 'bun', 'deno', 'wasmtime'];
 for (let i = 0; i < rest.length; i++) {
   if (rest[i] === '--record') recordOn = rest[++i].split(',');
   if (rest[i] === '--replay') replayOn = rest[++i].split(',');
@@ -177,6 +179,30 @@ if (available('node')) {
     if (imports.length === 0 && status === 0 && code === rec.status) ok(`embedded ${name}: no imports, ends with ${code}${trapped ? ' (unwound by a trap)' : ''}`);
     else fail(`embedded ${name}`, `imports ${imports.length}, status ${status}, exit code ${code} (recorded ${rec.status}) ${message}`);
   }
+  // Lowered to one memory (--single-memory, for node 20), the replayer's
+  // message is where shadowrr_message_ptr says in shadowrr_memory, as
+  // before: the -O0 build against the -O2 build's trace diverges (embedded,
+  // quiet).
+  if (recorded['node/exit_code'] && existsSync(join(programs, 'exit_code.O0.wasm'))) {
+    const dir = join(scratch, 'embed-single');
+    mkdirSync(dir, { recursive: true });
+    const diverge = (single) => {
+      const out = join(dir, `exit_code.O0${single ? '.single' : ''}.wasm`);
+      execFileSync(shadowrr, ['instrument', '--mode', 'replay', '--trace', recorded['node/exit_code'].trace, '--embed', '--quiet',
+                              '--allow-other-module', ...(single ? ['--single-memory'] : []), join(programs, 'exit_code.O0.wasm'), '-o', out]);
+      const e = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(out)), {}).exports;
+      try { e._start(); } catch { /* the replayer traps: no WASI to exit through */ }
+      return { status: e.shadowrr_status(), memories: new Set(Object.values(e).filter((x) => x instanceof WebAssembly.Memory)).size,
+               message: Buffer.from(new Uint8Array(e.shadowrr_memory.buffer, e.shadowrr_message_ptr(), e.shadowrr_message_size())).toString() };
+    };
+    const [multi, single] = [diverge(false), diverge(true)];
+    if (multi.status === 101 && /^shadowrr replay: divergence at event \d+/.test(multi.message) &&
+        single.status === 101 && single.message === multi.message && single.memories === 1 && multi.memories === 2) {
+      ok(`single memory: the same message through shadowrr_memory: ${single.message}`);
+    } else {
+      fail('single memory message', `${JSON.stringify(multi)} / ${JSON.stringify(single)}`);
+    }
+  }
 }
 
 // Passthrough imports: timed.wat recorded on node (its clock read and
@@ -192,7 +218,9 @@ if (available('node')) {
   const t = rawTrace('timed', dir, [], false, plain);
   const instrument = (out, extra) => execFileSync(shadowrr, ['instrument', '--mode', 'replay', '--trace', 'raw.srr',
                                                              ...extra, plain, '-o', join(dir, out)]);
-  instrument('through.wasm', ['--passthrough', 'bench.start', '--passthrough', 'bench.end']);
+  const through = ['--passthrough', 'bench.start', '--passthrough', 'bench.end'];
+  instrument('through.wasm', through);
+  instrument('through.single.wasm', [...through, '--single-memory']); // for node 20
   instrument('answered.wasm', []);
   const guestImports = (file) => WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(join(dir, file))))
     .filter((i) => i.module === 'bench' || i.name === 'clock_time_get').map((i) => `${i.module}.${i.name}`).sort();
@@ -215,7 +243,7 @@ if (available('node')) {
   };
   for (const engine of replayOn) {
     if (!available(engine)) { skipped++; continue; }
-    const r = replayTimed(engine, 'through.wasm');
+    const r = replayTimed(engine, engine === 'node20' ? 'through.single.wasm' : 'through.wasm');
     if (r.status === 0 && r.stdout.equals(t.stdout) && r.elapsed > 0) {
       ok(`passthrough on ${engine}: ${JSON.stringify(r.stdout.toString())} as recorded, region timed by the host (${r.elapsed} ns)`);
     } else {
