@@ -26,6 +26,14 @@
 //  - replay-exports: the module's only function export is `_start`, a driver
 //    that lets the replayer call the original exports in recorded order
 //    through a generated dispatcher;
+//  - replay-own-imports: imported memories, mutable globals and tables become
+//    the module's own, so that nothing but the replayer's WASI (none with
+//    --embed --quiet) is left for a host to provide: what the recording's
+//    host put there comes from the trace (a memory's real size as
+//    HOST_MEMORY_GROW and the bytes the guest read as MEMORY_WRITE; a global's
+//    value as GLOBAL_CHANGE at the first event boundary; a table holds the
+//    guest's own element segments). An immutable imported global stays
+//    imported: a trace does not hold its value;
 //  - the replayer is merged in like the recorder (runtime_merge.h).
 
 #include <map>
@@ -195,6 +203,29 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const std:
   return true;
 }
 
+// replay-own-imports (see the top of this file). Run after the trace header
+// and the host-changeable globals are listed (they name imported globals by
+// their import names).
+void ownImports(Module& wasm) {
+  Builder builder(wasm);
+  for (auto& memory : wasm.memories) {
+    if (memory->imported()) {
+      memory->module = memory->base = Name();
+    }
+  }
+  for (auto& global : wasm.globals) {
+    if (global->imported() && global->mutable_ && global->type.isNumber()) {
+      global->module = global->base = Name();
+      global->init = builder.makeConstantExpression(Literal::makeZero(global->type));
+    }
+  }
+  for (auto& table : wasm.tables) {
+    if (table->imported() && table->type.isNullable()) {
+      table->module = table->base = Name();
+    }
+  }
+}
+
 // replay-grow: (memory.grow $m (delta)) -> (call $srr_rep_memory_grow (i32.const index) (delta))
 struct ReplayGrow : public WalkerPass<PostWalker<ReplayGrow>> {
   const std::map<Name, uint32_t>* memoryIndex;
@@ -264,6 +295,7 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
     }
     auto globals = srr::hostChangeableGlobals(wasm);
     std::vector<char> header = srr::buildTraceHeader(wasm, module->sha256, options->module_name, memories, globals, 0);
+    ownImports(wasm);
 
     uint32_t flags = (options->quiet ? 1u : 0u) | (options->allow_other_module ? 2u : 0u);
     std::vector<char> embedded(options->embedded_trace, options->embedded_trace + options->embedded_trace_size);
