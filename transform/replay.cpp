@@ -26,14 +26,18 @@
 //  - replay-exports: the module's only function export is `_start`, a driver
 //    that lets the replayer call the original exports in recorded order
 //    through a generated dispatcher;
-//  - replay-own-imports: imported memories, mutable globals and tables become
-//    the module's own, so that nothing but the replayer's WASI (none with
-//    --embed --quiet) is left for a host to provide: what the recording's
-//    host put there comes from the trace (a memory's real size as
-//    HOST_MEMORY_GROW and the bytes the guest read as MEMORY_WRITE; a global's
-//    value as GLOBAL_CHANGE at the first event boundary; a table holds the
-//    guest's own element segments). An immutable imported global stays
-//    imported: a trace does not hold its value;
+//  - replay-own-imports, with an embedded trace: imported memories, mutable
+//    globals and tables become the module's own, so that nothing but the
+//    replayer's WASI (none with --embed --quiet) is left for a host to
+//    provide: what the recording's host put there comes from the trace (the
+//    bytes the guest read as MEMORY_WRITE, later growth as HOST_MEMORY_GROW;
+//    a global's value as GLOBAL_CHANGE at the first event boundary; a table
+//    holds the guest's own element segments). A memory starts as large as
+//    the recording's host made it (the HOST_MEMORY_GROW before the trace's
+//    first call, which the module's data segments may need at
+//    instantiation). An immutable imported global stays imported: a trace
+//    does not hold its value. Without an embedded trace the imports stay,
+//    for the embedder to provide as before;
 //  - the replayer is merged in like the recorder (runtime_merge.h).
 
 #include <map>
@@ -50,6 +54,7 @@
 #include "passes/record_events.h"
 #include "record_context.h"
 #include "replayer_blob.h"
+#include "srr_trace_reader.h"
 #include "runtime_merge.h"
 #include "trace_header.h"
 
@@ -203,14 +208,48 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const std:
   return true;
 }
 
-// replay-own-imports (see the top of this file). Run after the trace header
+// The size in pages of each memory when the recorded run began: the
+// HOST_MEMORY_GROW events before the trace's first active event (a memory
+// without one: 0). A trace that does not read is left to the replayer to
+// report.
+std::vector<uint64_t> recordedInitialPages(const std::vector<char>& trace, size_t memoryCount) {
+  std::vector<uint64_t> pages(memoryCount, 0);
+  srr_trace_error terr;
+  srr_trace* t = srr_trace_open(reinterpret_cast<const uint8_t*>(trace.data()), trace.size(), &terr);
+  uint8_t* events = nullptr;
+  size_t size = 0;
+  if (t && srr_trace_read_events(t, &events, &size, &terr) == 0) {
+    srr_event_cursor cursor;
+    if (srr_event_cursor_init(&cursor, t, events, size, &terr) == 0) {
+      srr_event ev;
+      while (srr_event_next(&cursor, &ev, &terr) == 1 &&
+             (ev.kind == SRR_EV_HOST_MEMORY_GROW || ev.kind == SRR_EV_MEMORY_WRITE || ev.kind == SRR_EV_GLOBAL_CHANGE)) {
+        if (ev.kind == SRR_EV_HOST_MEMORY_GROW && ev.memory < memoryCount) {
+          pages[ev.memory] = ev.new_pages;
+        }
+      }
+      srr_event_cursor_free(&cursor);
+    }
+  }
+  free(events);
+  srr_trace_close(t);
+  return pages;
+}
+
+// replay-own-imports (see the top of this file), with the embedded trace.
+// Run on the application's items (before the merge), after the trace header
 // and the host-changeable globals are listed (they name imported globals by
 // their import names).
-void ownImports(Module& wasm) {
+void ownImports(Module& wasm, const std::vector<char>& trace) {
   Builder builder(wasm);
-  for (auto& memory : wasm.memories) {
+  std::vector<uint64_t> pages = recordedInitialPages(trace, wasm.memories.size());
+  for (size_t i = 0; i < wasm.memories.size(); i++) {
+    Memory* memory = wasm.memories[i].get();
     if (memory->imported()) {
       memory->module = memory->base = Name();
+      if (pages[i] > memory->initial && (!memory->hasMax() || pages[i] <= memory->max)) {
+        memory->initial = pages[i];
+      }
     }
   }
   for (auto& global : wasm.globals) {
@@ -295,10 +334,12 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
     }
     auto globals = srr::hostChangeableGlobals(wasm);
     std::vector<char> header = srr::buildTraceHeader(wasm, module->sha256, options->module_name, memories, globals, 0);
-    ownImports(wasm);
 
     uint32_t flags = (options->quiet ? 1u : 0u) | (options->allow_other_module ? 2u : 0u);
     std::vector<char> embedded(options->embedded_trace, options->embedded_trace + options->embedded_trace_size);
+    if (!embedded.empty()) {
+      ownImports(wasm, embedded);
+    }
     std::string path = options->trace_path ? options->trace_path : "";
     bool noWasi = options->embedded_trace_size > 0 && options->quiet;
 

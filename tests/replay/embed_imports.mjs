@@ -56,15 +56,17 @@ function replay(name, trace, imports) {
            status: e.shadowrr_status(), message: message.toString(), trapped };
 }
 
-// 1. A memory the host made larger than declared and wrote into before
-// instantiation and during an import, a mutable global the host sets, an
-// immutable one.
+// 1. A memory the host made larger than declared (with a data segment past
+// the declared size, which needs the larger memory at instantiation) and
+// wrote into before instantiation and during an import, a mutable global the
+// host sets, an immutable one.
 {
   const wat = `(module
     (import "env" "mem" (memory 1))
     (import "env" "g" (global $g (mut i32)))
     (import "env" "k" (global $k i64))
     (import "env" "fill" (func $fill (param i32 i32)))
+    (data (i32.const 70004) "\\05\\00\\00\\00")
     (func $sum (param $p i32) (param $n i32) (result i32) (local $s i32)
       (block $done (loop $next
         (br_if $done (i32.eqz (local.get $n)))
@@ -75,7 +77,7 @@ function replay(name, trace, imports) {
       (local.get $s))
     (func (export "read_prefilled") (result i32) (call $sum (i32.const 100) (i32.const 10)))
     (func (export "size") (result i32) (memory.size))
-    (func (export "read_high") (result i32) (i32.load (i32.const 70000)))
+    (func (export "read_high") (result i32) (i32.add (i32.load (i32.const 70000)) (i32.load (i32.const 70004))))
     (func (export "fill_and_sum") (result i32)
       (call $fill (i32.const 200) (i32.const 50))
       (call $sum (i32.const 200) (i32.const 50)))
@@ -95,7 +97,7 @@ function replay(name, trace, imports) {
     r.push(e.globals());
     return r;
   });
-  check(results.join() === '55,2,123456,150,1078,5078', `recorded under the JS host: ${results.join()}`);
+  check(results.join() === '55,2,123461,150,1078,5078', `recorded under the JS host: ${results.join()}`);
   const r = replay('imports_memory_global', trace, { env: { k: k() } });
   check(r.imports.join() === 'env.k (global)', `the replay imports only the immutable global: ${r.imports.join(', ')}`);
   check(r.status === 0 && !r.trapped, `replayed as recorded with nothing of the host (status ${r.status}${r.message ? `: ${r.message}` : ''}${r.trapped ? `, ${r.trapped}` : ''})`);
