@@ -163,7 +163,7 @@ int srr_instrument_replay(srr_module *module, const srr_replay_options *options,
  * exported as "memory". Exports of the other memories are removed, but for
  * "shadowrr_memory", which then exports the one memory, with the addresses
  * the shadowrr_*_ptr exports return moved to match. Each memory's maximum
- * is checked at its memory.grow. An access past the end of a memory that
+ * is checked at its memory.grow, and what it grows by is zeroed. An access past the end of a memory that
  * should trap reaches the next memory instead. A module with one memory or
  * none is left as it is. Refuses an imported memory and an active data
  * segment whose offset is not a constant. */

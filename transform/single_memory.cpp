@@ -10,6 +10,10 @@
 //
 //  - a memory with a maximum gets that maximum checked at each of its
 //    memory.grow (the lowered memory has one maximum for all);
+//  - what a memory grows by is zeroed: the pass moves the memories after it
+//    up but leaves their old bytes where the grown part now is (binaryen
+//    132), where a guest (and a replay, whose trace holds only the bytes
+//    the host wrote that differed from zero) expects zeros;
 //  - exports of the other memories are removed (the pass allows only the
 //    first to be exported), but for the runtime's "shadowrr_memory", which
 //    becomes an export of the one memory, with every function export
@@ -25,6 +29,7 @@
 // writes the next one instead (the -with-bounds-checks variant of the pass
 // is broken in binaryen 132).
 
+#include <map>
 #include <set>
 #include <string>
 
@@ -66,6 +71,51 @@ struct CheckGrowMaximum : public WalkerPass<PostWalker<CheckGrowMaximum>> {
       Type::i32));
   }
 };
+
+// Sends calls of the lowered grow functions to their zeroing wrappers (but
+// in the wrappers themselves).
+struct RedirectGrowCalls : public WalkerPass<PostWalker<RedirectGrowCalls>> {
+  const std::map<Name, Name>* wrapperOf;
+  explicit RedirectGrowCalls(const std::map<Name, Name>* wrapperOf) : wrapperOf(wrapperOf) {}
+  bool isFunctionParallel() override { return true; }
+  std::unique_ptr<Pass> create() override { return std::make_unique<RedirectGrowCalls>(wrapperOf); }
+  void visitCall(Call* curr) {
+    auto it = wrapperOf->find(curr->target);
+    if (it != wrapperOf->end() && getFunction()->name != it->second) {
+      curr->target = it->second;
+    }
+  }
+};
+
+// After the lowering: every memory but the last grows through a wrapper
+// that zeroes what it grew by, [the next memory's old offset, + delta pages).
+// `grows` are the pass's grow functions and `offsets` its offset globals,
+// both in memory order.
+void zeroGrownMemory(Module& wasm, const std::vector<Name>& grows, const std::vector<Name>& offsets) {
+  Builder builder(wasm);
+  Name combined = wasm.memories[0]->name;
+  std::map<Name, Name> wrapperOf;
+  for (size_t i = 0; i + 1 < grows.size() && i < offsets.size(); i++) {
+    Name wrapper = Names::getValidFunctionName(wasm, "srr$single$" + grows[i].toString());
+    // (param $delta i32) (local $next i32) (local $result i32)
+    auto delta = [&]() { return builder.makeLocalGet(0, Type::i32); };
+    Expression* body = builder.makeBlock(
+      {builder.makeLocalSet(1, builder.makeGlobalGet(offsets[i], Type::i32)),
+       builder.makeLocalSet(2, builder.makeCall(grows[i], {delta()}, Type::i32)),
+       builder.makeIf(builder.makeBinary(NeInt32, builder.makeLocalGet(2, Type::i32),
+                                         builder.makeConst(Literal(int32_t(-1)))),
+                      builder.makeMemoryFill(builder.makeLocalGet(1, Type::i32), builder.makeConst(Literal(int32_t(0))),
+                                             builder.makeBinary(ShlInt32, delta(), builder.makeConst(Literal(int32_t(16)))),
+                                             combined)),
+       builder.makeLocalGet(2, Type::i32)},
+      Type::i32);
+    wasm.addFunction(builder.makeFunction(wrapper, Signature(Type::i32, Type::i32), {Type::i32, Type::i32}, body));
+    wrapperOf[grows[i]] = wrapper;
+  }
+  PassRunner runner(&wasm);
+  runner.add(std::make_unique<RedirectGrowCalls>(&wrapperOf));
+  runner.run();
+}
 
 bool refuse(srr_error* err, const std::string& why) {
   srr_set_error(err, "single memory: %s", why.c_str());
@@ -135,9 +185,12 @@ extern "C" int srr_module_lower_memories(srr_module* module, srr_error* err) {
     for (auto& memory : wasm.memories) {
       memory->max = Memory::kUnlimitedSize; // checked at each grow now
     }
-    std::set<Name> globalsBefore;
+    std::set<Name> globalsBefore, functionsBefore;
     for (auto& global : wasm.globals) {
       globalsBefore.insert(global->name);
+    }
+    for (auto& func : wasm.functions) {
+      functionsBefore.insert(func->name);
     }
     {
       PassRunner runner(&wasm);
@@ -151,6 +204,15 @@ extern "C" int srr_module_lower_memories(srr_module* module, srr_error* err) {
         offsets.push_back(global->name);
       }
     }
+    // ...and a size function (no params) and a grow function (one) per
+    // memory, in order.
+    std::vector<Name> grows;
+    for (auto& func : wasm.functions) {
+      if (!functionsBefore.count(func->name) && func->getParams() == Type::i32) {
+        grows.push_back(func->name);
+      }
+    }
+    zeroGrownMemory(wasm, grows, offsets);
     if (runtimeIndex == 0) {
       return 0;
     }

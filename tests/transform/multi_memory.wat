@@ -2,7 +2,8 @@
 ;; (binaryen's multi-memory-lowering and shadowrr's checks around it):
 ;; per-memory sizes, growth up to each memory's own maximum, data of the
 ;; later memories kept when an earlier one grows (the lowering moves them),
-;; copies between memories. No export goes out of bounds: that is where a
+;; the grown part zeros (not what the moved memories left there), copies
+;; between memories. No export goes out of bounds: that is where a
 ;; lowered module differs (see srr_module_lower_memories).
 ;; single-memory: same behaviour
 (module
@@ -25,6 +26,9 @@
   (func (export "7_read_b_after") (result i32)
     (i32.add (i32.load $b (i32.const 16)) (i32.load $b (i32.const 65532))))
   (func (export "8_read_c_after") (result i32) (i32.load $c (i32.const 70000)))
+  ;; what memory a grew by is zeros (in the lowered memory, where $b was)
+  (func (export "8b_read_grown_a") (result i32)
+    (i32.or (i32.load $a (i32.const 65552)) (i32.load $a (i32.const 131068))))
   (func (export "9_grow_a_at_max") (result i32) (memory.grow $a (i32.const 1)))
   (func (export "a_grow_c") (result i32) (memory.grow $c (i32.const 1)))
   (func (export "b_grow_b") (result i32) (memory.grow $b (i32.const 3)))
