@@ -282,12 +282,26 @@ struct ReplayGrow : public WalkerPass<PostWalker<ReplayGrow>> {
   }
 };
 
-// The dispatcher behind srr_host_call_export(index): one arm per original
-// function export, arguments from the replayer, results back to it.
-Expression* exportDispatcher(Module& wasm, Function* dispatcher, const std::vector<std::pair<Name, Name>>& exports,
+// The dispatcher behind srr_host_call_export(index): a br_table over the
+// original function exports, each arm a call to that export's caller
+// (arguments from the replayer, results back to it):
+//
+//   (block $0 (block $1 ... (block $none
+//       (br_table $0 $1 ... $none (local.get $index)))
+//      (return) ...)
+//     (call $srr$call-export$1) (return))
+//   (call $srr$call-export$0) (return)
+//
+// One small function per export rather than one big dispatcher: an engine
+// that compiles functions on their first call (V8) compiles the callers of
+// the exports the trace calls, not all of them, inside the replay.
+Expression* exportDispatcher(Module& wasm, const std::vector<std::pair<Name, Name>>& exports,
                              const ReplayerFunctions& rep) {
   Builder builder(wasm);
-  std::vector<Expression*> arms;
+  if (exports.empty()) {
+    return builder.makeNop();
+  }
+  std::vector<Name> callers;
   for (uint32_t index = 0; index < exports.size(); index++) {
     Function* target = wasm.getFunction(exports[index].second);
     Signature sig = target->getSig();
@@ -296,22 +310,31 @@ Expression* exportDispatcher(Module& wasm, Function* dispatcher, const std::vect
       args.push_back(t == Type::v128 ? v128FromHalves(builder, rep.exportArgV128Low, rep.exportArgV128High)
                                      : builder.makeCall(rep.exportArg.at(t.getBasic()), {}, t));
     }
-    std::vector<Expression*> arm;
+    std::vector<Expression*> body;
     std::vector<Type> vars;
-    Index firstLocal = dispatcher->getNumLocals();
-    auto values = srr::keepResults(builder, builder.makeCall(target->name, args, sig.results), sig.results,
-                                   firstLocal, vars, arm);
-    for (Type t : vars) {
-      Builder::addVar(dispatcher, t);
-    }
+    auto values = srr::keepResults(builder, builder.makeCall(target->name, args, sig.results), sig.results, 0, vars,
+                                   body);
     for (Expression* value : values) {
-      arm.push_back(passValue(builder, rep.exportResult, value));
+      body.push_back(passValue(builder, rep.exportResult, value));
     }
-    arms.push_back(builder.makeIf(
-      builder.makeBinary(EqInt32, builder.makeLocalGet(0, Type::i32), builder.makeConst(Literal(int32_t(index)))),
-      builder.makeBlock(arm)));
+    Name caller = Names::getValidFunctionName(wasm, "srr$call-export$" + std::to_string(index));
+    wasm.addFunction(builder.makeFunction(caller, Signature(Type::none, Type::none), std::move(vars),
+                                          builder.makeBlock(body)));
+    callers.push_back(caller);
   }
-  return arms.empty() ? static_cast<Expression*>(builder.makeNop()) : builder.makeBlock(arms);
+  // Labels are the function's own: plain names cannot clash.
+  std::vector<Name> labels;
+  for (uint32_t index = 0; index < exports.size(); index++) {
+    labels.push_back(Name("srr$export$" + std::to_string(index)));
+  }
+  Name fallback("srr$export$none");
+  Expression* inner = builder.makeBlock(fallback, builder.makeSwitch(labels, fallback, builder.makeLocalGet(0, Type::i32)));
+  inner = builder.makeBlock({inner, builder.makeReturn()}); // no such export: nothing to call
+  for (uint32_t i = uint32_t(exports.size()); i-- > 0;) {
+    inner = builder.makeBlock(labels[i], inner);
+    inner = builder.makeBlock({inner, builder.makeCall(callers[i], {}, Type::none), builder.makeReturn()});
+  }
+  return inner;
 }
 
 } // namespace
@@ -436,7 +459,7 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
       return 1;
     }
     if (dispatcher) {
-      dispatcher->body = exportDispatcher(wasm, dispatcher, app.exports, rep);
+      dispatcher->body = exportDispatcher(wasm, app.exports, rep);
     }
     PassRunner runner(&wasm);
     runner.add(std::make_unique<ReplayGrow>(&memoryIndex, rep.memoryGrow));
