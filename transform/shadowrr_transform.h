@@ -128,7 +128,10 @@ typedef struct srr_replay_options {
    * variable in the replay's environment overrides it. Ignored when the
    * trace is embedded. */
   const char *trace_path;
-  /* A raw (unpacked) trace to embed in the module; size 0: none. */
+  /* A raw (unpacked) trace to embed in the module; size 0: none. With one,
+   * the module's imported memories, mutable globals and tables become its
+   * own, filled from the trace (an imported memory starts as large as the
+   * recording's host made it); immutable imported globals stay imports. */
   const uint8_t *embedded_trace;
   size_t embedded_trace_size;
   /* The module's file name, for the header compared with the trace's. */
