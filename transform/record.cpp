@@ -157,6 +157,12 @@ extern "C" int srr_record_pass_preview(srr_module* module, const char* pass, srr
     srr::addShadowInit(wasm, context);
     return 0;
   }
+  if (name == "synced-versions") {
+    srr::addSyncState(wasm, context);
+    std::vector<Function*> functions = app.functions;
+    srr::addSyncedVersions(wasm, context, functions);
+    return 0;
+  }
   if (name == "shadow-globals") {
     PassRunner runner(&wasm);
     runner.add(srr::createShadowGlobalSetsPass(&context));
