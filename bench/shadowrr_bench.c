@@ -3,13 +3,16 @@
  * test (bench/README.md has the details and the JSON schema).
  *
  * For each benchmark module: `shadowrr instrument --mode record` once (timed,
- * sizes kept), then N runs of the original and N of the instrumented module,
- * interleaved (plain, record, plain, record, ...), each a fresh engine
- * process; only the *timed region* counts: bench.start..bench.end for
- * sightglass, the `_start` call for everything else (the launchers'
- * --bench-times and --start-times). The last recorded trace is summarised
- * with `shadowrr info` and packed with `shadowrr pack`. Writes
- * OUT/<date>-<engine>.json, OUT/<date>-<engine>.svg and a table on stdout.
+ * sizes kept), then N runs each of the original, the instrumented module and
+ * the replay module (`shadowrr instrument --mode replay`) replaying the trace
+ * just recorded, interleaved (plain, record, replay, plain, ...), each a
+ * fresh engine process; only the *timed region* counts: bench.start..
+ * bench.end for sightglass (in the replay, bench.start and bench.end are
+ * passthrough imports: checked against the trace, then called on the host),
+ * the `_start` call for everything else (the launchers' --bench-times and
+ * --start-times). The last recorded trace is summarised with `shadowrr info`
+ * and packed with `shadowrr pack`. Writes OUT/<date>-<engine>.json,
+ * OUT/<date>-<engine>.svg and a table on stdout.
  *
  * Everything runs one process at a time.
  */
@@ -60,15 +63,17 @@ static const char kUsage[] =
     "                      [--filter SUBSTR] [--out DIR] [options]\n"
     "       shadowrr-bench --check RESULT.json\n"
     "\n"
-    "Measures what recording costs: every benchmark runs plain and instrumented\n"
-    "(interleaved, N times each, one process at a time) and only its timed\n"
-    "region counts (sightglass: bench.start..bench.end; otherwise the _start\n"
-    "call). Writes DIR/<date>-<engine>.json and .svg, and a table on stdout.\n"
+    "Measures what recording and replaying cost: every benchmark runs plain,\n"
+    "recording and replaying its recording (interleaved, N times each, one\n"
+    "process at a time) and only its timed region counts (sightglass:\n"
+    "bench.start..bench.end; otherwise the _start call). Writes\n"
+    "DIR/<date>-<engine>.json and .svg, and a table on stdout.\n"
     "A measurement, not a test: it fails only when it cannot measure at all.\n"
     "\n"
     "options:\n"
-    "  --engine E      node (default) or wasmtime (also bun, deno); repeatable\n"
-    "  --runs N        runs of each of plain and record (default 5)\n"
+    "  --engine E      node (default) or wasmtime (also node20, bun, deno);\n"
+    "                  repeatable\n"
+    "  --runs N        runs of each of plain, record and replay (default 5)\n"
     "  --quick         1 run (unless --runs) and only 3 small benchmarks\n"
     "  --filter S      only benchmarks whose id contains S (e.g. sightglass/,\n"
     "                  wasm-r3/fib)\n"
@@ -356,10 +361,16 @@ typedef enum {
   ST_NOT_RUNNABLE,      /* the plain run fails: not measured */
   ST_INSTRUMENT_FAILED, /* shadowrr instrument refused it */
   ST_RECORD_FAILED,     /* the recording run failed where the plain one did not */
+  ST_REPLAY_FAILED,     /* the replay could not be built, failed, or printed
+                           other output than its recording */
   ST_NOT_MEASURED       /* no timing (e.g. a run timed out later) */
 } bench_status;
-static const char *const kStatusName[] = {"pending",           "measured",      "not_runnable",
-                                          "instrument_failed", "record_failed", "not_measured"};
+static const char *const kStatusName[] = {"pending",       "measured",      "not_runnable", "instrument_failed",
+                                          "record_failed", "replay_failed", "not_measured"};
+
+/* The three variants of a benchmark, run in this order in each round. */
+typedef enum { V_PLAIN, V_RECORD, V_REPLAY, V_COUNT } variant;
+static const char *const kVariantName[] = {"plain", "record", "replay"};
 
 typedef struct bench {
   char *id;      /* "sightglass/quicksort", "wasm-r3/fib", "programs/clock" */
@@ -375,12 +386,11 @@ typedef struct bench {
   long long static_accesses;      /* -1: unknown */
   double instrument_ms;           /* wall time of shadowrr instrument */
   long long size_plain, size_rec; /* module bytes */
-  long long plain[MAX_RUNS], rec[MAX_RUNS];
-  int nplain, nrec;
-  /* REPLAY: replay is not measured yet (issue "Replay", bench part): the
-   * replay module answers bench.start/bench.end from the trace, so its timed
-   * region needs a marker of its own before it can join the interleaved loop
-   * (plain, record, replay, ...); until then the replay column is null. */
+  long long size_replay;            /* the replay module's bytes (the last one) */
+  double replay_instrument_ms;      /* wall time of shadowrr instrument --mode replay */
+  const char *replay_trace;         /* where the replayed traces come from */
+  long long times[V_COUNT][MAX_RUNS]; /* the timed region of each run, ns */
+  int ntimes[V_COUNT];
   int have_trace;
   char trace_note[WHY_SIZE];
   char trace_status[32];
@@ -450,7 +460,7 @@ static bench *add_bench(bench_list *l, const char *id, const char *path, const c
   b->start_timed = start_timed;
   b->wasi = wasi;
   b->static_accesses = -1;
-  b->size_plain = b->size_rec = -1;
+  b->size_plain = b->size_rec = b->size_replay = -1;
   b->trace_bytes = b->trace_lz4_bytes = b->events = b->memwrite_bytes = b->raw_event_bytes = -1;
   b->stdout_same = -1;
   for (size_t i = 0; i < sizeof kMemoryHeavy / sizeof kMemoryHeavy[0]; i++) {
@@ -516,6 +526,11 @@ typedef struct context {
   const srr_engine *engine;
   const char *prefix[8]; /* the engine's command prefix */
   int nprefix;
+  /* Where a module that imports nothing is recorded for its replay when this
+   * engine cannot drain its trace (wizer cannot call into the instance after
+   * _start): node 24's command prefix, or none (nnode 0). */
+  const char *node_prefix[8];
+  int nnode;
   const char *shadowrr;
   char scratch[PATH_SIZE]; /* root of this run's scratch folders */
   int runs;
@@ -527,10 +542,11 @@ typedef struct paths {
   char dir[PATH_SIZE];     /* scratch/<n> */
   char cwd[PATH_SIZE];     /* where it runs */
   char rec[PATH_SIZE];     /* the instrumented module */
+  char replay[PATH_SIZE];  /* the replay module */
   char trace_dir[PATH_SIZE];
   char trace[PATH_SIZE];   /* the trace of the last recording run */
   char times[PATH_SIZE];   /* --bench-times / --start-times output */
-  char out[2][PATH_SIZE];  /* guest stdout, plain and record */
+  char out[V_COUNT][PATH_SIZE]; /* guest stdout of each variant */
   char gerr[PATH_SIZE];    /* guest stderr */
   char herr[PATH_SIZE];    /* the launcher's own stderr */
   char tool_out[PATH_SIZE];
@@ -547,45 +563,52 @@ static long long elapsed_from(const char *times_file) {
   return v;
 }
 
-/* One run of the plain (record == 0) or instrumented module. Returns the
- * timed region in ns, or -1 with why filled. */
-static long long run_once(const context *cx, bench *b, const paths *p, int record, char *why) {
+/* Guest paths of the trace's preopen (sightglass folders are read-only). */
+#define TRACE_GUEST_DIR "/shadowrr-trace"
+#define TRACE_GUEST_PATH TRACE_GUEST_DIR "/run.srr"
+
+/* One run of a variant of b on `engine`, started with `prefix`. Returns
+ * the timed region in ns, or -1 with why filled. */
+static long long run_prefixed(const context *cx, const srr_engine *engine, const char *const *prefix, int nprefix,
+                              bench *b, const paths *p, variant v, char *why) {
   const char *argv[48];
   int n = 0;
-  for (int i = 0; i < cx->nprefix; i++) argv[n++] = cx->prefix[i];
+  for (int i = 0; i < nprefix; i++) argv[n++] = prefix[i];
   char trace_dir_flag[PATH_SIZE + 32];
   if (b->wasi) {
     argv[n++] = "--dir";
     argv[n++] = ".";
-    if (record) {
-      snprintf(trace_dir_flag, sizeof trace_dir_flag, "%s::/shadowrr-trace", p->trace_dir);
+    if (v != V_PLAIN) {
+      /* The recording writes its trace there; the sightglass replay reads it. */
+      snprintf(trace_dir_flag, sizeof trace_dir_flag, "%s::" TRACE_GUEST_DIR, p->trace_dir);
       argv[n++] = "--dir";
       argv[n++] = trace_dir_flag;
     }
   }
   argv[n++] = "--stdout";
-  argv[n++] = p->out[record];
+  argv[n++] = p->out[v];
   argv[n++] = "--stderr";
   argv[n++] = p->gerr;
   argv[n++] = b->start_timed ? "--start-times" : "--bench-times";
   argv[n++] = p->times;
-  if (record) n = srr_engine_add_recorder_hooks(cx->engine, argv, n);
-  argv[n++] = record ? p->rec : b->path;
+  if (v == V_RECORD) n = srr_engine_add_recorder_hooks(engine, argv, n);
+  argv[n++] = v == V_PLAIN ? b->path : v == V_RECORD ? p->rec : p->replay;
   argv[n] = NULL;
 
   char drain_env[PATH_SIZE + 32];
   spawn_opts o = {.cwd = p->cwd, .out = NULL, .err = p->herr, .timeout_s = cx->timeout_s};
-  if (record && !b->wasi) {
+  if (v == V_RECORD && !b->wasi) {
     /* An import-free module keeps its trace in memory; the recorder hooks
      * drain it into this file (JS engines only). */
     snprintf(drain_env, sizeof drain_env, "SHADOWRR_DRAIN_TO=%s", p->trace);
     o.setenv = drain_env;
   }
   unlink(p->times);
-  if (record) unlink(p->trace);
+  if (v == V_RECORD) unlink(p->trace);
   int rc = run_cmd(argv, &o);
   char host[WHY_SIZE - 32];
   last_line(p->herr, host, sizeof host);
+  if (!host[0] && v == V_REPLAY) last_line(p->gerr, host, sizeof host); /* the replayer's message */
   if (rc == -1) {
     snprintf(why, WHY_SIZE, "cannot run %s", argv[0]);
     return -1;
@@ -613,6 +636,10 @@ static long long run_once(const context *cx, bench *b, const paths *p, int recor
     return -1;
   }
   return t;
+}
+
+static long long run_once(const context *cx, bench *b, const paths *p, variant v, char *why) {
+  return run_prefixed(cx, cx->engine, cx->prefix, cx->nprefix, b, p, v, why);
 }
 
 /* Runs a shadowrr subcommand with output to the scratch tool files. */
@@ -715,8 +742,57 @@ static long long max_of(const long long *v, int n) {
   return m;
 }
 
-static double ratio_of(const bench *b) {
-  return b->status == ST_MEASURED ? median(b->rec, b->nrec) / median(b->plain, b->nplain) : NAN;
+static double median_of(const bench *b, variant v) { return median(b->times[v], b->ntimes[v]); }
+
+/* median(v) / median(plain), for a measured benchmark (else NaN). */
+static double ratio_of(const bench *b, variant v) {
+  return b->status == ST_MEASURED ? median_of(b, v) / median_of(b, V_PLAIN) : NAN;
+}
+
+/* Builds the replay module from the trace of the recording just made.
+ * bench.start..bench.end benchmarks read the trace at run time, before their
+ * timed region, so their replay module is built once (run == 0), with the
+ * bench imports passed through to the host's timer. A _start-timed run would
+ * time reading the file: the trace is embedded instead, so the module is
+ * built again after each recording (and an import-free program stays
+ * import-free: --quiet). Returns 0, or -1 with why filled. */
+static int build_replay(const context *cx, bench *b, const paths *p, const char *trace, int run, char *why) {
+  if (!b->start_timed && run > 0) return 0;
+  const char *args[16];
+  int n = 0;
+  args[n++] = "instrument";
+  args[n++] = "--mode";
+  args[n++] = "replay";
+  if (cx->engine->single_memory) args[n++] = "--single-memory";
+  args[n++] = "--trace";
+  if (b->start_timed) {
+    args[n++] = trace;
+    args[n++] = "--embed";
+    /* An import-free program stays import-free; a WASI one's output passes
+     * through, as the plain run writes it. */
+    if (!b->wasi) args[n++] = "--quiet";
+  } else {
+    args[n++] = TRACE_GUEST_PATH;
+    args[n++] = "--passthrough";
+    args[n++] = "bench.start";
+    args[n++] = "--passthrough";
+    args[n++] = "bench.end";
+  }
+  args[n++] = b->path;
+  args[n++] = "-o";
+  args[n++] = p->replay;
+  args[n] = NULL;
+  double secs = 0;
+  int rc = run_tool(cx, p, args, &secs);
+  if (run == 0) b->replay_instrument_ms = secs * 1e3;
+  if (rc != 0) {
+    char line[WHY_SIZE - 64];
+    first_line(p->tool_err, line, sizeof line);
+    snprintf(why, WHY_SIZE, "shadowrr instrument --mode replay: %s", line[0] ? line : "failed");
+    return -1;
+  }
+  b->size_replay = file_size(p->replay);
+  return 0;
 }
 
 static void measure(const context *cx, bench *b, int index) {
@@ -725,22 +801,27 @@ static void measure(const context *cx, bench *b, int index) {
   snprintf(number, sizeof number, "%d", index);
   join(p.dir, sizeof p.dir, cx->scratch, number);
   join(p.rec, sizeof p.rec, p.dir, "rec");
+  join(p.replay, sizeof p.replay, p.dir, "replay");
   join(p.trace_dir, sizeof p.trace_dir, p.dir, "trace");
   if (b->run_dir) snprintf(p.cwd, sizeof p.cwd, "%s", b->run_dir);
   else join(p.cwd, sizeof p.cwd, p.dir, "cwd");
-  if (mkdir_p(p.rec) != 0 || mkdir_p(p.trace_dir) != 0 || mkdir_p(p.cwd) != 0) {
+  if (mkdir_p(p.rec) != 0 || mkdir_p(p.replay) != 0 || mkdir_p(p.trace_dir) != 0 || mkdir_p(p.cwd) != 0) {
     b->status = ST_NOT_MEASURED;
     snprintf(b->reason, sizeof b->reason, "cannot make scratch folders in %.300s", p.dir);
     return;
   }
-  /* The instrumented module keeps the original's file name (argv[0]). */
+  /* The instrumented modules keep the original's file name (argv[0]). */
   const char *base = strrchr(b->path, '/');
   base = base ? base + 1 : b->path;
   join(p.rec, sizeof p.rec, p.rec, base);
+  join(p.replay, sizeof p.replay, p.replay, base);
   join(p.trace, sizeof p.trace, p.trace_dir, "run.srr");
   join(p.times, sizeof p.times, p.dir, "times.json");
-  join(p.out[0], sizeof p.out[0], p.dir, "plain.stdout");
-  join(p.out[1], sizeof p.out[1], p.dir, "record.stdout");
+  for (int v = 0; v < V_COUNT; v++) {
+    char name[32];
+    snprintf(name, sizeof name, "%s.stdout", kVariantName[v]);
+    join(p.out[v], sizeof p.out[v], p.dir, name);
+  }
   join(p.gerr, sizeof p.gerr, p.dir, "guest.stderr");
   join(p.herr, sizeof p.herr, p.dir, "host.stderr");
   join(p.tool_out, sizeof p.tool_out, p.dir, "tool.stdout");
@@ -750,11 +831,22 @@ static void measure(const context *cx, bench *b, int index) {
   static_accesses(cx, b, &p);
 
   /* Instrument once, timed. */
-  const char *inst_wasi[] = {"instrument", "--mode", "record", "--trace-path", "/shadowrr-trace/run.srr",
-                             b->path, "-o", p.rec, NULL};
-  const char *inst_free[] = {"instrument", "--mode", "record", b->path, "-o", p.rec, NULL};
+  const char *inst[16];
+  int ni = 0;
+  inst[ni++] = "instrument";
+  inst[ni++] = "--mode";
+  inst[ni++] = "record";
+  if (b->wasi) {
+    inst[ni++] = "--trace-path";
+    inst[ni++] = TRACE_GUEST_PATH;
+  }
+  if (cx->engine->single_memory) inst[ni++] = "--single-memory"; /* node 20 */
+  inst[ni++] = b->path;
+  inst[ni++] = "-o";
+  inst[ni++] = p.rec;
+  inst[ni] = NULL;
   double secs = 0;
-  int rc = run_tool(cx, &p, b->wasi ? inst_wasi : inst_free, &secs);
+  int rc = run_tool(cx, &p, inst, &secs);
   b->instrument_ms = secs * 1e3;
   if (rc != 0) {
     b->status = ST_INSTRUMENT_FAILED;
@@ -765,27 +857,58 @@ static void measure(const context *cx, bench *b, int index) {
   }
   b->size_rec = file_size(p.rec);
 
-  /* Interleaved: plain, record, plain, record, ... */
+  /* The trace each replay replays: the one just recorded, but for an
+   * import-free program on an engine that cannot drain it (wizer), which is
+   * recorded once on node 24 instead (the same events: nothing of the host
+   * enters such a run but memory growth). */
   char why[WHY_SIZE];
+  char node_trace[PATH_SIZE];
+  join(node_trace, sizeof node_trace, p.dir, "node.srr");
+  int own_trace = b->wasi || strcmp(cx->engine->name, "wasmtime") != 0;
+  b->replay_trace = own_trace ? "the recording run just before it" : "recorded once on node 24 (wizer cannot drain "
+                                                                      "the trace of a module that imports nothing)";
+  if (!own_trace) {
+    paths np = p;
+    snprintf(np.trace, sizeof np.trace, "%s", node_trace);
+    if (cx->nnode == 0) {
+      b->status = ST_REPLAY_FAILED;
+      snprintf(b->reason, sizeof b->reason, "no trace to replay: node 24 (which records it) is not installed");
+      return;
+    }
+    if (run_prefixed(cx, srr_engine_find("node"), cx->node_prefix, cx->nnode, b, &np, V_RECORD, why) < 0 ||
+        build_replay(cx, b, &p, node_trace, 0, why) != 0) {
+      b->status = ST_REPLAY_FAILED;
+      snprintf(b->reason, sizeof b->reason, "recording on node 24 for the replay: %.*s", WHY_SIZE - 64, why);
+      return;
+    }
+  }
+
+  /* Interleaved: plain, record, replay, plain, record, replay, ... */
   for (int r = 0; r < cx->runs; r++) {
-    long long t = run_once(cx, b, &p, 0, why);
-    if (t < 0) {
-      b->status = r == 0 ? ST_NOT_RUNNABLE : ST_NOT_MEASURED;
-      snprintf(b->reason, sizeof b->reason, "plain run %d: %.*s", r + 1, WHY_SIZE - 32, why);
-      return;
+    for (int v = 0; v < V_COUNT; v++) {
+      if (v == V_REPLAY && own_trace && build_replay(cx, b, &p, p.trace, r, why) != 0) {
+        b->status = ST_REPLAY_FAILED;
+        snprintf(b->reason, sizeof b->reason, "%.*s", WHY_SIZE - 32, why);
+        return;
+      }
+      long long t = run_once(cx, b, &p, (variant)v, why);
+      if (t < 0) {
+        b->status = v == V_PLAIN ? (r == 0 ? ST_NOT_RUNNABLE : ST_NOT_MEASURED)
+                    : v == V_RECORD ? ST_RECORD_FAILED : ST_REPLAY_FAILED;
+        snprintf(b->reason, sizeof b->reason, "%s run %d: %.*s", kVariantName[v], r + 1, WHY_SIZE - 32, why);
+        return;
+      }
+      /* A replay prints what its recording printed, byte for byte. */
+      if (v == V_REPLAY && own_trace && !files_equal(p.out[V_RECORD], p.out[V_REPLAY])) {
+        b->status = ST_REPLAY_FAILED;
+        snprintf(b->reason, sizeof b->reason, "replay run %d: stdout differs from its recording's", r + 1);
+        return;
+      }
+      b->times[v][b->ntimes[v]++] = t;
     }
-    b->plain[b->nplain++] = t;
-    t = run_once(cx, b, &p, 1, why);
-    if (t < 0) {
-      b->status = ST_RECORD_FAILED;
-      snprintf(b->reason, sizeof b->reason, "record run %d: %.*s", r + 1, WHY_SIZE - 32, why);
-      return;
-    }
-    b->rec[b->nrec++] = t;
-    /* REPLAY: a replay run of the trace just recorded goes here. */
   }
   b->status = ST_MEASURED;
-  b->stdout_same = files_equal(p.out[0], p.out[1]);
+  b->stdout_same = files_equal(p.out[V_PLAIN], p.out[V_RECORD]);
   if (!b->wasi && strcmp(cx->engine->name, "wasmtime") == 0) {
     snprintf(b->trace_note, sizeof b->trace_note,
              "not available: the module imports nothing, so its trace stays in memory, and wizer "
@@ -826,65 +949,82 @@ static json_t *samples_json(const long long *v, int n) {
  * benchmarks out. */
 #define LONG_ENOUGH_NS 1e6
 
-typedef struct summary {
-  int measured, not_runnable, failed, heavy_measured, long_measured;
+/* The replay goal: at least this fraction of plain's speed, i.e.
+ * ratio_replay <= 1 / REPLAY_GOAL_SPEED. */
+#define REPLAY_GOAL_SPEED 0.95
+
+/* Geomeans of one ratio (record or replay to plain) over the measured
+ * benchmarks. */
+typedef struct ratio_stats {
   double geomean, geomean_heavy, geomean_long, geomean_src[3];
-  int n_src[3];
   double worst;
   const bench *worst_b;
+} ratio_stats;
+
+typedef struct summary {
+  int measured, not_runnable, failed, heavy_measured, long_measured;
+  int n_src[3];
+  ratio_stats by[V_COUNT]; /* [V_RECORD] and [V_REPLAY] */
 } summary;
 
 static summary summarise(const bench_list *l) {
   summary s;
   memset(&s, 0, sizeof s);
-  double lsum = 0, lheavy = 0, llong = 0, lsrc[3] = {0, 0, 0};
-  s.worst = NAN;
+  double lsum[V_COUNT] = {0}, lheavy[V_COUNT] = {0}, llong[V_COUNT] = {0}, lsrc[V_COUNT][3] = {{0}};
+  for (int v = V_RECORD; v < V_COUNT; v++) s.by[v].worst = NAN;
   for (size_t i = 0; i < l->n; i++) {
     const bench *b = &l->items[i];
     if (b->status == ST_NOT_RUNNABLE) s.not_runnable++;
-    if (b->status == ST_INSTRUMENT_FAILED || b->status == ST_RECORD_FAILED || b->status == ST_NOT_MEASURED) {
+    if (b->status == ST_INSTRUMENT_FAILED || b->status == ST_RECORD_FAILED || b->status == ST_REPLAY_FAILED ||
+        b->status == ST_NOT_MEASURED) {
       s.failed++;
     }
     if (b->status != ST_MEASURED) continue;
-    double r = ratio_of(b);
     s.measured++;
-    lsum += log(r);
-    lsrc[b->source] += log(r);
     s.n_src[b->source]++;
-    if (b->heavy_why) {
-      s.heavy_measured++;
-      lheavy += log(r);
-    }
-    if (median(b->plain, b->nplain) >= LONG_ENOUGH_NS) {
-      s.long_measured++;
-      llong += log(r);
-    }
-    if (!s.worst_b || r > s.worst) {
-      s.worst = r;
-      s.worst_b = b;
+    s.heavy_measured += b->heavy_why != NULL;
+    int long_enough = median_of(b, V_PLAIN) >= LONG_ENOUGH_NS;
+    s.long_measured += long_enough;
+    for (int v = V_RECORD; v < V_COUNT; v++) {
+      double r = ratio_of(b, (variant)v);
+      ratio_stats *st = &s.by[v];
+      lsum[v] += log(r);
+      lsrc[v][b->source] += log(r);
+      if (b->heavy_why) lheavy[v] += log(r);
+      if (long_enough) llong[v] += log(r);
+      if (!st->worst_b || r > st->worst) {
+        st->worst = r;
+        st->worst_b = b;
+      }
     }
   }
-  s.geomean = s.measured ? exp(lsum / s.measured) : NAN;
-  s.geomean_heavy = s.heavy_measured ? exp(lheavy / s.heavy_measured) : NAN;
-  s.geomean_long = s.long_measured ? exp(llong / s.long_measured) : NAN;
-  for (int k = 0; k < 3; k++) s.geomean_src[k] = s.n_src[k] ? exp(lsrc[k] / s.n_src[k]) : NAN;
+  for (int v = V_RECORD; v < V_COUNT; v++) {
+    ratio_stats *st = &s.by[v];
+    st->geomean = s.measured ? exp(lsum[v] / s.measured) : NAN;
+    st->geomean_heavy = s.heavy_measured ? exp(lheavy[v] / s.heavy_measured) : NAN;
+    st->geomean_long = s.long_measured ? exp(llong[v] / s.long_measured) : NAN;
+    for (int k = 0; k < 3; k++) st->geomean_src[k] = s.n_src[k] ? exp(lsrc[v][k] / s.n_src[k]) : NAN;
+  }
   return s;
 }
 
+static variant g_cost_variant; /* what cmp_ratio_desc compares */
+
 static int cmp_ratio_desc(const void *a, const void *b) {
-  double x = ratio_of(*(const bench *const *)a), y = ratio_of(*(const bench *const *)b);
+  double x = ratio_of(*(const bench *const *)a, g_cost_variant), y = ratio_of(*(const bench *const *)b, g_cost_variant);
   return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* The measured benchmarks, costliest (highest ratio) first; caller frees. */
-static const bench **by_cost(const bench_list *l, size_t *n) {
-  const bench **v = xmalloc(l->n * sizeof *v);
+/* The measured benchmarks, costliest (highest ratio of v) first; caller frees. */
+static const bench **by_cost(const bench_list *l, variant v, size_t *n) {
+  const bench **sorted = xmalloc(l->n * sizeof *sorted);
   *n = 0;
   for (size_t i = 0; i < l->n; i++) {
-    if (l->items[i].status == ST_MEASURED) v[(*n)++] = &l->items[i];
+    if (l->items[i].status == ST_MEASURED) sorted[(*n)++] = &l->items[i];
   }
-  qsort(v, *n, sizeof *v, cmp_ratio_desc);
-  return v;
+  g_cost_variant = v;
+  qsort(sorted, *n, sizeof *sorted, cmp_ratio_desc);
+  return sorted;
 }
 
 typedef struct run_info {
@@ -902,6 +1042,8 @@ typedef struct run_info {
   double wall_s;
 } run_info;
 
+static json_t *ratio_json(double r) { return json_real_or_null(round_to(r, 0.0001)); }
+
 static json_t *bench_json(const bench *b) {
   json_t *o = json_object();
   json_object_set_new(o, "id", json_string(b->id));
@@ -917,6 +1059,8 @@ static json_t *bench_json(const bench *b) {
                       b->size_rec >= 0 || b->status == ST_INSTRUMENT_FAILED
                           ? json_real(round_to(b->instrument_ms, 0.1))
                           : json_null());
+  json_object_set_new(o, "replay_instrument_ms",
+                      b->replay_instrument_ms > 0 ? json_real(round_to(b->replay_instrument_ms, 0.1)) : json_null());
   json_t *sizes = json_object();
   json_object_set_new(sizes, "plain", json_ll_or_null(b->size_plain));
   json_object_set_new(sizes, "record", json_ll_or_null(b->size_rec));
@@ -924,13 +1068,14 @@ static json_t *bench_json(const bench *b) {
                       b->size_plain > 0 && b->size_rec > 0
                           ? json_real(round_to((double)b->size_rec / (double)b->size_plain, 0.0001))
                           : json_null());
+  json_object_set_new(sizes, "replay", json_ll_or_null(b->size_replay));
   json_object_set_new(o, "module_bytes", sizes);
-  json_object_set_new(o, "plain_ns", samples_json(b->plain, b->nplain));
-  json_object_set_new(o, "record_ns", samples_json(b->rec, b->nrec));
-  /* REPLAY: not measured yet (see the loop above); null, not faked. */
-  json_object_set_new(o, "replay_ns", json_null());
-  json_object_set_new(o, "ratio_record", json_real_or_null(round_to(ratio_of(b), 0.0001)));
-  json_object_set_new(o, "ratio_replay", json_null());
+  json_object_set_new(o, "plain_ns", samples_json(b->times[V_PLAIN], b->ntimes[V_PLAIN]));
+  json_object_set_new(o, "record_ns", samples_json(b->times[V_RECORD], b->ntimes[V_RECORD]));
+  json_object_set_new(o, "replay_ns", samples_json(b->times[V_REPLAY], b->ntimes[V_REPLAY]));
+  json_object_set_new(o, "ratio_record", ratio_json(ratio_of(b, V_RECORD)));
+  json_object_set_new(o, "ratio_replay", ratio_json(ratio_of(b, V_REPLAY)));
+  json_object_set_new(o, "replay_trace", b->replay_trace ? json_string(b->replay_trace) : json_null());
   json_t *t = json_object();
   json_object_set_new(t, "raw_bytes", json_ll_or_null(b->trace_bytes));
   json_object_set_new(t, "lz4_bytes", json_ll_or_null(b->trace_lz4_bytes));
@@ -945,9 +1090,45 @@ static json_t *bench_json(const bench *b) {
   return o;
 }
 
+/* The ten costliest by ratio v: [{id, ratio_<v>}]. */
+static json_t *costliest_json(const bench_list *l, variant v) {
+  size_t nc;
+  const bench **cost = by_cost(l, v, &nc);
+  json_t *top = json_array();
+  char key[32];
+  snprintf(key, sizeof key, "ratio_%s", kVariantName[v]);
+  for (size_t i = 0; i < nc && i < 10; i++) {
+    json_t *e = json_object();
+    json_object_set_new(e, "id", json_string(cost[i]->id));
+    json_object_set_new(e, key, ratio_json(ratio_of(cost[i], v)));
+    json_array_append_new(top, e);
+  }
+  free(cost);
+  return top;
+}
+
+/* summary.geomean_ratio_<v>..., worst_ratio_<v>, costliest[_replay]. */
+static void summary_ratios_json(json_t *sum, const bench_list *l, const summary *s, variant v) {
+  const ratio_stats *st = &s->by[v];
+  const char *name = kVariantName[v];
+  char key[64];
+  snprintf(key, sizeof key, "geomean_ratio_%s", name);
+  json_object_set_new(sum, key, ratio_json(st->geomean));
+  json_t *worst = json_object();
+  json_object_set_new(worst, "id", st->worst_b ? json_string(st->worst_b->id) : json_null());
+  json_object_set_new(worst, "ratio", ratio_json(st->worst));
+  snprintf(key, sizeof key, "worst_ratio_%s", name);
+  json_object_set_new(sum, key, worst);
+  snprintf(key, sizeof key, "geomean_ratio_%s_memory_heavy", name);
+  json_object_set_new(sum, key, ratio_json(st->geomean_heavy));
+  snprintf(key, sizeof key, "geomean_ratio_%s_1ms", name);
+  json_object_set_new(sum, key, ratio_json(st->geomean_long));
+  json_object_set_new(sum, v == V_RECORD ? "costliest" : "costliest_replay", costliest_json(l, v));
+}
+
 static json_t *results_json(const bench_list *l, const run_info *ri) {
   json_t *root = json_object();
-  json_object_set_new(root, "schema", json_string("shadowrr-bench/1"));
+  json_object_set_new(root, "schema", json_string("shadowrr-bench/2"));
   json_object_set_new(root, "date", json_string(ri->date));
   json_object_set_new(root, "timestamp", json_string(ri->timestamp));
   json_t *eng = json_object();
@@ -987,10 +1168,19 @@ static json_t *results_json(const bench_list *l, const run_info *ri) {
   json_object_set_new(root, "wall_time_s", json_real(round_to(ri->wall_s, 0.1)));
   json_object_set_new(root, "times",
                       json_string("ns of the timed region only (not process start, compile or instantiate); "
-                                  "ratio_record = median(record) / median(plain)"));
+                                  "ratio_record = median(record) / median(plain), "
+                                  "ratio_replay = median(replay) / median(plain)"));
   json_object_set_new(root, "memory_heavy_definition", json_string(kMemoryHeavyDefinition));
-  json_object_set_new(root, "replay", json_string("not measured: shadowrr replay does not exist yet "
-                                                  "(replay_ns and ratio_replay are null)"));
+  json_object_set_new(root, "replay",
+                      json_string("each replay run replays the trace of the recording run just before it "
+                                  "(replay_trace says where else it comes from), with the replay module of "
+                                  "shadowrr instrument --mode replay; bench.start..bench.end benchmarks read the "
+                                  "trace file before bench.start and pass bench.start/bench.end through to the "
+                                  "host (--passthrough); _start-timed ones have the trace embedded (--embed)"));
+  char goal[128];
+  snprintf(goal, sizeof goal, "ratio_replay <= %.4f (replay at least %.2fx as fast as plain)", 1 / REPLAY_GOAL_SPEED,
+           REPLAY_GOAL_SPEED);
+  json_object_set_new(root, "replay_goal", json_string(goal));
 
   summary s = summarise(l);
   json_t *sum = json_object();
@@ -998,37 +1188,20 @@ static json_t *results_json(const bench_list *l, const run_info *ri) {
   json_object_set_new(sum, "measured", json_integer(s.measured));
   json_object_set_new(sum, "not_runnable", json_integer(s.not_runnable));
   json_object_set_new(sum, "failed", json_integer(s.failed));
-  json_object_set_new(sum, "geomean_ratio_record", json_real_or_null(round_to(s.geomean, 0.0001)));
-  json_t *worst = json_object();
-  json_object_set_new(worst, "id", s.worst_b ? json_string(s.worst_b->id) : json_null());
-  json_object_set_new(worst, "ratio", json_real_or_null(round_to(s.worst, 0.0001)));
-  json_object_set_new(sum, "worst_ratio_record", worst);
   json_object_set_new(sum, "memory_heavy_measured", json_integer(s.heavy_measured));
-  json_object_set_new(sum, "geomean_ratio_record_memory_heavy",
-                      json_real_or_null(round_to(s.geomean_heavy, 0.0001)));
   json_object_set_new(sum, "measured_1ms", json_integer(s.long_measured));
-  json_object_set_new(sum, "geomean_ratio_record_1ms", json_real_or_null(round_to(s.geomean_long, 0.0001)));
+  summary_ratios_json(sum, l, &s, V_RECORD);
+  summary_ratios_json(sum, l, &s, V_REPLAY);
   json_t *per = json_object();
   for (int k = 0; k < 3; k++) {
     if (!s.n_src[k]) continue;
     json_t *g = json_object();
     json_object_set_new(g, "measured", json_integer(s.n_src[k]));
-    json_object_set_new(g, "geomean_ratio_record", json_real_or_null(round_to(s.geomean_src[k], 0.0001)));
+    json_object_set_new(g, "geomean_ratio_record", ratio_json(s.by[V_RECORD].geomean_src[k]));
+    json_object_set_new(g, "geomean_ratio_replay", ratio_json(s.by[V_REPLAY].geomean_src[k]));
     json_object_set_new(per, kSourceName[k], g);
   }
   json_object_set_new(sum, "by_source", per);
-  size_t nc;
-  const bench **cost = by_cost(l, &nc);
-  json_t *top = json_array();
-  for (size_t i = 0; i < nc && i < 10; i++) {
-    json_t *e = json_object();
-    json_object_set_new(e, "id", json_string(cost[i]->id));
-    json_object_set_new(e, "ratio_record", json_real(round_to(ratio_of(cost[i]), 0.0001)));
-    json_array_append_new(top, e);
-  }
-  free(cost);
-  json_object_set_new(sum, "costliest", top);
-  json_object_set_new(sum, "geomean_ratio_replay", json_null());
   json_object_set_new(root, "summary", sum);
 
   json_t *arr = json_array();
@@ -1048,18 +1221,36 @@ static void fmt_kib(char *out, size_t size, long long bytes) {
   else snprintf(out, size, "%.1f", (double)bytes / 1024.0);
 }
 
+/* "geomean record/plain: 1.23x; worst: 4.56x (id)" and the same per group. */
+static void print_ratios(FILE *f, const bench_list *l, const summary *s, variant v) {
+  const ratio_stats *st = &s->by[v];
+  const char *name = kVariantName[v];
+  fprintf(f, "geomean %s/plain: %.2fx; worst: %.2fx (%s)\n", name, st->geomean, st->worst, st->worst_b->id);
+  for (int k = 0; k < 3; k++) {
+    if (s->n_src[k]) fprintf(f, "  %-14s geomean %.2fx over %d\n", kSourceName[k], st->geomean_src[k], s->n_src[k]);
+  }
+  if (s->heavy_measured) fprintf(f, "  memory-heavy   geomean %.2fx over %d\n", st->geomean_heavy, s->heavy_measured);
+  if (s->long_measured) fprintf(f, "  plain >= 1 ms  geomean %.2fx over %d\n", st->geomean_long, s->long_measured);
+  size_t nc;
+  const bench **cost = by_cost(l, v, &nc);
+  fprintf(f, "costliest:");
+  for (size_t i = 0; i < nc && i < 5; i++) fprintf(f, "%s %s %.2fx", i ? "," : "", cost[i]->id, ratio_of(cost[i], v));
+  fprintf(f, "\n");
+  free(cost);
+}
+
 static void print_table(FILE *f, const bench_list *l, const run_info *ri) {
   fprintf(f, "\nshadowrr-bench %s on %s (%s), %d run%s each, %s%s\n", ri->date, ri->engine_name,
           ri->engine_version, ri->runs, ri->runs == 1 ? "" : "s", ri->suite, ri->quick ? ", quick" : "");
   if (ri->suite_note) fprintf(f, "%s\n", ri->suite_note);
-  fprintf(f, "times: median ms of the timed region; ratio = record/plain; replay: not measured yet\n\n");
+  fprintf(f, "times: median ms of the timed region; rec x = record/plain, rep x = replay/plain\n\n");
   int w = 9;
   for (size_t i = 0; i < l->n; i++) {
     int len = (int)strlen(l->items[i].id) + (l->items[i].heavy_why ? 2 : 0);
     w = len > w ? len : w;
   }
-  fprintf(f, "%-*s %9s %9s %8s %8s %9s %6s %9s %9s %9s %9s  %s\n", w, "benchmark", "plain", "record", "ratio",
-          "instr ms", "size KiB", "growth", "trace KiB", "lz4 KiB", "events", "memw KiB", "replay");
+  fprintf(f, "%-*s %9s %9s %9s %7s %7s %8s %9s %6s %9s %9s %9s %9s\n", w, "benchmark", "plain", "record", "replay",
+          "rec x", "rep x", "instr ms", "size KiB", "growth", "trace KiB", "lz4 KiB", "events", "memw KiB");
   for (size_t i = 0; i < l->n; i++) {
     const bench *b = &l->items[i];
     char name[256];
@@ -1068,10 +1259,11 @@ static void print_table(FILE *f, const bench_list *l, const run_info *ri) {
       fprintf(f, "%-*s %s: %s\n", w, name, kStatusName[b->status], b->reason);
       continue;
     }
-    char pm[32], rm[32], ratio[32], size[32], growth[32], tr[32], lz[32], ev[32], mw[32];
-    fmt_ms(pm, sizeof pm, median(b->plain, b->nplain));
-    fmt_ms(rm, sizeof rm, median(b->rec, b->nrec));
-    snprintf(ratio, sizeof ratio, "%.2fx", ratio_of(b));
+    char ms[V_COUNT][32], ratio[V_COUNT][32], size[32], growth[32], tr[32], lz[32], ev[32], mw[32];
+    for (int v = 0; v < V_COUNT; v++) {
+      fmt_ms(ms[v], sizeof ms[v], median_of(b, (variant)v));
+      snprintf(ratio[v], sizeof ratio[v], "%.2fx", ratio_of(b, (variant)v));
+    }
     fmt_kib(size, sizeof size, b->size_plain);
     snprintf(growth, sizeof growth, "%.2fx", (double)b->size_rec / (double)b->size_plain);
     fmt_kib(tr, sizeof tr, b->trace_bytes);
@@ -1079,29 +1271,19 @@ static void print_table(FILE *f, const bench_list *l, const run_info *ri) {
     if (b->events >= 0) snprintf(ev, sizeof ev, "%lld", b->events);
     else snprintf(ev, sizeof ev, "-");
     fmt_kib(mw, sizeof mw, b->memwrite_bytes);
-    fprintf(f, "%-*s %9s %9s %8s %8.0f %9s %6s %9s %9s %9s %9s  %s\n", w, name, pm, rm, ratio, b->instrument_ms,
-            size, growth, tr, lz, ev, mw, "n/a");
+    fprintf(f, "%-*s %9s %9s %9s %7s %7s %8.0f %9s %6s %9s %9s %9s %9s\n", w, name, ms[V_PLAIN], ms[V_RECORD],
+            ms[V_REPLAY], ratio[V_RECORD], ratio[V_REPLAY], b->instrument_ms, size, growth, tr, lz, ev, mw);
   }
   summary s = summarise(l);
   fprintf(f, "\n(* = memory-heavy, see bench/README.md)\n");
   fprintf(f, "measured %d of %zu; not runnable %d; failed %d\n", s.measured, l->n, s.not_runnable, s.failed);
   if (s.measured) {
-    fprintf(f, "geomean record/plain: %.2fx; worst: %.2fx (%s)\n", s.geomean, s.worst, s.worst_b->id);
-    for (int k = 0; k < 3; k++) {
-      if (s.n_src[k]) fprintf(f, "  %-14s geomean %.2fx over %d\n", kSourceName[k], s.geomean_src[k], s.n_src[k]);
-    }
-    if (s.heavy_measured) {
-      fprintf(f, "  memory-heavy   geomean %.2fx over %d\n", s.geomean_heavy, s.heavy_measured);
-    }
-    if (s.long_measured) {
-      fprintf(f, "  plain >= 1 ms  geomean %.2fx over %d\n", s.geomean_long, s.long_measured);
-    }
-    size_t nc;
-    const bench **cost = by_cost(l, &nc);
-    fprintf(f, "costliest:");
-    for (size_t i = 0; i < nc && i < 5; i++) fprintf(f, "%s %s %.2fx", i ? "," : "", cost[i]->id, ratio_of(cost[i]));
-    fprintf(f, "\n");
-    free(cost);
+    print_ratios(f, l, &s, V_RECORD);
+    print_ratios(f, l, &s, V_REPLAY);
+    int slow = 0;
+    for (size_t i = 0; i < l->n; i++) slow += ratio_of(&l->items[i], V_REPLAY) > 1 / REPLAY_GOAL_SPEED;
+    fprintf(f, "replay goal (at least %.2fx plain's speed): missed by %d of %d\n", REPLAY_GOAL_SPEED, slow,
+            s.measured);
   }
   fprintf(f, "engine %s; %ld cores; wall time %.1f s\n", ri->engine_version, sysconf(_SC_NPROCESSORS_ONLN),
           ri->wall_s);
@@ -1117,19 +1299,22 @@ static void xml_text(FILE *f, const char *s) {
   }
 }
 
-/* A bar per benchmark: record/plain on a log2 axis (plain = 1 is the line). */
+/* Two bars per benchmark, record/plain and replay/plain, on a log2 axis
+ * (plain = 1 is the line; the dashed one is the replay goal). */
 static int write_svg(const char *path, const bench_list *l, const run_info *ri) {
   FILE *f = fopen(path, "w");
   if (!f) return -1;
   summary s = summarise(l);
   double lo = 0.5, hi = 2.0;
   for (size_t i = 0; i < l->n; i++) {
-    double r = ratio_of(&l->items[i]);
-    if (!isfinite(r)) continue;
-    while (r > hi) hi *= 2;
-    while (r < lo) lo /= 2;
+    for (int v = V_RECORD; v < V_COUNT; v++) {
+      double r = ratio_of(&l->items[i], (variant)v);
+      if (!isfinite(r)) continue;
+      while (r > hi) hi *= 2;
+      while (r < lo) lo /= 2;
+    }
   }
-  const int label_w = 300, chart_w = 560, row_h = 16, top = 78, right = 80;
+  const int label_w = 300, chart_w = 560, row_h = 24, bar_h = 9, top = 78, right = 80;
   const int width = label_w + chart_w + right;
   const int height = top + (int)l->n * row_h + 50;
   double l2lo = log2(lo), l2hi = log2(hi);
@@ -1137,44 +1322,55 @@ static int write_svg(const char *path, const bench_list *l, const run_info *ri) 
   fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
              "font-family=\"sans-serif\" font-size=\"11\">\n", width, height);
   fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
-  fprintf(f, "<text x=\"10\" y=\"20\" font-size=\"15\" font-weight=\"bold\">shadowrr: cost of recording, ");
+  fprintf(f, "<text x=\"10\" y=\"20\" font-size=\"15\" font-weight=\"bold\">shadowrr: cost of recording and "
+             "replaying, ");
   xml_text(f, ri->engine_version);
   fprintf(f, ", %s</text>\n", ri->date);
-  fprintf(f, "<text x=\"10\" y=\"38\">record / plain, median of %d run%s of the timed region (log scale; plain = 1). "
-             "Geomean %.2fx, worst %.2fx. Replay: not measured yet.</text>\n",
-          ri->runs, ri->runs == 1 ? "" : "s", s.geomean, s.worst);
+  fprintf(f, "<text x=\"10\" y=\"38\">time / plain time, median of %d interleaved run%s of the timed region (log "
+             "scale; plain = 1). Record: geomean %.2fx, worst %.2fx. Replay: geomean %.2fx, worst %.2fx.</text>\n",
+          ri->runs, ri->runs == 1 ? "" : "s", s.by[V_RECORD].geomean, s.by[V_RECORD].worst, s.by[V_REPLAY].geomean,
+          s.by[V_REPLAY].worst);
   fprintf(f, "<text x=\"10\" y=\"54\"><tspan fill=\"#3b6fb6\">&#9632;</tspan> record  "
              "<tspan fill=\"#d9822b\">&#9632;</tspan> record, memory-heavy  "
-             "<tspan fill=\"#999\">&#9632;</tspan> replay (absent for now)</text>\n");
-  /* Grid: powers of two. */
+             "<tspan fill=\"#4a9a4a\">&#9632;</tspan> replay (dashed: the replay goal, %.2fx plain's "
+             "speed)</text>\n",
+          REPLAY_GOAL_SPEED);
+  /* Grid: powers of two, and the replay goal. */
   for (double g = lo; g <= hi * 1.0001; g *= 2) {
     double x = XPOS(g);
     fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"%s\"/>\n", x, top - 6, x,
             top + (int)l->n * row_h, g == 1.0 ? "#000" : "#ddd");
     fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%gx</text>\n", x, top - 10, g);
   }
+  fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#4a9a4a\" stroke-dasharray=\"3,3\"/>\n",
+          XPOS(1 / REPLAY_GOAL_SPEED), top - 6, XPOS(1 / REPLAY_GOAL_SPEED), top + (int)l->n * row_h);
   for (size_t i = 0; i < l->n; i++) {
     const bench *b = &l->items[i];
     int y = top + (int)i * row_h;
-    fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", label_w - 6, y + 12);
+    fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", label_w - 6, y + 15);
     xml_text(f, b->id);
     fprintf(f, "</text>\n");
-    double r = ratio_of(b);
-    if (!isfinite(r)) {
-      fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"#999\">%s</text>\n", label_w + 4, y + 12,
+    if (b->status != ST_MEASURED) {
+      fprintf(f, "<text x=\"%d\" y=\"%d\" fill=\"#999\">%s</text>\n", label_w + 4, y + 15,
               kStatusName[b->status]);
       continue;
     }
-    double x1 = XPOS(1.0), x2 = XPOS(r);
-    double x = x1 < x2 ? x1 : x2, w = fabs(x2 - x1);
-    fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"><title>", x, y + 3,
-            w < 1 ? 1 : w, row_h - 5, b->heavy_why ? "#d9822b" : "#3b6fb6");
-    xml_text(f, b->id);
-    fprintf(f, ": record %.2fx plain</title></rect>\n", r);
-    fprintf(f, "<text x=\"%.1f\" y=\"%d\">%.2fx</text>\n", (x2 > x1 ? x2 : x1) + 4, y + 12, r);
+    for (int v = V_RECORD; v < V_COUNT; v++) {
+      double r = ratio_of(b, (variant)v);
+      int by = y + 2 + (v - V_RECORD) * (bar_h + 1);
+      double x1 = XPOS(1.0), x2 = XPOS(r);
+      double x = x1 < x2 ? x1 : x2, w = fabs(x2 - x1);
+      const char *color = v == V_REPLAY ? "#4a9a4a" : b->heavy_why ? "#d9822b" : "#3b6fb6";
+      fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"><title>", x, by, w < 1 ? 1 : w,
+              bar_h, color);
+      xml_text(f, b->id);
+      fprintf(f, ": %s %.2fx plain</title></rect>\n", kVariantName[v], r);
+      fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"9\">%.2fx</text>\n", (x2 > x1 ? x2 : x1) + 4, by + bar_h - 1,
+              r);
+    }
   }
-  fprintf(f, "<text x=\"10\" y=\"%d\" fill=\"#555\">%zu benchmarks, %d measured; %ld cores; "
-             "shadowrr-bench (bench/README.md)</text>\n",
+  fprintf(f, "<text x=\"10\" y=\"%d\" fill=\"#555\">%zu benchmarks, %d measured; %ld cores shared with other work "
+             "(noisy); shadowrr-bench (bench/README.md)</text>\n",
           height - 20, l->n, s.measured, sysconf(_SC_NPROCESSORS_ONLN));
   fprintf(f, "</svg>\n");
 #undef XPOS
@@ -1212,16 +1408,33 @@ static int check_results(const char *path) {
       CHECK(id && st, "entry %zu has no id or status", i);
       if (!st || strcmp(st, "measured") != 0) continue;
       measured++;
-      double pm = json_number_value(json_object_get(json_object_get(b, "plain_ns"), "median"));
-      double rm = json_number_value(json_object_get(json_object_get(b, "record_ns"), "median"));
-      double ratio = json_number_value(json_object_get(b, "ratio_record"));
-      CHECK(pm > 0 && rm > 0 && ratio > 0, "%s: times not positive (plain %g, record %g, ratio %g)", id, pm, rm,
-            ratio);
-      CHECK(json_is_null(json_object_get(b, "replay_ns")), "%s: replay_ns should be null for now", id);
+      int runs = (int)json_integer_value(json_object_get(root, "runs"));
+      for (int v = 0; v < V_COUNT; v++) {
+        char key[32];
+        snprintf(key, sizeof key, "%s_ns", kVariantName[v]);
+        json_t *samples = json_object_get(b, key);
+        double median = json_number_value(json_object_get(samples, "median"));
+        double lo = json_number_value(json_object_get(samples, "min"));
+        double hi = json_number_value(json_object_get(samples, "max"));
+        size_t n = json_array_size(json_object_get(samples, "runs"));
+        CHECK(median > 0 && lo > 0 && lo <= median && median <= hi && (int)n == runs,
+              "%s: %s not %d positive runs with min <= median <= max", id, key, runs);
+        if (v == V_PLAIN) continue;
+        snprintf(key, sizeof key, "ratio_%s", kVariantName[v]);
+        double ratio = json_number_value(json_object_get(b, key));
+        double plain = json_number_value(json_object_get(json_object_get(b, "plain_ns"), "median"));
+        CHECK(ratio > 0 && fabs(ratio - median / plain) <= 1e-3 * ratio, "%s: %s is not %s median / plain median",
+              id, key, kVariantName[v]);
+      }
     }
     CHECK(measured > 0, "no measured entry");
-    json_t *g = json_object_get(json_object_get(root, "summary"), "geomean_ratio_record");
-    CHECK(json_number_value(g) > 0, "summary.geomean_ratio_record not positive");
+    json_t *sum = json_object_get(root, "summary");
+    CHECK(json_number_value(json_object_get(sum, "geomean_ratio_record")) > 0,
+          "summary.geomean_ratio_record not positive");
+    CHECK(json_number_value(json_object_get(sum, "geomean_ratio_replay")) > 0,
+          "summary.geomean_ratio_replay not positive");
+    CHECK(json_number_value(json_object_get(json_object_get(sum, "worst_ratio_replay"), "ratio")) > 0,
+          "summary.worst_ratio_replay not positive");
     printf("%s: %zu benchmarks, %zu measured\n", path, json_array_size(arr), measured);
   }
   /* The chart beside it. */
@@ -1332,9 +1545,12 @@ int main(int argc, char **argv) {
   for (int e = 0; e < nengines; e++) {
     memset(&cx[e], 0, sizeof cx[e]);
     cx[e].engine = srr_engine_find(engines[e]);
-    if (!cx[e].engine) die(2, "unknown engine '%s' (node, wasmtime, bun, deno)", engines[e]);
+    if (!cx[e].engine) die(2, "unknown engine '%s' (node, wasmtime, node20, bun, deno)", engines[e]);
     cx[e].nprefix = srr_engine_command(cx[e].engine, cx[e].prefix, 8);
     if (cx[e].nprefix < 0) die(1, "%s: engine not installed (run scripts/bootstrap.sh)", cx[e].engine->name);
+    const srr_engine *node = srr_engine_find("node");
+    cx[e].nnode = srr_engine_command(node, cx[e].node_prefix, 8);
+    if (cx[e].nnode < 0) cx[e].nnode = 0;
     cx[e].shadowrr = shadowrr;
     cx[e].runs = runs;
     cx[e].timeout_s = timeout_s;
@@ -1429,6 +1645,11 @@ int main(int argc, char **argv) {
   signal(SIGINT, on_interrupt);
   signal(SIGTERM, on_interrupt);
 
+  /* The source tree as it is when measuring starts (it may change during
+   * a long run; the binaries measured do not). */
+  char source_tree[128];
+  const char *git_argv[] = {"git", "-C", SHADOWRR_BENCH_SOURCE_DIR, "describe", "--always", "--dirty", NULL};
+  command_line_output(git_argv, source_tree, sizeof source_tree, "unknown");
   int status = 0;
   for (int e = 0; e < nengines; e++) {
     context *c = &cx[e];
@@ -1439,8 +1660,7 @@ int main(int argc, char **argv) {
     ri.shadowrr = shadowrr;
     const char *version_argv[] = {shadowrr, "--version", NULL};
     command_line_output(version_argv, ri.shadowrr_version, sizeof ri.shadowrr_version, "unknown");
-    const char *git_argv[] = {"git", "-C", SHADOWRR_BENCH_SOURCE_DIR, "describe", "--always", "--dirty", NULL};
-    command_line_output(git_argv, ri.source_tree, sizeof ri.source_tree, "unknown");
+    snprintf(ri.source_tree, sizeof ri.source_tree, "%s", source_tree);
     ri.engine_name = c->engine->name;
     engine_version(c->engine, ri.engine_version, sizeof ri.engine_version);
     time_t now = time(NULL);
@@ -1466,8 +1686,9 @@ int main(int argc, char **argv) {
       double b0 = now_s();
       measure(c, b, (int)i);
       if (b->status == ST_MEASURED) {
-        fprintf(stderr, "[%zu/%zu] %-40s %8.2f ms -> %8.2f ms  %6.2fx  (%.1f s)\n", i + 1, l.n, b->id,
-                median(b->plain, b->nplain) / 1e6, median(b->rec, b->nrec) / 1e6, ratio_of(b), now_s() - b0);
+        fprintf(stderr, "[%zu/%zu] %-40s %8.2f ms, record %8.2f ms %6.2fx, replay %8.2f ms %6.2fx  (%.1f s)\n",
+                i + 1, l.n, b->id, median_of(b, V_PLAIN) / 1e6, median_of(b, V_RECORD) / 1e6, ratio_of(b, V_RECORD),
+                median_of(b, V_REPLAY) / 1e6, ratio_of(b, V_REPLAY), now_s() - b0);
       } else {
         fprintf(stderr, "[%zu/%zu] %-40s %s: %s\n", i + 1, l.n, b->id, kStatusName[b->status], b->reason);
       }

@@ -30,7 +30,15 @@ static const char kUsage[] =
     "  --quiet            replay: no output passthrough (with --embed: a module\n"
     "                     that imports nothing)\n"
     "  --allow-other-module  replay: accept a trace of another build\n"
+    "  --single-memory    lower the result to one memory (binaryen's\n"
+    "                     multi-memory-lowering), for engines without\n"
+    "                     multi-memory (node 20; `--runtime node20` does it)\n"
+    "  --passthrough M.N  replay: import M.N (e.g. bench.start), once checked\n"
+    "                     against the trace, is also called for real (its results\n"
+    "                     give way to the recorded ones); repeatable\n"
     "  -h, --help         this text\n";
+
+#define MAX_PASSTHROUGH 64
 
 /* "dir/app.wasm" -> "app.srr" (the default trace path), in buf. */
 static const char *default_trace_path(const char *input, char *buf, size_t size) {
@@ -48,7 +56,9 @@ int srr_cmd_instrument(int argc, char **argv) {
   const char *mode = "record";
   const char *output = NULL;
   const char *trace_path = NULL, *trace = NULL;
-  int durable = 0, embed = 0, quiet = 0, other = 0;
+  int durable = 0, embed = 0, quiet = 0, other = 0, single = 0;
+  const char *passthrough[MAX_PASSTHROUGH];
+  int npassthrough = 0;
   const srr_cli_option options[] = {
       {"--mode", NULL, SRR_OPT_VALUE, &mode, NULL, 0},
       {"--output", "-o", SRR_OPT_VALUE, &output, NULL, 0},
@@ -58,6 +68,8 @@ int srr_cmd_instrument(int argc, char **argv) {
       {"--embed", NULL, SRR_OPT_FLAG, &embed, NULL, 0},
       {"--quiet", NULL, SRR_OPT_FLAG, &quiet, NULL, 0},
       {"--allow-other-module", NULL, SRR_OPT_FLAG, &other, NULL, 0},
+      {"--single-memory", NULL, SRR_OPT_FLAG, &single, NULL, 0},
+      {"--passthrough", NULL, SRR_OPT_LIST, passthrough, &npassthrough, MAX_PASSTHROUGH},
   };
   srr_cli_args args;
   int parsed = srr_cli_parse("instrument", kUsage, argc, argv, options, sizeof options / sizeof options[0], 1, 0, &args);
@@ -69,8 +81,9 @@ int srr_cmd_instrument(int argc, char **argv) {
   if (!record && !replay && strcmp(mode, "identity") != 0) {
     return srr_cli_usage_error("instrument", "unknown mode '%s' (expected record, replay or identity)", mode);
   }
-  if (!replay && (trace || embed || quiet || other)) {
-    return srr_cli_usage_error("instrument", "--trace, --embed, --quiet and --allow-other-module go with --mode replay");
+  if (!replay && (trace || embed || quiet || other || npassthrough)) {
+    return srr_cli_usage_error("instrument",
+                               "--trace, --embed, --quiet, --allow-other-module and --passthrough go with --mode replay");
   }
   if (embed && !trace) {
     return srr_cli_usage_error("instrument", "--embed needs --trace T");
@@ -133,11 +146,16 @@ int srr_cmd_instrument(int argc, char **argv) {
       .module_name = base ? base + 1 : input,
       .quiet = quiet,
       .allow_other_module = other,
+      .passthrough = passthrough,
+      .passthrough_count = (size_t)npassthrough,
   };
   int failed = record ? srr_instrument_record(module, &record_options, &err)
                : replay ? srr_instrument_replay(module, &replay_options, &err)
                         : 0;
   free(raw);
+  if (!failed && single) {
+    failed = srr_module_lower_memories(module, &err);
+  }
   if (failed) {
     srr_cli_error(input, "%s", err.message);
     status = SRR_EXIT_FAILURE;

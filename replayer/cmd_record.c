@@ -25,7 +25,8 @@ static const char kUsage[] =
     "engine, and its trace written to OUTPUT (LZ4-packed).\n"
     "\n"
     "options:\n"
-    "  --runtime R      node (default), bun, deno or wasmtime (wasmtime runs\n"
+    "  --runtime R      node (default, node 24), node20 (the module lowered to\n"
+    "                   one memory), bun, deno or wasmtime (wasmtime runs\n"
     "                   through wizer, which passes no arguments)\n"
     "  --dir D          preopen host directory D for the guest (repeatable); the\n"
     "                   trace is written into the first one, then moved\n"
@@ -44,10 +45,10 @@ static const char kUsage[] =
 
 /* The instrumented module for `input`, from the cache of instrumented
  * modules (${XDG_CACHE_HOME:-~/.cache}/shadowrr/modules, keyed by the
- * module's SHA-256, the durable flag and shadowrr's version), instrumenting
- * it on a miss; linked as `link` (which keeps the input's file name: the
+ * module's SHA-256, the durable and single-memory flags and shadowrr's
+ * version), instrumenting it on a miss (lowered to one memory if `single`); linked as `link` (which keeps the input's file name: the
  * launchers pass it to the guest as argv[0]). Prints one line on failure. */
-static int instrument_cached(const char *input, int durable, const char *link) {
+static int instrument_cached(const char *input, int durable, int single, const char *link) {
   uint8_t *file;
   size_t file_size;
   char why[256];
@@ -74,8 +75,8 @@ static int instrument_cached(const char *input, int durable, const char *link) {
    * another build instrumented. */
   struct stat self;
   long long stamp = stat("/proc/self/exe", &self) == 0 ? (long long)self.st_mtime * 1000003 + (long long)self.st_size : 0;
-  snprintf(cached, sizeof cached, "%.3900s/%s-%s-v%s-%llx.rec.wasm", dir, key, durable ? "durable" : "buffered",
-           SHADOWRR_VERSION, stamp);
+  snprintf(cached, sizeof cached, "%.3900s/%s-%s%s-v%s-%llx.rec.wasm", dir, key, durable ? "durable" : "buffered",
+           single ? "-single" : "", SHADOWRR_VERSION, stamp);
   struct stat st;
   if (stat(cached, &st) != 0) {
     /* A miss: instrument the bytes already read for the key. */
@@ -91,7 +92,8 @@ static int instrument_cached(const char *input, int durable, const char *link) {
                                          .durable = durable};
     uint8_t *bytes = NULL;
     size_t size = 0;
-    if (srr_instrument_record(module, &record_options, &err) != 0 || srr_module_validate(module, &err) != 0 ||
+    if (srr_instrument_record(module, &record_options, &err) != 0 ||
+        (single && srr_module_lower_memories(module, &err) != 0) || srr_module_validate(module, &err) != 0 ||
         srr_module_write_binary(module, &bytes, &size, &err) != 0) {
       srr_cli_error(input, "%s", err.message);
       srr_module_free(module);
@@ -151,7 +153,7 @@ int srr_cmd_record(int argc, char **argv) {
   }
   const srr_engine *engine = srr_engine_find(runtime);
   if (!engine) {
-    return srr_cli_usage_error("record", "unknown runtime '%s' (node, bun, deno, wasmtime)", runtime);
+    return srr_cli_usage_error("record", "unknown runtime '%s' (node, node20, bun, deno, wasmtime)", runtime);
   }
   char default_output[1024];
   if (!output) {
@@ -218,7 +220,7 @@ int srr_cmd_record(int argc, char **argv) {
 
   int status = SRR_EXIT_FAILURE;
   char why[256];
-  if (instrument_cached(input, durable, rec_module) != 0) {
+  if (instrument_cached(input, durable, engine->single_memory, rec_module) != 0) {
     goto cleanup;
   }
 

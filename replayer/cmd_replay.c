@@ -24,7 +24,8 @@ static const char kUsage[] =
     "options:\n"
     "  --module M.wasm         the recorded module (default: the name in the trace,\n"
     "                          next to the trace, then in the current directory)\n"
-    "  --runtime R             node (default), bun, deno or wasmtime\n"
+    "  --runtime R             node (default, node 24), node20 (the replay module\n"
+    "                          lowered to one memory), bun, deno or wasmtime\n"
     "  --quiet                 do not pass the guest's stdout/stderr through\n"
     "  --allow-other-module    replay with a module whose SHA-256 differs from the\n"
     "                          recorded one (another build of the same program);\n"
@@ -68,7 +69,7 @@ int srr_cmd_replay(int argc, char **argv) {
   }
   const srr_engine *engine = srr_engine_find(runtime);
   if (!engine) {
-    return srr_cli_usage_error("replay", "unknown runtime '%s' (node, bun, deno, wasmtime)", runtime);
+    return srr_cli_usage_error("replay", "unknown runtime '%s' (node, node20, bun, deno, wasmtime)", runtime);
   }
 
   srr_cli_trace loaded;
@@ -143,7 +144,8 @@ int srr_cmd_replay(int argc, char **argv) {
                                 .quiet = quiet, .allow_other_module = other};
   uint8_t *bytes = NULL;
   size_t size = 0;
-  if (srr_instrument_replay(module, &replay_options, &err) != 0 || srr_module_validate(module, &err) != 0 ||
+  if (srr_instrument_replay(module, &replay_options, &err) != 0 ||
+      (engine->single_memory && srr_module_lower_memories(module, &err) != 0) || srr_module_validate(module, &err) != 0 ||
       srr_module_write_binary(module, &bytes, &size, &err) != 0) {
     srr_cli_error(module_path, "%s", err.message);
     srr_module_free(module);

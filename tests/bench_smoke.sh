@@ -4,7 +4,9 @@
 # Runs `shadowrr-bench --quick --engine node` into a scratch folder, then
 # checks that it succeeded, printed its table, and wrote a result JSON that
 # `shadowrr-bench --check` accepts (it parses; every measured entry has
-# positive plain and record times; the SVG is beside it).
+# positive plain, record and replay times, as many as the runs, with ratios
+# that are their medians' quotients; the summary has record and replay
+# geomeans; the SVG is beside it).
 #
 #   bench_smoke.sh SHADOWRR_BENCH SCRATCH_DIR
 #
@@ -29,7 +31,8 @@ if [ $rc -ne 0 ] && grep -q "engine not installed" "$scratch/bench.stderr"; then
   exit 77
 fi
 if [ $rc -eq 0 ]; then pass; else fail "shadowrr-bench --quick exited $rc: $(tail -1 "$scratch/bench.stderr")"; fi
-if grep -q "^geomean record/plain: " "$scratch/bench.stdout"; then pass; else fail "no summary in the table on stdout"; fi
+if grep -q "^geomean record/plain: " "$scratch/bench.stdout"; then pass; else fail "no record summary in the table on stdout"; fi
+if grep -q "^geomean replay/plain: " "$scratch/bench.stdout"; then pass; else fail "no replay summary in the table on stdout"; fi
 
 shopt -s nullglob
 json=("$scratch"/*-node.json)

@@ -5,7 +5,9 @@
 //  - replay-imports: every use of an import goes to a stub that hands the
 //    call to the replayer, which checks it against the trace, applies what the
 //    host did (passing the guest's stdout/stderr writes through), and gives
-//    back the recorded results. No guest import remains:
+//    back the recorded results. No guest import remains but the passthrough
+//    ones (srr_replay_options.passthrough), whose stubs also make the real
+//    call after the check, dropping its results:
 //
 //     (func $srr$stub$random_get (param $0 i32) (param $1 i32) (result i32)
 //      (call $srr_rep_call_begin (i32.const 5))
@@ -14,13 +16,32 @@
 //      (call $srr_rep_call_end (i32.const 5))
 //      (call $srr_rep_ret_i32))
 //
+//     (func $srr$stub$bench_start                ;; a passthrough import
+//      (call $srr_rep_call_begin (i32.const 0))
+//      (drop (call $srr_rep_call_check))
+//      (call $bench_start)                       ;; the host's own
+//      (call $srr_rep_call_end (i32.const 0)))
+//
 //  - replay-grow: memory.grow asks the replayer for the recorded result;
 //  - replay-exports: the module's only function export is `_start`, a driver
 //    that lets the replayer call the original exports in recorded order
 //    through a generated dispatcher;
+//  - replay-own-imports, with an embedded trace: imported memories, mutable
+//    globals and tables become the module's own, so that nothing but the
+//    replayer's WASI (none with --embed --quiet) is left for a host to
+//    provide: what the recording's host put there comes from the trace (the
+//    bytes the guest read as MEMORY_WRITE, later growth as HOST_MEMORY_GROW;
+//    a global's value as GLOBAL_CHANGE at the first event boundary; a table
+//    holds the guest's own element segments). A memory starts as large as
+//    the recording's host made it (the HOST_MEMORY_GROW before the trace's
+//    first call, which the module's data segments may need at
+//    instantiation). An immutable imported global stays imported: a trace
+//    does not hold its value. Without an embedded trace the imports stay,
+//    for the embedder to provide as before;
 //  - the replayer is merged in like the recorder (runtime_merge.h).
 
 #include <map>
+#include <set>
 
 #include "ir/module-utils.h"
 #include "ir/names.h"
@@ -33,6 +54,7 @@
 #include "passes/record_events.h"
 #include "record_context.h"
 #include "replayer_blob.h"
+#include "srr_trace_reader.h"
 #include "runtime_merge.h"
 #include "trace_header.h"
 
@@ -108,10 +130,31 @@ Expression* passValue(Builder& builder, const std::map<Type::BasicType, Name>& b
   return builder.makeCall(byType.at(value->type.getBasic()), {value}, Type::none);
 }
 
+// The imports named by srr_replay_options.passthrough ("module.name"), or
+// false with `error` for a name that is no function import of the module.
+bool findPassthrough(const std::vector<Function*>& imports, const srr_replay_options* options, std::set<Name>& out,
+                     std::string& error) {
+  for (size_t i = 0; i < options->passthrough_count; i++) {
+    std::string wanted = options->passthrough[i];
+    bool found = false;
+    for (Function* import : imports) {
+      if (import->module.toString() + "." + import->base.toString() == wanted) {
+        out.insert(import->name);
+        found = true;
+      }
+    }
+    if (!found) {
+      error = "passthrough import " + wanted + ": the module has no such function import";
+      return false;
+    }
+  }
+  return true;
+}
+
 // replay-imports: the stubs. Returns false with `error` for a signature a
 // trace cannot hold.
-bool stubImports(Module& wasm, const std::vector<Function*>& imports, const ReplayerFunctions& rep,
-                 std::string& error) {
+bool stubImports(Module& wasm, const std::vector<Function*>& imports, const std::set<Name>& passthrough,
+                 const ReplayerFunctions& rep, std::string& error) {
   std::map<Name, Name> stubOf;
   if (!srr::redirectImports(wasm, imports, "srr$stub$", stubOf, error)) {
     return false;
@@ -129,6 +172,16 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const Repl
     // (writing exactly the recorded count, whatever the engine's fd_write
     // does with several buffers): the check's answer is not needed here.
     body.push_back(builder.makeDrop(builder.makeCall(rep.callCheck, {}, Type::i32)));
+    if (passthrough.count(import->name)) {
+      // Checked, then made for real; the trace's results and host writes
+      // (applied by call_end) are what the guest sees.
+      std::vector<Expression*> args;
+      for (Index i = 0; i < sig.params.size(); i++) {
+        args.push_back(builder.makeLocalGet(i, sig.params[i]));
+      }
+      Expression* real = builder.makeCall(import->name, args, sig.results);
+      body.push_back(sig.results == Type::none ? real : builder.makeDrop(real));
+    }
     body.push_back(builder.makeCall(rep.callEnd, {i32(int32_t(index))}, Type::none));
     std::vector<Expression*> results;
     for (auto t : sig.results) {
@@ -142,14 +195,74 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const Repl
     }
     wasm.addFunction(builder.makeFunction(stubOf[import->name], sig, {}, builder.makeBlock(body, sig.results)));
   }
-  // The host never sees the guest's imports: they are gone from the module
-  // (the replayer's own WASI imports stay, added by the merge).
+  // The host never sees the guest's imports but the passthrough ones: they
+  // are gone from the module (the replayer's own WASI imports stay, added by
+  // the merge).
   for (Function* import : imports) {
-    wasm.removeFunction(import->name);
+    if (!passthrough.count(import->name)) {
+      wasm.removeFunction(import->name);
+    }
   }
   // A ref.func that named an import now names a defined stub.
   srr::retypeRefFuncs(wasm);
   return true;
+}
+
+// The size in pages of each memory when the recorded run began: the
+// HOST_MEMORY_GROW events before the trace's first active event (a memory
+// without one: 0). A trace that does not read is left to the replayer to
+// report.
+std::vector<uint64_t> recordedInitialPages(const std::vector<char>& trace, size_t memoryCount) {
+  std::vector<uint64_t> pages(memoryCount, 0);
+  srr_trace_error terr;
+  srr_trace* t = srr_trace_open(reinterpret_cast<const uint8_t*>(trace.data()), trace.size(), &terr);
+  uint8_t* events = nullptr;
+  size_t size = 0;
+  if (t && srr_trace_read_events(t, &events, &size, &terr) == 0) {
+    srr_event_cursor cursor;
+    if (srr_event_cursor_init(&cursor, t, events, size, &terr) == 0) {
+      srr_event ev;
+      while (srr_event_next(&cursor, &ev, &terr) == 1 &&
+             (ev.kind == SRR_EV_HOST_MEMORY_GROW || ev.kind == SRR_EV_MEMORY_WRITE || ev.kind == SRR_EV_GLOBAL_CHANGE)) {
+        if (ev.kind == SRR_EV_HOST_MEMORY_GROW && ev.memory < memoryCount) {
+          pages[ev.memory] = ev.new_pages;
+        }
+      }
+      srr_event_cursor_free(&cursor);
+    }
+  }
+  free(events);
+  srr_trace_close(t);
+  return pages;
+}
+
+// replay-own-imports (see the top of this file), with the embedded trace.
+// Run on the application's items (before the merge), after the trace header
+// and the host-changeable globals are listed (they name imported globals by
+// their import names).
+void ownImports(Module& wasm, const std::vector<char>& trace) {
+  Builder builder(wasm);
+  std::vector<uint64_t> pages = recordedInitialPages(trace, wasm.memories.size());
+  for (size_t i = 0; i < wasm.memories.size(); i++) {
+    Memory* memory = wasm.memories[i].get();
+    if (memory->imported()) {
+      memory->module = memory->base = Name();
+      if (pages[i] > memory->initial && (!memory->hasMax() || pages[i] <= memory->max)) {
+        memory->initial = pages[i];
+      }
+    }
+  }
+  for (auto& global : wasm.globals) {
+    if (global->imported() && global->mutable_ && global->type.isNumber()) {
+      global->module = global->base = Name();
+      global->init = builder.makeConstantExpression(Literal::makeZero(global->type));
+    }
+  }
+  for (auto& table : wasm.tables) {
+    if (table->imported() && table->type.isNullable()) {
+      table->module = table->base = Name();
+    }
+  }
 }
 
 // replay-grow: (memory.grow $m (delta)) -> (call $srr_rep_memory_grow (i32.const index) (delta))
@@ -169,12 +282,26 @@ struct ReplayGrow : public WalkerPass<PostWalker<ReplayGrow>> {
   }
 };
 
-// The dispatcher behind srr_host_call_export(index): one arm per original
-// function export, arguments from the replayer, results back to it.
-Expression* exportDispatcher(Module& wasm, Function* dispatcher, const std::vector<std::pair<Name, Name>>& exports,
+// The dispatcher behind srr_host_call_export(index): a br_table over the
+// original function exports, each arm a call to that export's caller
+// (arguments from the replayer, results back to it):
+//
+//   (block $0 (block $1 ... (block $none
+//       (br_table $0 $1 ... $none (local.get $index)))
+//      (return) ...)
+//     (call $srr$call-export$1) (return))
+//   (call $srr$call-export$0) (return)
+//
+// One small function per export rather than one big dispatcher: an engine
+// that compiles functions on their first call (V8) compiles the callers of
+// the exports the trace calls, not all of them, inside the replay.
+Expression* exportDispatcher(Module& wasm, const std::vector<std::pair<Name, Name>>& exports,
                              const ReplayerFunctions& rep) {
   Builder builder(wasm);
-  std::vector<Expression*> arms;
+  if (exports.empty()) {
+    return builder.makeNop();
+  }
+  std::vector<Name> callers;
   for (uint32_t index = 0; index < exports.size(); index++) {
     Function* target = wasm.getFunction(exports[index].second);
     Signature sig = target->getSig();
@@ -183,22 +310,31 @@ Expression* exportDispatcher(Module& wasm, Function* dispatcher, const std::vect
       args.push_back(t == Type::v128 ? v128FromHalves(builder, rep.exportArgV128Low, rep.exportArgV128High)
                                      : builder.makeCall(rep.exportArg.at(t.getBasic()), {}, t));
     }
-    std::vector<Expression*> arm;
+    std::vector<Expression*> body;
     std::vector<Type> vars;
-    Index firstLocal = dispatcher->getNumLocals();
-    auto values = srr::keepResults(builder, builder.makeCall(target->name, args, sig.results), sig.results,
-                                   firstLocal, vars, arm);
-    for (Type t : vars) {
-      Builder::addVar(dispatcher, t);
-    }
+    auto values = srr::keepResults(builder, builder.makeCall(target->name, args, sig.results), sig.results, 0, vars,
+                                   body);
     for (Expression* value : values) {
-      arm.push_back(passValue(builder, rep.exportResult, value));
+      body.push_back(passValue(builder, rep.exportResult, value));
     }
-    arms.push_back(builder.makeIf(
-      builder.makeBinary(EqInt32, builder.makeLocalGet(0, Type::i32), builder.makeConst(Literal(int32_t(index)))),
-      builder.makeBlock(arm)));
+    Name caller = Names::getValidFunctionName(wasm, "srr$call-export$" + std::to_string(index));
+    wasm.addFunction(builder.makeFunction(caller, Signature(Type::none, Type::none), std::move(vars),
+                                          builder.makeBlock(body)));
+    callers.push_back(caller);
   }
-  return arms.empty() ? static_cast<Expression*>(builder.makeNop()) : builder.makeBlock(arms);
+  // Labels are the function's own: plain names cannot clash.
+  std::vector<Name> labels;
+  for (uint32_t index = 0; index < exports.size(); index++) {
+    labels.push_back(Name("srr$export$" + std::to_string(index)));
+  }
+  Name fallback("srr$export$none");
+  Expression* inner = builder.makeBlock(fallback, builder.makeSwitch(labels, fallback, builder.makeLocalGet(0, Type::i32)));
+  inner = builder.makeBlock({inner, builder.makeReturn()}); // no such export: nothing to call
+  for (uint32_t i = uint32_t(exports.size()); i-- > 0;) {
+    inner = builder.makeBlock(labels[i], inner);
+    inner = builder.makeBlock({inner, builder.makeCall(callers[i], {}, Type::none), builder.makeReturn()});
+  }
+  return inner;
 }
 
 } // namespace
@@ -208,6 +344,11 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
   try {
     std::string error;
     srr::AppItems app = srr::collectAppItems(wasm);
+    std::set<Name> passthrough;
+    if (!findPassthrough(app.imports, options, passthrough, error)) {
+      srr_set_error(err, "%s", error.c_str());
+      return 1;
+    }
     std::vector<std::pair<uint32_t, Name>> memories;
     std::map<Name, uint32_t> memoryIndex;
     for (uint32_t i = 0; i < wasm.memories.size(); i++) {
@@ -219,6 +360,9 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
 
     uint32_t flags = (options->quiet ? 1u : 0u) | (options->allow_other_module ? 2u : 0u);
     std::vector<char> embedded(options->embedded_trace, options->embedded_trace + options->embedded_trace_size);
+    if (!embedded.empty()) {
+      ownImports(wasm, embedded);
+    }
     std::string path = options->trace_path ? options->trace_path : "";
     bool noWasi = options->embedded_trace_size > 0 && options->quiet;
 
@@ -315,14 +459,14 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
       return 1;
     }
     if (dispatcher) {
-      dispatcher->body = exportDispatcher(wasm, dispatcher, app.exports, rep);
+      dispatcher->body = exportDispatcher(wasm, app.exports, rep);
     }
     PassRunner runner(&wasm);
     runner.add(std::make_unique<ReplayGrow>(&memoryIndex, rep.memoryGrow));
     for (Function* func : app.functions) {
       runner.runOnFunction(func);
     }
-    if (!stubImports(wasm, app.imports, rep, error)) {
+    if (!stubImports(wasm, app.imports, passthrough, rep, error)) {
       srr_set_error(err, "%s", error.c_str());
       return 1;
     }

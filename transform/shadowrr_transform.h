@@ -139,6 +139,14 @@ typedef struct srr_replay_options {
   /* Non-zero: replay a trace recorded from another build of the program (its
    * SHA-256 differs); every event is still checked. */
   int allow_other_module;
+  /* Imports ("module.name", e.g. "bench.start") that, once checked against
+   * the trace, are also called for real, with the same arguments: they stay
+   * imports of the replay module. Their results, and whatever the real call
+   * does to the guest's memory, give way to the recorded ones. For hosts
+   * that must see a call (a benchmark's timer, a progress marker). Each
+   * must name an import of the module. */
+  const char *const *passthrough;
+  size_t passthrough_count;
 } srr_replay_options;
 
 /* The replay transform (replayer_abi.h): the guest's own code, without
@@ -147,6 +155,19 @@ typedef struct srr_replay_options {
  * exports in recorded order. The module must have passed
  * srr_module_check_supported; validate the result afterwards. */
 int srr_instrument_replay(srr_module *module, const srr_replay_options *options, srr_error *err);
+
+/* Lowers the module's memories to one (binaryen's multi-memory-lowering),
+ * for engines without multi-memory (node 20); run after srr_instrument_record
+ * or srr_instrument_replay, before validating. The memories are laid end to
+ * end in their order; the first keeps its addresses and must be the one
+ * exported as "memory". Exports of the other memories are removed, but for
+ * "shadowrr_memory", which then exports the one memory, with the addresses
+ * the shadowrr_*_ptr exports return moved to match. Each memory's maximum
+ * is checked at its memory.grow, and what it grows by is zeroed. An access past the end of a memory that
+ * should trap reaches the next memory instead. A module with one memory or
+ * none is left as it is. Refuses an imported memory and an active data
+ * segment whose offset is not a constant. */
+int srr_module_lower_memories(srr_module *module, srr_error *err);
 
 /* For golden tests and for reading: applies one step of the record transform
  * alone ("shadow-memories", "shadow-stores", "shadow-loads", "shadow-bulk",

@@ -1,5 +1,5 @@
 // wasi-host.mjs: runs a WASI preview1 command (or reactor) module on the
-// `node:wasi` of whichever JS engine loads it: Node 24, Bun, or Deno.
+// `node:wasi` of whichever JS engine loads it: Node 24 (or 20), Bun, or Deno.
 //
 //   import { runWasi } from './wasi-host.mjs';
 //   const r = await runWasi({ module: 'prog.wasm', args: ['prog.wasm', 'x'],

@@ -1,6 +1,7 @@
 // wasi-run.mjs: command-line WASI runner over wasi-host.mjs; works unchanged
-// under Node 24 (`node wasi-run.mjs`), Bun (`bun wasi-run.mjs`) and Deno
-// (`deno run -A wasi-run.mjs`).
+// under Node 24 and Node 20 (`node wasi-run.mjs`), Bun (`bun wasi-run.mjs`)
+// and Deno (`deno run -A wasi-run.mjs`). (Node 20 has no multi-memory: run
+// a module shadowrr made there after `shadowrr instrument --single-memory`.)
 //
 // usage: wasi-run.mjs [--dir HOST[::GUEST]]... [--env K=V]... [--stdin FILE]
 //                     [--stdout FILE] [--stderr FILE] [--bench-times FILE]

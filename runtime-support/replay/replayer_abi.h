@@ -98,7 +98,9 @@ void srr_rep_run(void);
  *   srr_rep_arg_i32(a0); ... one per argument, in order, by type;
  *   pass = srr_rep_call_check();       // checks the IMPORT_CALL (index and
  *                                       // every argument, by bits); returns 0
- *   [if pass: the real import, results dropped]   (never, see below)
+ *   [the real import, results dropped]  // only for a passthrough import
+ *                                       // (shadowrr instrument --passthrough):
+ *                                       // the transform decides, not `pass`
  *   srr_rep_call_end(index);            // runs the host's side up to the
  *                                       // IMPORT_RETURN: writes, growth,
  *                                       // globals, nested export calls

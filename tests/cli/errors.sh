@@ -86,6 +86,12 @@ expect "record keeps a trace"   1 '^shadowrr: t\.srr: already exists \(use --for
 if [ "$(cat t.srr)" = old ]; then echo "ok   the existing trace is untouched"; passed=$((passed + 1));
 else echo "FAIL the existing trace was changed"; failed=$((failed + 1)); fi
 expect "empty trace path"       2 '^shadowrr instrument: --trace-path needs a path'      -- instrument --trace-path= app.wat -o out.wasm
+expect "passthrough not replay" 2 '^shadowrr instrument: .*--passthrough go with --mode replay' -- instrument --passthrough bench.start app.wat -o out.wasm
+expect "passthrough no import"  1 '^shadowrr: app\.wat: passthrough import bench\.start: the module has no such function import' -- instrument --mode replay --passthrough bench.start app.wat -o out.wasm
+printf '(module (import "env" "m" (memory 1)) (memory 1))' > imported2.wat
+printf '(module (global $g i32 (i32.const 0)) (memory 1) (memory 1) (data (memory 1) (global.get $g) "x"))' > dyndata.wat
+expect "single memory imported" 1 '^shadowrr: imported2\.wat: single memory: memory 0 .* is imported' -- instrument --mode identity --single-memory imported2.wat -o out.wasm
+expect "single memory segment"  1 '^shadowrr: dyndata\.wat: single memory: data segment 0 .* not a constant' -- instrument --mode identity --single-memory dyndata.wat -o out.wasm
 expect "threads refused"        1 '^shadowrr: shared\.wat: unsupported: memory 0 .* is shared' -- instrument shared.wat -o out.wasm
 
 # And the good path: an existing output is replaced whole, no temp file stays.

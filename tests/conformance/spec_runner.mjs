@@ -43,14 +43,14 @@
 // Where replay applies, by what the module imports:
 //  - functions: answered from the trace;
 //  - mutable globals: the host's values are GLOBAL_CHANGE events; R.wasm
-//    still imports the global, and gets a fresh one (zero, as the recorded
-//    shadow starts);
+//    (its trace embedded) defines the global itself, starting at zero as the
+//    recorded shadow does;
 //  - memories: the host's bytes are MEMORY_WRITE events (found at the
-//    guest's loads), its growth HOST_MEMORY_GROW; R.wasm still imports the
-//    memory, and gets a fresh one as large as the recording's was at
-//    instantiation (the module's data segments are applied then, before the
-//    replayer applies the trace's first event, the HOST_MEMORY_GROW to that
-//    size);
+//    guest's loads), its growth HOST_MEMORY_GROW; R.wasm defines the memory
+//    itself, as large as the recording's was at instantiation (the trace's
+//    first HOST_MEMORY_GROW: the module's data segments are applied at
+//    instantiation, before the replayer runs). (replayImports still provides
+//    such imports, as it did before R.wasm owned them.)
 //  - immutable globals: their values are not in the trace (R.wasm imports
 //    them and nothing could supply them): not replayed;
 //  - tables: their elements (other modules' functions) are not in the trace,

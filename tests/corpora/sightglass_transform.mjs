@@ -6,7 +6,8 @@
 // output files where they exist. In record mode the run must also leave a
 // complete trace (`shadowrr info` says so; the benchmark folders are
 // read-only, so the trace goes to an absolute path in a second preopen), and
-// `shadowrr replay` of that trace on node 24, bun and Wasmtime (engines in
+// `shadowrr replay` of that trace on node 24, node 20 (the replay module
+// lowered to one memory), bun, deno and Wasmtime (engines in
 // SHADOWRR_REPLAY_ENGINES, comma-separated, to change that) must give back
 // the recording's exit code, stdout and stderr byte for byte, run from an
 // empty directory (the inputs come from the trace).
@@ -19,7 +20,7 @@ import { run, pool, finish, requireCorpora, sightglassModules } from './corpus.m
 const [mode, shadowrr, hosts, scratch] = process.argv.slice(2);
 const corpora = requireCorpora(`${mode} on sightglass`);
 const node = process.env.SHADOWRR_NODE || process.execPath;
-const replayEngines = (process.env.SHADOWRR_REPLAY_ENGINES || 'node,bun,wasmtime').split(',').filter((e) => e);
+const replayEngines = (process.env.SHADOWRR_REPLAY_ENGINES || 'node,node20,bun,deno,wasmtime').split(',').filter((e) => e);
 mkdirSync(scratch, { recursive: true });
 
 async function runBench(m, wasm, tag, extra = []) {

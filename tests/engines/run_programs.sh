@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # run_programs.sh: runs every wasm32-wasi test program (tests/programs) under
-# every engine (node24, bun, deno through hosts/wasi-run.mjs; wasmtime through
-# hosts/wasmtime-run.sh) and checks exit codes, stdout and stderr.
+# every engine (node24, node20, bun, deno through hosts/wasi-run.mjs; wasmtime
+# through hosts/wasmtime-run.sh) and checks exit codes, stdout and stderr.
 #
 # usage: run_programs.sh --programs DIR --hosts DIR
-#                        [--engines "node24 bun deno wasmtime"]
+#                        [--engines "node24 node20 bun deno wasmtime"]
 #                        [--variants "O2 O0"] [--expected DIR] [--keep]
 #
 #   --programs DIR  the built programs (NAME.wasm = -O2, NAME.O0.wasm = -O0)
 #   --hosts DIR     runtime-support/hosts
-#   --engines LIST  engines to try (default: all four)
+#   --engines LIST  engines to try (default: all five)
 #   --variants LIST O2 and/or O0 (default: both; O0 is skipped when its
 #                   .O0.wasm file is absent)
 #   --expected DIR  expected outputs (default: expected/ next to this script)
@@ -39,7 +39,7 @@ set -u
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 programs_dir=
 hosts_dir=
-engines="node24 bun deno wasmtime"
+engines="node24 node20 bun deno wasmtime"
 variants="O2 O0"
 expected_dir="$here/expected"
 keep=0

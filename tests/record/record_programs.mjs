@@ -18,7 +18,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 
 const [shadowrr, programs, hosts, scratch, ...only] = process.argv.slice(2);
-const engines = only.length ? only : ['node', 'bun', 'deno', 'wasmtime'];
+// (node20: `shadowrr record --runtime node20` lowers the recording module to
+// one memory.)
+const engines = only.length ? only : ['node', 'node20', 'bun', 'deno', 'wasmtime'];
 const names = ['args_env', 'big_read', 'clock', 'exit_code', 'files', 'grow', 'print_lots', 'random',
                'stdin_echo', 'trap'];
 const deterministic = new Set(['args_env', 'big_read', 'exit_code', 'files', 'grow', 'print_lots', 'stdin_echo', 'trap']);

@@ -1,5 +1,7 @@
 // Replay of every test program (tests/programs): recorded with `shadowrr
-// record` on one engine, replayed with `shadowrr replay` on every engine;
+// record` on one engine, replayed with `shadowrr replay` on every engine
+// (node 24, node 20 with the replay module lowered to one memory, bun, deno,
+// Wasmtime);
 // stdout, stderr and exit code must be those of the recording, byte for byte.
 // Then what replay must refuse or report:
 //  - a trace with one recorded argument changed: a divergence naming the event;
@@ -8,17 +10,22 @@
 //    without --allow-other-module; with it, every event is checked and the
 //    first difference reported;
 //  - `instrument --mode replay --embed --quiet`: a module that imports
-//    nothing, run on a plain engine with no WASI, ends as recorded.
+//    nothing, run on a plain engine with no WASI, ends as recorded;
+//  - `instrument --mode replay --passthrough bench.start --passthrough
+//    bench.end` (timed.wat): the replay calls the host's bench.start and
+//    bench.end (the launcher times the region) on every engine, and still
+//    prints what was recorded.
 //
 //   node replay_programs.mjs SHADOWRR PROGRAMS_DIR HOSTS_DIR SCRATCH [--record ENGINE] [--replay ENGINE...]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 
 const [shadowrr, programs, hosts, scratch, ...rest] = process.argv.slice(2);
 let recordOn = ['node'];
-let replayOn = ['node', 'bun', 'deno', 'wasmtime'];
+let replayOn = ['node', 'node20', 'bun', 'deno', 'wasmtime'];
 for (let i = 0; i < rest.length; i++) {
   if (rest[i] === '--record') recordOn = rest[++i].split(',');
   if (rest[i] === '--replay') replayOn = rest[++i].split(',');
@@ -83,10 +90,10 @@ for (const [key, rec] of Object.entries(recorded)) {
 
 // ---- divergence, truncation, other builds, embedding ------------------------
 // A raw (unpacked) trace of a program, recorded on node with the launcher.
-function rawTrace(name, dir, args = [], durable = false) {
+function rawTrace(name, dir, args = [], durable = false, module = join(programs, `${name}.wasm`)) {
   mkdirSync(dir, { recursive: true });
   execFileSync(shadowrr, ['instrument', '--trace-path', 'raw.srr', ...(durable ? ['--durable'] : []),
-                          join(programs, `${name}.wasm`), '-o', join(dir, `${name}.wasm`)]);
+                          module, '-o', join(dir, `${name}.wasm`)]);
   const node = execFileSync('bash', ['-c', `source "${hosts}/engines.sh" && engine_bin node24`]).toString().trim();
   const r = spawnSync(node, [join(hosts, 'wasi-run.mjs'), '--dir', '.', '--hooks', join(hosts, 'recorder-hooks.mjs'),
                              join(dir, `${name}.wasm`), ...args], { cwd: dir, input: stdin });
@@ -172,6 +179,81 @@ if (available('node')) {
     if (imports.length === 0 && status === 0 && code === rec.status) ok(`embedded ${name}: no imports, ends with ${code}${trapped ? ' (unwound by a trap)' : ''}`);
     else fail(`embedded ${name}`, `imports ${imports.length}, status ${status}, exit code ${code} (recorded ${rec.status}) ${message}`);
   }
+  // Lowered to one memory (--single-memory, for node 20), the replayer's
+  // message is where shadowrr_message_ptr says in shadowrr_memory, as
+  // before: the -O0 build against the -O2 build's trace diverges (embedded,
+  // quiet).
+  if (recorded['node/exit_code'] && existsSync(join(programs, 'exit_code.O0.wasm'))) {
+    const dir = join(scratch, 'embed-single');
+    mkdirSync(dir, { recursive: true });
+    const diverge = (single) => {
+      const out = join(dir, `exit_code.O0${single ? '.single' : ''}.wasm`);
+      execFileSync(shadowrr, ['instrument', '--mode', 'replay', '--trace', recorded['node/exit_code'].trace, '--embed', '--quiet',
+                              '--allow-other-module', ...(single ? ['--single-memory'] : []), join(programs, 'exit_code.O0.wasm'), '-o', out]);
+      const e = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(out)), {}).exports;
+      try { e._start(); } catch { /* the replayer traps: no WASI to exit through */ }
+      return { status: e.shadowrr_status(), memories: new Set(Object.values(e).filter((x) => x instanceof WebAssembly.Memory)).size,
+               message: Buffer.from(new Uint8Array(e.shadowrr_memory.buffer, e.shadowrr_message_ptr(), e.shadowrr_message_size())).toString() };
+    };
+    const [multi, single] = [diverge(false), diverge(true)];
+    if (multi.status === 101 && /^shadowrr replay: divergence at event \d+/.test(multi.message) &&
+        single.status === 101 && single.message === multi.message && single.memories === 1 && multi.memories === 2) {
+      ok(`single memory: the same message through shadowrr_memory: ${single.message}`);
+    } else {
+      fail('single memory message', `${JSON.stringify(multi)} / ${JSON.stringify(single)}`);
+    }
+  }
+}
+
+// Passthrough imports: timed.wat recorded on node (its clock read and
+// bench.start/bench.end in the trace), replayed with the bench imports
+// passed through to the launcher's timer.
+if (available('node')) {
+  const dir = join(scratch, 'passthrough');
+  mkdirSync(dir, { recursive: true });
+  const wat = fileURLToPath(new URL('./timed.wat', import.meta.url));
+  // (The original beside, not in, dir: rawTrace puts the recording module there.)
+  const plain = join(scratch, 'timed.wasm');
+  execFileSync(shadowrr, ['instrument', '--mode', 'identity', wat, '-o', plain]);
+  const t = rawTrace('timed', dir, [], false, plain);
+  const instrument = (out, extra) => execFileSync(shadowrr, ['instrument', '--mode', 'replay', '--trace', 'raw.srr',
+                                                             ...extra, plain, '-o', join(dir, out)]);
+  const through = ['--passthrough', 'bench.start', '--passthrough', 'bench.end'];
+  instrument('through.wasm', through);
+  instrument('through.single.wasm', [...through, '--single-memory']); // for node 20
+  instrument('answered.wasm', []);
+  const guestImports = (file) => WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(join(dir, file))))
+    .filter((i) => i.module === 'bench' || i.name === 'clock_time_get').map((i) => `${i.module}.${i.name}`).sort();
+  const imports = guestImports('through.wasm');
+  if (imports.join() === 'bench.end,bench.start' && guestImports('answered.wasm').length === 0) {
+    ok('passthrough: the replay module imports bench.start and bench.end, and no clock');
+  } else {
+    fail('passthrough imports', `${imports.join()} / ${guestImports('answered.wasm').join()}`);
+  }
+  if (t.status !== 0 || !/^region \d{6}\n$/.test(t.stdout.toString())) {
+    fail('passthrough: record timed.wat', `exit ${t.status}, stdout ${JSON.stringify(t.stdout.toString())}`);
+  }
+  const times = join(dir, 'times.json');
+  const replayTimed = (engine, file) => {
+    rmSync(times, { force: true });
+    const argv = execFileSync('bash', ['-c', `source "${hosts}/engines.sh" && engine_cmd ${engine === 'node' ? 'node24' : engine}`])
+      .toString().trim().split(' ');
+    const r = run([...argv, '--dir', '.', '--bench-times', times, join(dir, file)], dir);
+    return { ...r, elapsed: existsSync(times) ? JSON.parse(readFileSync(times)).elapsed_ns : undefined };
+  };
+  for (const engine of replayOn) {
+    if (!available(engine)) { skipped++; continue; }
+    const r = replayTimed(engine, engine === 'node20' ? 'through.single.wasm' : 'through.wasm');
+    if (r.status === 0 && r.stdout.equals(t.stdout) && r.elapsed > 0) {
+      ok(`passthrough on ${engine}: ${JSON.stringify(r.stdout.toString())} as recorded, region timed by the host (${r.elapsed} ns)`);
+    } else {
+      fail(`passthrough on ${engine}`, `exit ${r.status}, stdout ${JSON.stringify(r.stdout.toString())} ` +
+           `(recorded ${JSON.stringify(t.stdout.toString())}), elapsed ${r.elapsed}: ${r.stderr.trim()}`);
+    }
+  }
+  const r = replayTimed('node', 'answered.wasm');
+  if (r.status === 0 && r.stdout.equals(t.stdout) && r.elapsed === null) ok('without passthrough the host never sees bench.start');
+  else fail('without passthrough', `exit ${r.status}, elapsed ${r.elapsed}: ${r.stderr.trim()}`);
 }
 
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
