@@ -93,6 +93,7 @@ bool mergeRecorder(Module& app, RecordContext& context, const RecorderConfig& co
                                {"srr_rec_end", &context.recEnd},
                                {"srr_rec_load_mismatch", &context.recLoadMismatch},
                                {"srr_rec_reconcile", &context.recReconcile},
+                               {"srr_rec_reconcile_iovecs", &context.recReconcileIovecs},
                                {"srr_rec_memory_grow", &context.recMemoryGrow},
                                {"srr_rec_host_memory_grow", &context.recHostMemoryGrow},
                                {"srr_rec_finish", &context.recFinish},

@@ -7,8 +7,9 @@
 //     shadow is);
 //  3. merge-recorder brings the recorder in (its functions must not be
 //     instrumented, so the next steps work on lists taken before);
-//  4. shadow-stores, shadow-loads and shadow-bulk rewrite the application's
-//     own functions;
+//  4. synced-versions gives code that cannot reach the host a copy that runs
+//     unchecked while the memories equal their shadows; shadow-stores,
+//     shadow-loads and shadow-bulk rewrite the application's own functions;
 //  5. record-imports and record-exports wrap the application's imports and
 //     exports.
 
@@ -88,6 +89,8 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
       srr_set_error(err, "%s", error.c_str());
       return 1;
     }
+    srr::addSyncState(wasm, context);
+    srr::addSyncedVersions(wasm, context, app.functions);
     PassRunner runner(&wasm);
     runner.add(srr::createShadowStoresPass(&context));
     runner.add(srr::createShadowLoadsPass(&context));
@@ -152,6 +155,12 @@ extern "C" int srr_record_pass_preview(srr_module* module, const char* pass, srr
   std::string error;
   if (name == "shadow-memories") {
     srr::addShadowInit(wasm, context);
+    return 0;
+  }
+  if (name == "synced-versions") {
+    srr::addSyncState(wasm, context);
+    std::vector<Function*> functions = app.functions;
+    srr::addSyncedVersions(wasm, context, functions);
     return 0;
   }
   if (name == "shadow-globals") {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "pass.h"
@@ -31,6 +32,26 @@ struct ShadowLayout {
   static constexpr uint64_t kShadowSparePages = 1;
 };
 
+// When the checked code pays for a full sync (synced_versions.cpp): after
+// this many checked loop iterations or function entries per 64 KiB page of
+// the memories. Comparing a page with its shadow costs about as much (2048
+// steps of 32 bytes, a few instructions each).
+// Host events sync at once while an allowance of pages lasts, which starts
+// at kEagerPages and grows each time a budget is spent, up to
+// kEagerPagesMax. A sync reads the memory and its shadow whole (measured on
+// V8: 16 MiB in 1.4 to 2.9 ms, 30 ms the first time, when the pages are
+// first touched), so a program with a large memory starts unsynced and syncs
+// only once its checked work has paid for it: on the 26 libsodium-s*
+// sightglass benchmarks (16 MiB memories, timed regions of 0.02 to 900 ms),
+// an allowance that synced them at once cost 3.50x geomean, 2.42x
+// without. 256 pages (16 MiB) lets a program with a memory of a few MiB
+// sync at its first host events.
+struct SyncPolicy {
+  static constexpr uint64_t kBudgetPerPage = 1024;
+  static constexpr int32_t kEagerPages = 256;
+  static constexpr int32_t kEagerPagesMax = 1 << 30;
+};
+
 struct RecordContext {
   // For every application memory, in the original module's order (imported
   // first): its name, its shadow's name, and its index as the trace numbers
@@ -45,7 +66,17 @@ struct RecordContext {
 
   // The recorder's functions (internal names after merging).
   wasm::Name recBegin, recI32, recI64, recF32, recF64, recV128, recEnd;
-  wasm::Name recLoadMismatch, recReconcile, recMemoryGrow, recHostMemoryGrow, recFinish;
+  wasm::Name recLoadMismatch, recReconcile, recReconcileIovecs, recMemoryGrow, recHostMemoryGrow, recFinish;
+
+  // The synced state (synced_versions.cpp): the flag that is 0 while every
+  // memory equals its shadow, the checked work left before a full sync, and
+  // the function that does it. Unset names: no synced versions (a pass
+  // preview), and the wrappers do not touch the flag.
+  wasm::Name unsynced, syncBudget, syncEager, syncAll, syncSpent, hostWrote;
+  // Accesses in code that runs only while synced: shadow-loads and
+  // shadow-bulk leave out their checks and reconciles.
+  std::unordered_set<wasm::Expression*> syncedOnly;
+  bool isSyncedOnly(wasm::Expression* curr) const { return syncedOnly.count(curr) != 0; }
   // Hide SHADOWRR_TRACE from the guest's environ calls (recorder_abi.h). A
   // pass preview without them (unset names) generates no calls to them.
   wasm::Name recEnvironSizesFixup, recEnvironPrepare, recEnvironFixup;
@@ -106,6 +137,14 @@ struct HostGlobal {
 std::vector<HostGlobal> hostChangeableGlobals(wasm::Module& wasm);
 void addShadowGlobals(wasm::Module& wasm, RecordContext& context);
 std::unique_ptr<wasm::Pass> createShadowGlobalSetsPass(const RecordContext* context);
+
+// The synced state (synced_versions.cpp): the flag, the budget and
+// $srr$sync_all. Needs the recorder's functions.
+void addSyncState(wasm::Module& wasm, RecordContext& context);
+// Gives the functions (the application's own) their synced copies; after
+// addSyncState, before the shadow passes. Appends to `functions` the checked
+// copies it adds, which the shadow passes must rewrite too.
+void addSyncedVersions(wasm::Module& wasm, RecordContext& context, std::vector<wasm::Function*>& functions);
 
 // The event-boundary check (host memory growth), added as a function; returns
 // its name.

@@ -1083,6 +1083,19 @@ static void follow_out_fds(int w, uint32_t a, uint32_t b) {
   }
 }
 
+/* Syncs the buffers of the `count` iovecs at `iovs` (those inside the
+ * memory). */
+static void sync_iovec_buffers(uint32_t memory, uint32_t iovs, uint32_t count) {
+  uint64_t msize = (uint64_t)srr_host_memory_pages(memory) << 16;
+  for (uint32_t i = 0; i < count && (uint64_t)iovs + 8 * (uint64_t)(i + 1) <= msize; i++) {
+    srr_host_app_read(memory, iovs + 8 * i, rs(io_buf), 8);
+    uint32_t ptr = get_u32(io_buf), len = get_u32(io_buf + 4);
+    if (len) {
+      sync_range(memory, ptr, len);
+    }
+  }
+}
+
 /* fd_write(fd, iovs, iovs_len, nwritten) is about to be called, and its
  * IMPORT_CALL event is the open one: records the bytes its iovecs point to
  * where they differ from the shadow, then puts the event back after them
@@ -1098,17 +1111,10 @@ static void reconcile_fd_write(void) {
   ev_pos = ev_start;
   in_event = 0;
   uint32_t iovs = watch_args[1], count = min32(watch_args[2], MAX_IOVECS);
-  uint64_t msize = (uint64_t)srr_host_memory_pages(wm) << 16;
   if (count) {
     sync_range(wm, iovs, 8 * count); /* (clipped to the memory) */
   }
-  for (uint32_t i = 0; i < count && (uint64_t)iovs + 8 * (uint64_t)(i + 1) <= msize; i++) {
-    srr_host_app_read(wm, iovs + 8 * i, rs(io_buf), 8);
-    uint32_t ptr = get_u32(io_buf), len = get_u32(io_buf + 4);
-    if (len) {
-      sync_range(wm, ptr, len);
-    }
-  }
+  sync_iovec_buffers(wm, iovs, count);
   if (event_room(n)) {
     __builtin_memcpy(ev_pos, event, n);
     ev_pos += n;
@@ -1163,6 +1169,14 @@ void srr_rec_reconcile(uint32_t memory, uint32_t address, uint32_t size) {
    * whole, which is just as correct (a differing byte was written by the
    * host and not touched by the guest since) and saves later slow paths. */
   sync_range(memory, address, size);
+}
+
+SRR_EXPORT(srr_rec_reconcile_iovecs)
+void srr_rec_reconcile_iovecs(uint32_t memory, uint32_t iovs, uint32_t count) {
+  if (!inited) {
+    init();
+  }
+  sync_iovec_buffers(memory, iovs, count);
 }
 
 SRR_EXPORT(srr_rec_memory_grow)

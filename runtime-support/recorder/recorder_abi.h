@@ -54,6 +54,11 @@ void srr_rec_load_mismatch(uint32_t memory, uint32_t address, uint32_t size);
  * address+size): used before memory.copy reads its source range. */
 void srr_rec_reconcile(uint32_t memory, uint32_t address, uint32_t size);
 
+/* The same for the buffers of the `count` iovecs (pointer, length; 8 bytes
+ * each) at app address `iovs`: after a WASI read (fd_read, fd_pread,
+ * sock_recv) returned, every byte it may have written. */
+void srr_rec_reconcile_iovecs(uint32_t memory, uint32_t iovs, uint32_t count);
+
 /* The guest's memory.grow of `memory` by `delta` pages returned `result`
  * (-1 on failure). The shadow has been grown by the same amount. */
 void srr_rec_memory_grow(uint32_t memory, uint32_t delta, int32_t result);
@@ -173,7 +178,7 @@ uint32_t srr_host_wasi_memory(void);
  *                         file; ptr never changes; the embedder appends them
  *                         to its file and calls shadowrr_drain_reset().
  *
- * Call order: srr_rec_load_mismatch, srr_rec_reconcile, srr_rec_memory_grow
+ * Call order: srr_rec_load_mismatch, srr_rec_reconcile(_iovecs), srr_rec_memory_grow
  * and srr_rec_host_memory_grow are never called between srr_rec_begin and
  * srr_rec_end (their events would land inside the open one). */
 

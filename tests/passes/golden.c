@@ -100,6 +100,7 @@ static const struct pass kPasses[] = {
     {"count-accesses", run_count_accesses},
     {"identity", run_identity},
     {"shadow-memories", run_record_step},
+    {"synced-versions", run_record_step},
     {"shadow-stores", run_record_step},
     {"shadow-loads", run_record_step},
     {"shadow-bulk", run_record_step},

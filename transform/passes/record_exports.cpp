@@ -17,6 +17,7 @@
 //    (call $srr_rec_i32 (local.get $0)) (call $srr_rec_i32 (local.get $1))
 //    (call $srr_rec_end)
 //    (call $srr$boundary)               ;; the host may have grown memory since
+//    (call $srr$host_wrote)             ;; ...or written it (synced_versions.cpp)
 //    (local.set $result (call $add (local.get $0) (local.get $1)))
 //    (call $srr_rec_begin (i32.const 4) (i32.const 0) (i32.const 11))  ;; EXPORT_RETURN
 //    (call $srr_rec_i32 (local.get $result))
@@ -50,6 +51,10 @@ bool wrapExports(Module& wasm, const RecordContext& context, const std::vector<s
     }
     recordEvent(builder, context, /*EXPORT_CALL*/ 3, index, argValues, body);
     body.push_back(builder.makeCall(boundary, {}, Type::none));
+    if (context.hostWrote.is()) {
+      // The host may have written the memories before this call.
+      body.push_back(builder.makeCall(context.hostWrote, {}, Type::none));
+    }
     Index resultsLocal = sig.params.size();
     Expression* call = builder.makeCall(target->name, args, sig.results);
     resultValues = keepResults(builder, call, sig.results, resultsLocal, vars, body);

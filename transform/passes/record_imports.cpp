@@ -22,8 +22,13 @@
 //    (call $srr$boundary)
 //    (local.get $result))
 //
-// The 16 bytes random_get wrote are not recorded here: the guest's first
-// loads of them find them different from their shadow. WASI's proc_exit does
+// After the boundary, what the host may have written: the 16 bytes
+// random_get wrote are reconciled (recorded if they differ from the shadow)
+// right there, since WASI says exactly what it writes (wasi_writes.h):
+//    (call $srr_rec_reconcile (i32.const 0) (local.get $0) (local.get $1))
+// while any other import calls $srr$host_wrote (synced_versions.cpp), which
+// syncs every memory at once or leaves them unsynced, for the guest's first
+// loads of the bytes to find them. WASI's proc_exit does
 // not return: its wrapper finishes the trace (srr_rec_finish) before calling
 // it.
 //
@@ -49,6 +54,7 @@
 
 #include <map>
 
+#include "ir/manipulation.h"
 #include "ir/module-utils.h"
 #include "ir/names.h"
 #include "wasm-builder.h"
@@ -57,6 +63,7 @@
 #include "../record_context.h"
 #include "record_events.h"
 #include "../module_items.h"
+#include "../wasi_writes.h"
 
 using namespace wasm;
 
@@ -161,6 +168,51 @@ Name addBoundaryCheck(Module& wasm, const RecordContext& context) {
   return name;
 }
 
+// What the host may have written during the import (synced_versions.cpp):
+// a WASI function whose writes are known has exactly those bytes reconciled
+// now, any other import leaves the memories unsynced.
+void afterHostWrites(Module& wasm, const RecordContext& context, Function& import, std::vector<Expression*>& body) {
+  Builder builder(wasm);
+  auto i32 = [&](uint32_t v) { return builder.makeConst(Literal(int32_t(v))); };
+  auto arg = [&](Index i) { return builder.makeLocalGet(i, Type::i32); };
+  Expression* unsynced = builder.makeGlobalSet(context.unsynced, i32(1));
+  std::vector<WasiWrite> writes;
+  if (!knownWasiWrites(import, writes)) {
+    body.push_back(builder.makeCall(context.hostWrote, {}, Type::none));
+    return;
+  }
+  Export* exported = wasm.getExportOrNull("memory");
+  if (!exported || exported->kind != ExternalKind::Memory || !context.isShadowed(*exported->getInternalName())) {
+    return; // no memory the host could write
+  }
+  Expression* memory = i32(context.pairOf(*exported->getInternalName()).index);
+  auto reconcile = [&](Name function, Expression* pointer, Expression* size) {
+    return builder.makeCall(function, {ExpressionManipulator::copy(memory, wasm), pointer, size}, Type::none);
+  };
+  for (const WasiWrite& write : writes) {
+    switch (write.kind) {
+      case WasiWrite::Fixed:
+        body.push_back(reconcile(context.recReconcile, arg(write.pointer), i32(write.bytes)));
+        break;
+      case WasiWrite::Sized:
+        body.push_back(reconcile(context.recReconcile, arg(write.pointer), arg(write.size)));
+        break;
+      case WasiWrite::Iovecs:
+        body.push_back(reconcile(context.recReconcileIovecs, arg(write.pointer), arg(write.size)));
+        break;
+      case WasiWrite::Scaled:
+        // A count whose byte size overflows cannot have been written whole:
+        // leave it to the generic checks.
+        body.push_back(builder.makeIf(
+          builder.makeBinary(LeUInt32, arg(write.size), i32(UINT32_MAX / write.bytes)),
+          reconcile(context.recReconcile, arg(write.pointer),
+                    builder.makeBinary(MulInt32, arg(write.size), i32(write.bytes))),
+          ExpressionManipulator::copy(unsynced, wasm)));
+        break;
+    }
+  }
+}
+
 bool wrapImports(Module& wasm, const RecordContext& context, const std::vector<Function*>& imports, Name boundary,
                  std::string& error) {
   std::map<Name, Name> wrapperOf;
@@ -201,6 +253,9 @@ bool wrapImports(Module& wasm, const RecordContext& context, const std::vector<F
     }
     recordEvent(builder, context, /*IMPORT_RETURN*/ 2, index, resultValues, body);
     body.push_back(builder.makeCall(boundary, {}, Type::none));
+    if (context.unsynced.is()) {
+      afterHostWrites(wasm, context, *import, body);
+    }
     if (sig.results != Type::none) {
       body.push_back(builder.makeLocalGet(resultsLocal, sig.results));
     }

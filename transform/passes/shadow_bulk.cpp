@@ -5,7 +5,9 @@
 //  memory.copy: the source range is reconciled first (every byte the host
 //   wrote there and the guest has not read yet is recorded now, at this event
 //   boundary: otherwise replay would apply it only after the copy had
-//   propagated the stale bytes), then the copy is done in both.
+//   propagated the stale bytes), then the copy is done in both. A copy in
+//   code that runs only while synced (synced_versions.cpp) needs no
+//   reconcile.
 //  memory.grow: grows both; the guest's result is recorded, since growth can
 //   fail differently from run to run.
 //
@@ -95,9 +97,13 @@ struct ShadowBulk : public WalkerPass<PostWalker<ShadowBulk>> {
                                           builder.makeLocalSet(source, curr->source),
                                           builder.makeLocalSet(size, curr->size)});
     const auto& from = context->pairOf(curr->sourceMemory);
-    Expression* reconcile = builder.makeCall(
-      context->recReconcile,
-      {builder.makeConst(Literal(int32_t(from.index))), get(builder, source), get(builder, size)}, Type::none);
+    // While synced (synced_versions.cpp) the source holds no host write.
+    Expression* reconcile = context->isSyncedOnly(curr)
+                              ? static_cast<Expression*>(builder.makeNop())
+                              : builder.makeCall(context->recReconcile,
+                                                 {builder.makeConst(Literal(int32_t(from.index))),
+                                                  get(builder, source), get(builder, size)},
+                                                 Type::none);
     curr->dest = get(builder, dest);
     curr->source = get(builder, source);
     curr->size = get(builder, size);

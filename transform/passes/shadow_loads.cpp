@@ -19,7 +19,8 @@
 // v128.load, the v128 splat/extend/zero loads and v128.loadN_lane (compared
 // as whole vectors), atomic loads (a plain load of the shadow), and the
 // read-modify-write atomics, which read like a load and then copy the bytes
-// they wrote into the shadow.
+// they wrote into the shadow. A load in code that runs only while every
+// memory equals its shadow (synced_versions.cpp) is left as it is.
 
 #include "wasm-builder.h"
 #include "wasm.h"
@@ -88,7 +89,7 @@ struct ShadowLoads : public WalkerPass<PostWalker<ShadowLoads>> {
   }
 
   void visitLoad(Load* curr) {
-    if (!context->isShadowed(curr->memory) || curr->type == Type::unreachable) {
+    if (!context->isShadowed(curr->memory) || curr->type == Type::unreachable || context->isSyncedOnly(curr)) {
       return;
     }
     ShadowAccess access(*getModule(), getFunction(), *context, curr->memory);
@@ -108,7 +109,7 @@ struct ShadowLoads : public WalkerPass<PostWalker<ShadowLoads>> {
   }
 
   void visitSIMDLoad(SIMDLoad* curr) {
-    if (!context->isShadowed(curr->memory) || curr->type == Type::unreachable) {
+    if (!context->isShadowed(curr->memory) || curr->type == Type::unreachable || context->isSyncedOnly(curr)) {
       return;
     }
     ShadowAccess access(*getModule(), getFunction(), *context, curr->memory);
@@ -121,7 +122,8 @@ struct ShadowLoads : public WalkerPass<PostWalker<ShadowLoads>> {
   }
 
   void visitSIMDLoadStoreLane(SIMDLoadStoreLane* curr) {
-    if (curr->isStore() || !context->isShadowed(curr->memory) || curr->type == Type::unreachable) {
+    if (curr->isStore() || !context->isShadowed(curr->memory) || curr->type == Type::unreachable ||
+        context->isSyncedOnly(curr)) {
       return;
     }
     ShadowAccess access(*getModule(), getFunction(), *context, curr->memory);

@@ -1,0 +1,24 @@
+;; A function that cannot reach the host gets a synced copy inline and its
+;; checked copy out of line ($leaf$checked, with a budget tick); a function
+;; that calls an import keeps its code but its host-free loop is versioned
+;; per iteration; an indirect call to a type whose only table entry calls the
+;; host keeps its loop unversioned; code without loads is left alone.
+(module
+  (import "env" "host" (func $host (param i32)))
+  (type $t (func (param i32)))
+  (memory 1)
+  (table 1 funcref)
+  (elem (i32.const 0) $calls_host)
+  (func $leaf (param $p i32) (result i32)
+    (i32.load (local.get $p)))
+  (func $calls_host (param $p i32)
+    (call $host (local.get $p))
+    (loop $again
+      (br_if $again (i32.load8_u (local.get $p)))))
+  (func $indirect (param $p i32)
+    (loop $again
+      (call_indirect (type $t) (local.get $p) (i32.const 0))
+      (br_if $again (i32.load8_u (local.get $p)))))
+  (func $no_loads (param $p i32)
+    (i32.store (local.get $p) (i32.const 1)))
+)

@@ -1,0 +1,407 @@
+// synced-versions: code that cannot reach the host gets a second copy that
+// runs while every memory is known to equal its shadow ("synced"), and that
+// copy's loads are not checked.
+//
+// The global $srr$unsynced is 0 only while no host write can be pending:
+//  - it starts at 1 (the host may fill an imported memory, or write the
+//    exported one, before the first call), and every call into an export and
+//    the return of every import whose writes are not known exactly set it to
+//    1 (record_imports.cpp, record_exports.cpp);
+//  - a WASI preview1 import whose writes are known exactly (wasi_writes.h)
+//    reconciles those bytes when it returns and leaves the flag alone;
+//  - $srr$sync_all compares every memory with its shadow, records every
+//    difference (as a load would find it), and sets the flag to 0. It runs
+//    when the checked code has spent its budget, a count of checked loop
+//    iterations and function entries proportional to the memories' size: a
+//    full sync costs about as much as that many checked iterations, so the
+//    checks never cost more than twice what the cheaper choice would have.
+// Stores are still doubled in both copies, and the guest's memory.grow still
+// grows both: the shadow stays exact for the next unsynced stretch.
+//
+// What may run the synced copy: a function or loop that can reach no import,
+// directly or through calls; an indirect call counts as reaching the host
+// unless every function that could be its target (all functions of a
+// matching type in element segments or behind ref.func, with no table
+// imported or exported) cannot. Nothing in such code can set the flag back
+// to 1, so once it is 0 on entry it stays 0 to the end.
+//
+//  Before:
+//   (func $sum (param $p i32) (param $n i32) (result i32) (local $s i32)
+//    (loop $next
+//     (local.set $s (i32.add (local.get $s) (i32.load (local.get $p))))
+//     ...
+//     (br_if $next ...))
+//    (local.get $s))
+//
+//  After (function level; a loop of code that can reach the host is
+//  versioned per iteration the same way, inside the loop):
+//   (func $sum (param $p i32) (param $n i32) (result i32) (local $s i32)
+//    (if (result i32) (global.get $srr$unsynced)
+//     (then
+//      (global.set $srr$sync_budget (i32.sub (global.get $srr$sync_budget) (i32.const 1)))
+//      (if (i32.lt_s (global.get $srr$sync_budget) (i32.const 0)) (then (call $srr$sync_all)))
+//      (loop $next
+//       (if (global.get $srr$unsynced)
+//        (then <budget tick> <body: loads checked>)
+//        (else <body: loads unchecked>))))
+//      (local.get $s))
+//     (else <the whole body again: loads unchecked>)))
+//
+// The shadow-loads and shadow-bulk passes leave out the checks (and
+// memory.copy's reconcile) of the accesses listed in
+// RecordContext::syncedOnly.
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "ir/find_all.h"
+#include "ir/iteration.h"
+#include "ir/manipulation.h"
+#include "ir/module-utils.h"
+#include "ir/names.h"
+#include "ir/utils.h"
+#include "parsing.h"
+#include "wasm-builder.h"
+#include "wasm.h"
+
+#include "../record_context.h"
+
+using namespace wasm;
+
+namespace srr {
+
+namespace {
+
+// Which defined functions can never reach the host.
+class HostFreeFunctions {
+public:
+  HostFreeFunctions(Module& wasm, const std::vector<Function*>& functions) : wasm(wasm) {
+    tablesOpen = false;
+    for (auto& table : wasm.tables) {
+      tablesOpen |= bool(table->imported());
+    }
+    for (auto& exp : wasm.exports) {
+      tablesOpen |= exp->kind == ExternalKind::Table;
+    }
+    // Functions that may be called indirectly.
+    for (auto& segment : wasm.elementSegments) {
+      for (Expression* item : segment->data) {
+        for (RefFunc* ref : FindAll<RefFunc>(item).list) {
+          escaping.insert(ref->func);
+        }
+      }
+    }
+    for (auto& global : wasm.globals) {
+      if (global->init) {
+        for (RefFunc* ref : FindAll<RefFunc>(global->init).list) {
+          escaping.insert(ref->func);
+        }
+      }
+    }
+    for (Function* func : functions) {
+      for (RefFunc* ref : FindAll<RefFunc>(func->body).list) {
+        escaping.insert(ref->func);
+      }
+      free.insert(func->name);
+    }
+    // Remove every function that reaches a function not (or no longer) in
+    // the set, until nothing changes.
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      for (Function* func : functions) {
+        if (free.count(func->name) && !isFree(func->body)) {
+          free.erase(func->name);
+          changed = true;
+        }
+      }
+    }
+  }
+
+  bool contains(Name func) const { return free.count(func) != 0; }
+
+  // Whether this code can reach no import, given the functions now in the set.
+  bool isFree(Expression* code) const {
+    for (Call* call : FindAll<Call>(code).list) {
+      if (!free.count(call->target)) {
+        return false;
+      }
+    }
+    for (CallIndirect* call : FindAll<CallIndirect>(code).list) {
+      if (!indirectFree(call->heapType)) {
+        return false;
+      }
+    }
+    for (CallRef* call : FindAll<CallRef>(code).list) {
+      Type target = call->target->type;
+      if (!target.isRef() || !indirectFree(target.getHeapType())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+private:
+  bool indirectFree(HeapType type) const {
+    if (tablesOpen || !type.isSignature()) {
+      return false;
+    }
+    for (Name name : escaping) {
+      Function* target = wasm.getFunction(name);
+      if (HeapType::isSubType(target->type.getHeapType(), type) && !free.count(name)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  Module& wasm;
+  bool tablesOpen;
+  std::unordered_set<Name> escaping;
+  std::unordered_set<Name> free;
+};
+
+// Whether the code has anything a synced copy would run cheaper.
+bool hasCheckedAccess(Expression* code) {
+  if (!FindAll<Load>(code).list.empty() || !FindAll<SIMDLoad>(code).list.empty() ||
+      !FindAll<MemoryCopy>(code).list.empty()) {
+    return true;
+  }
+  for (auto* lane : FindAll<SIMDLoadStoreLane>(code).list) {
+    if (lane->isLoad()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+struct Versioner {
+  Module& wasm;
+  RecordContext& context;
+  const HostFreeFunctions& hostFree;
+  Builder builder;
+
+  Versioner(Module& wasm, RecordContext& context, const HostFreeFunctions& hostFree)
+    : wasm(wasm), context(context), hostFree(hostFree), builder(wasm) {}
+
+  Expression* unsynced() { return builder.makeGlobalGet(context.unsynced, Type::i32); }
+
+  // budget -= 1; if (budget < 0) sync_all()
+  Expression* tick() {
+    Expression* spend = builder.makeGlobalSet(
+      context.syncBudget, builder.makeBinary(SubInt32, builder.makeGlobalGet(context.syncBudget, Type::i32),
+                                             builder.makeConst(Literal(int32_t(1)))));
+    Expression* spent = builder.makeIf(builder.makeBinary(LtSInt32, builder.makeGlobalGet(context.syncBudget, Type::i32),
+                                                          builder.makeConst(Literal(int32_t(0)))),
+                                       builder.makeCall(context.syncSpent, {}, Type::none));
+    return builder.makeBlock({spend, spent});
+  }
+
+  // A copy of `code` whose accesses run unchecked.
+  Expression* syncedCopy(Expression* code) { return markSynced(ExpressionManipulator::copy(code, wasm)); }
+
+  // Lists the accesses of `copy` as running only while synced.
+  Expression* markSynced(Expression* copy) {
+    for (auto* load : FindAll<Load>(copy).list) {
+      context.syncedOnly.insert(load);
+    }
+    for (auto* load : FindAll<SIMDLoad>(copy).list) {
+      context.syncedOnly.insert(load);
+    }
+    for (auto* lane : FindAll<SIMDLoadStoreLane>(copy).list) {
+      context.syncedOnly.insert(lane);
+    }
+    for (auto* memCopy : FindAll<MemoryCopy>(copy).list) {
+      context.syncedOnly.insert(memCopy);
+    }
+    return copy;
+  }
+
+  // if (unsynced) { tick; checked } else { synced copy }
+  Expression* versioned(Expression* checked) {
+    Expression* synced = syncedCopy(checked);
+    versionLoops(&checked);
+    return builder.makeIf(unsynced(), builder.makeSequence(tick(), checked), synced);
+  }
+
+  // Versions, per iteration, the outermost loops under *where that cannot
+  // reach the host and have accesses to gain on.
+  void versionLoops(Expression** where) {
+    Expression* curr = *where;
+    if (auto* loop = curr->dynCast<Loop>()) {
+      if (hasCheckedAccess(loop->body) && hostFree.isFree(loop->body)) {
+        loop->body = versioned(loop->body);
+        loop->finalize();
+        return;
+      }
+    }
+    for (Expression*& child : ChildIterator(curr)) {
+      versionLoops(&child);
+    }
+  }
+
+  // A function that cannot reach the host runs its synced copy inline and
+  // calls its checked copy, a separate function, while unsynced: an engine
+  // that compiles lazily then never compiles a checked copy that never runs.
+  // Returns the checked copy, or null.
+  Function* run(Function* func) {
+    if (!hasCheckedAccess(func->body)) {
+      return nullptr;
+    }
+    Function* checked = nullptr;
+    if (hostFree.contains(func->name)) {
+      checked = ModuleUtils::copyFunction(func, wasm, Names::getValidFunctionName(wasm, func->name.toString() + "$checked"));
+      checked->body = builder.makeSequence(tick(), checked->body);
+      versionLoops(&checked->body);
+      UniqueNameMapper::uniquify(checked->body);
+      ReFinalize().walkFunctionInModule(checked, &wasm);
+      std::vector<Expression*> args;
+      Signature sig = func->getSig();
+      for (Index i = 0; i < sig.params.size(); i++) {
+        args.push_back(builder.makeLocalGet(i, sig.params[i]));
+      }
+      Expression* call = builder.makeCall(checked->name, args, sig.results);
+      Expression* toChecked = sig.results == Type::none ? static_cast<Expression*>(builder.makeSequence(call, builder.makeReturn()))
+                                                        : builder.makeReturn(call);
+      func->body = builder.makeSequence(builder.makeIf(unsynced(), toChecked), markSynced(func->body));
+    } else {
+      versionLoops(&func->body);
+      // The copies repeat the original's labels.
+      UniqueNameMapper::uniquify(func->body);
+    }
+    ReFinalize().walkFunctionInModule(func, &wasm);
+    return checked;
+  }
+};
+
+Expression* totalPages(Builder& builder, const RecordContext& context);
+
+// $srr$sync_all: for each memory, compare it with its shadow 32 bytes at a
+// time; a difference goes to the load slow path, which records the whole
+// differing run and syncs it. Then the flag goes to 0 and the budget is
+// refilled in proportion to the memories' size.
+void addSyncAll(Module& wasm, RecordContext& context) {
+  Builder builder(wasm);
+  const Index address = 0, end = 1;
+  std::vector<Expression*> body;
+  auto i32 = [&](int32_t v) { return builder.makeConst(Literal(v)); };
+  for (const auto& pair : context.memories) {
+    auto word = [&](Name memory, uint64_t offset) {
+      return builder.makeLoad(8, false, offset, 8, builder.makeLocalGet(address, Type::i32), Type::i64, memory);
+    };
+    Expression* differ = nullptr;
+    for (uint64_t at = 0; at < 32; at += 8) {
+      Expression* x =
+        builder.makeBinary(XorInt64, word(pair.memory, at), word(pair.shadow, at + ShadowLayout::kShadowSkew));
+      differ = differ ? builder.makeBinary(OrInt64, differ, x) : x;
+    }
+    Name loop(std::string("compare") + std::to_string(pair.index));
+    Expression* step = builder.makeBlock(
+      {builder.makeIf(builder.makeBinary(NeInt64, differ, builder.makeConst(Literal(int64_t(0)))),
+                      builder.makeCall(context.recLoadMismatch,
+                                       {i32(int32_t(pair.index)), builder.makeLocalGet(address, Type::i32), i32(32)},
+                                       Type::none)),
+       builder.makeLocalSet(address, builder.makeBinary(AddInt32, builder.makeLocalGet(address, Type::i32), i32(32))),
+       // A memory of 65536 pages ends at 2^32, which is 0: stop when the
+       // address wraps there.
+       builder.makeBreak(loop, nullptr,
+                         builder.makeBinary(NeInt32, builder.makeLocalGet(address, Type::i32),
+                                            builder.makeLocalGet(end, Type::i32)))});
+    body.push_back(builder.makeLocalSet(address, i32(0)));
+    body.push_back(builder.makeLocalSet(end, builder.makeBinary(ShlInt32, builder.makeMemorySize(pair.memory), i32(16))));
+    body.push_back(builder.makeIf(builder.makeMemorySize(pair.memory), builder.makeLoop(loop, step)));
+  }
+  body.push_back(builder.makeGlobalSet(context.unsynced, i32(0)));
+  body.push_back(builder.makeGlobalSet(
+    context.syncBudget,
+    builder.makeBinary(MulInt32, totalPages(builder, context), i32(int32_t(SyncPolicy::kBudgetPerPage)))));
+  context.syncAll = Names::getValidFunctionName(wasm, "srr$sync_all");
+  wasm.addFunction(builder.makeFunction(context.syncAll, Signature(Type::none, Type::none), {Type::i32, Type::i32},
+                                        builder.makeBlock(body)));
+}
+
+// The memories' size in pages, summed.
+Expression* totalPages(Builder& builder, const RecordContext& context) {
+  Expression* pages = nullptr;
+  for (const auto& pair : context.memories) {
+    Expression* size = builder.makeMemorySize(pair.memory);
+    pages = pages ? builder.makeBinary(AddInt32, pages, size) : size;
+  }
+  return pages ? pages : builder.makeConst(Literal(int32_t(0)));
+}
+
+// $srr$sync_spent: the checked code spent its budget. Syncing paid off, so
+// the next host events may sync at once: twice the pages synced are added
+// to the allowance.
+//
+// $srr$host_wrote: the host may have written the memories (an export was
+// called, an import other than a known WASI one returned). If the allowance
+// covers the memories, they are synced now (the code that follows runs its
+// synced copies from the start); else they are left unsynced until the
+// budget is spent. The allowance starts at SyncPolicy::kEagerPages, so a
+// program that calls the host rarely (a command, a benchmark) syncs at each
+// call, and one that calls it all the time (a reactor driven by a busy host)
+// stops paying for syncs that nothing uses.
+void addSyncCalls(Module& wasm, RecordContext& context) {
+  Builder builder(wasm);
+  auto i32 = [&](int32_t v) { return builder.makeConst(Literal(v)); };
+  auto eager = [&]() { return builder.makeGlobalGet(context.syncEager, Type::i32); };
+  const Index pages = 0;
+  auto getPages = [&]() { return builder.makeLocalGet(pages, Type::i32); };
+  Expression* earn = builder.makeGlobalSet(
+    context.syncEager,
+    builder.makeSelect(builder.makeBinary(LtUInt32, eager(), i32(SyncPolicy::kEagerPagesMax)),
+                       builder.makeBinary(AddInt32, eager(), builder.makeBinary(ShlInt32, getPages(), i32(1))),
+                       eager()));
+  context.syncSpent = Names::getValidFunctionName(wasm, "srr$sync_spent");
+  wasm.addFunction(builder.makeFunction(
+    context.syncSpent, Signature(Type::none, Type::none), {Type::i32},
+    builder.makeBlock({builder.makeLocalSet(pages, totalPages(builder, context)), earn,
+                       builder.makeCall(context.syncAll, {}, Type::none)})));
+  Expression* syncNow = builder.makeBlock(
+    {builder.makeGlobalSet(context.syncEager, builder.makeBinary(SubInt32, eager(), getPages())),
+     builder.makeCall(context.syncAll, {}, Type::none)});
+  context.hostWrote = Names::getValidFunctionName(wasm, "srr$host_wrote");
+  wasm.addFunction(builder.makeFunction(
+    context.hostWrote, Signature(Type::none, Type::none), {Type::i32},
+    builder.makeBlock({builder.makeLocalSet(pages, totalPages(builder, context)),
+                       builder.makeIf(builder.makeBinary(GeUInt32, eager(), getPages()), syncNow,
+                                      builder.makeGlobalSet(context.unsynced, i32(1)))})));
+}
+
+} // namespace
+
+void addSyncState(Module& wasm, RecordContext& context) {
+  Builder builder(wasm);
+  context.unsynced = Names::getValidGlobalName(wasm, "srr$unsynced");
+  wasm.addGlobal(builder.makeGlobal(context.unsynced, Type::i32, builder.makeConst(Literal(int32_t(1))),
+                                    Builder::Mutable));
+  // The first budget: the memories' declared sizes.
+  uint64_t pages = 0;
+  for (const auto& pair : context.memories) {
+    pages += wasm.getMemory(pair.memory)->initial;
+  }
+  uint64_t budget = pages * SyncPolicy::kBudgetPerPage;
+  context.syncBudget = Names::getValidGlobalName(wasm, "srr$sync_budget");
+  wasm.addGlobal(builder.makeGlobal(context.syncBudget, Type::i32,
+                                    builder.makeConst(Literal(int32_t(budget > INT32_MAX ? INT32_MAX : budget))),
+                                    Builder::Mutable));
+  context.syncEager = Names::getValidGlobalName(wasm, "srr$sync_eager");
+  wasm.addGlobal(builder.makeGlobal(context.syncEager, Type::i32,
+                                    builder.makeConst(Literal(int32_t(SyncPolicy::kEagerPages))), Builder::Mutable));
+  addSyncAll(wasm, context);
+  addSyncCalls(wasm, context);
+}
+
+void addSyncedVersions(Module& wasm, RecordContext& context, std::vector<Function*>& functions) {
+  HostFreeFunctions hostFree(wasm, functions);
+  Versioner versioner(wasm, context, hostFree);
+  size_t count = functions.size();
+  for (size_t i = 0; i < count; i++) {
+    if (Function* checked = versioner.run(functions[i])) {
+      functions.push_back(checked);
+    }
+  }
+}
+
+} // namespace srr
