@@ -79,6 +79,7 @@
 #include "recorder_abi.h"
 #include "recorder_imports.h"
 #include "srr_trace.h"
+#include "wasi_preopen.h"
 
 #define SRR_EXPORT(name) __attribute__((export_name(#name)))
 
@@ -104,11 +105,9 @@ void shadowrr_drain_reset(void);
 /* The piece of the WASI memory borrowed at each flush: [0, BORROW_MAX) at
  * most, and only as much as the flush needs. Layout: */
 #define BORROW_MAX 65536u
-#define SLOT_RESULT 0u /* 8 bytes: prestat, fd, nwritten */
-#define SLOT_IOVEC 16u /* 8 bytes: one ciovec */
-#define SLOT_DATA 32u  /* path, dir names, trace bytes */
-/* Preopens are looked for at fds 3.. until EBADF, at most this many. */
-#define MAX_PREOPEN_SCAN 256
+#define SLOT_RESULT SRR_SLOT_RESULT /* wasi_preopen.h */
+#define SLOT_IOVEC SRR_SLOT_IOVEC
+#define SLOT_DATA SRR_SLOT_DATA
 /* Watched guest imports (see the top): at most this many (fd_write,
  * fd_close, fd_renumber of wasi_snapshot_preview1 and wasi_unstable). */
 #define MAX_WATCHED 8
@@ -122,8 +121,6 @@ void shadowrr_drain_reset(void);
 #define PIN_O_DIRECTORY 2
 #define PIN_RIGHTS_BASE ((UINT64_C(1) << 13) | (UINT64_C(1) << 10) | (UINT64_C(1) << 19))
 #define PIN_RIGHTS_INHERITING SRR_WASI_RIGHT_FD_WRITE
-/* Preopen names longer than this are never matched. */
-#define NAME_MAX_LEN 1024u
 
 #define NO_MEMORY 0xFFFFFFFFu
 
@@ -157,7 +154,6 @@ static uint8_t win_shadow[WIN];
 static uint8_t save_buf[BORROW_MAX]; /* the borrowed app bytes; also the copy
                                         buffer when not recording */
 static uint8_t io_buf[16];
-static uint8_t name_buf[NAME_MAX_LEN];
 
 /* Watched guest imports (see the top). */
 enum watch { W_NONE, W_FD_WRITE, W_FD_CLOSE, W_FD_RENUMBER };
@@ -177,7 +173,7 @@ static uint32_t pending_args[4];
 /* The guest fds that are the run's stdout and stderr (-1: closed). */
 static int64_t out_fds[2] = {1, 2};
 static int32_t pinned_fd = -1;  /* the pinned trace directory, or -1 */
-static uint32_t pinned_skip;    /* find_preopen's skip for it */
+static uint32_t pinned_skip;    /* srr_find_preopen's skip for it */
 static int32_t trace_dirfd = -1; /* the trace's preopen: -1 not looked for yet, -2 none */
 static uint32_t trace_skip;
 
@@ -468,87 +464,12 @@ static void drop_pending(void) {
 
 /* ---- the WASI sink --------------------------------------------------------- */
 
-/* Finds the preopened directory the trace path lives in. Relative path: the
- * preopen named "." (trailing slashes ignored), else the first preopen.
- * Absolute path: the preopen whose name is the longest prefix of the path
- * ending at a '/'. Returns a WASI errno; *skip = bytes of the path to drop
- * (the preopen's name and the slashes after it). Uses the borrowed region:
- * SLOT_RESULT and SLOT_DATA onwards (`room` bytes there). */
-static int32_t find_preopen(uint32_t wm, uint32_t room, int32_t *dirfd, uint32_t *skip) {
-  int absolute = path[0] == '/';
-  int32_t best = -1;
-  uint32_t best_len = 0;
-  for (int32_t fd = 3; fd < 3 + MAX_PREOPEN_SCAN; fd++) {
-    int32_t r = srr_wasi_fd_prestat_get(fd, (int32_t)SLOT_RESULT);
-    if (r == SRR_WASI_EBADF) {
-      break;
-    }
-    if (r == SRR_WASI_ENOSYS) {
-      return r;
-    }
-    if (r != 0) {
-      continue;
-    }
-    srr_host_app_read(wm, SLOT_RESULT, rs(io_buf), 8);
-    if (io_buf[0] != SRR_WASI_PREOPENTYPE_DIR) {
-      continue;
-    }
-    uint32_t len = get_u32(io_buf + 4);
-    if (!absolute && best < 0) {
-      best = fd; /* the first preopen, unless "." comes */
-    }
-    if (len == 0 || len > NAME_MAX_LEN || len > room || (!absolute && len > 8) ||
-        (absolute && len > path_len + 8)) {
-      continue;
-    }
-    if (srr_wasi_fd_prestat_dir_name(fd, (int32_t)SLOT_DATA, (int32_t)len) != 0) {
-      continue;
-    }
-    srr_host_app_read(wm, SLOT_DATA, rs(name_buf), len);
-    while (len > 1 && name_buf[len - 1] == '/') {
-      len--;
-    }
-    if (!absolute) {
-      if (len == 1 && name_buf[0] == '.') {
-        best = fd;
-        break;
-      }
-      continue;
-    }
-    if (name_buf[0] != '/' || len > path_len || (best >= 0 && len <= best_len)) {
-      continue;
-    }
-    uint32_t i = 0;
-    while (i < len && name_buf[i] == path[i]) {
-      i++;
-    }
-    if (i < len || (len > 1 && (len == path_len || path[len] != '/'))) {
-      continue;
-    }
-    best = fd;
-    best_len = len;
-  }
-  if (best < 0) {
-    return SRR_WASI_ENOTCAPABLE;
-  }
-  uint32_t s = absolute ? best_len : 0;
-  while (absolute && s < path_len && path[s] == '/') {
-    s++;
-  }
-  if (s == path_len) {
-    return SRR_WASI_ENOTCAPABLE;
-  }
-  *dirfd = best;
-  *skip = s;
-  return 0;
-}
-
 /* Opens the trace file, writes `len` bytes of `data` to it, closes it, all
  * through the borrowed region [0, region) of the WASI memory. */
 static int32_t write_borrowed(uint32_t wm, uint32_t region, const uint8_t *data, uint32_t len) {
   int32_t dirfd = pinned_fd;
   uint32_t skip = pinned_skip;
-  int32_t r = dirfd >= 0 ? 0 : find_preopen(wm, region - SLOT_DATA, &dirfd, &skip);
+  int32_t r = dirfd >= 0 ? 0 : srr_find_preopen(wm, region - SLOT_DATA, path, path_len, &dirfd, &skip);
   if (r) {
     return r;
   }
@@ -646,7 +567,8 @@ static void maybe_pin(int64_t a, int64_t b) {
   srr_host_app_read(wm, 0, rs(save_buf), region);
   /* The preopen is looked for once: the guest cannot add preopens, and
    * nothing below it has been closed or replaced before (that pins it). */
-  if (trace_dirfd == -1 && find_preopen(wm, region - SLOT_DATA, &trace_dirfd, &trace_skip) != 0) {
+  if (trace_dirfd == -1 &&
+      srr_find_preopen(wm, region - SLOT_DATA, path, path_len, &trace_dirfd, &trace_skip) != 0) {
     trace_dirfd = -2;
   }
   int32_t dirfd = trace_dirfd;

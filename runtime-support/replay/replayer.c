@@ -43,6 +43,7 @@
 #include "replayer_imports.h"
 #include "srr_trace.h"
 #include "srr_trace_decode.h"
+#include "wasi_preopen.h"
 
 #define SRR_EXPORT(name) __attribute__((export_name(#name)))
 #define NORETURN __attribute__((noreturn))
@@ -61,13 +62,9 @@ uint32_t shadowrr_message_size(void);
 /* The piece of the WASI memory borrowed for a WASI call: [0, BORROW_MAX) at
  * most. Layout: */
 #define BORROW_MAX 65536u
-#define SLOT_RESULT 0u /* 8 bytes: prestat, fd, nread, nwritten */
-#define SLOT_IOVEC 16u /* 8 bytes: one iovec */
-#define SLOT_DATA 32u  /* path, dir names, file bytes, message */
-/* Preopens are looked for at fds 3.. until EBADF, at most this many. */
-#define MAX_PREOPEN_SCAN 256
-/* Preopen names longer than this are never matched. */
-#define NAME_MAX_LEN 1024u
+#define SLOT_RESULT SRR_SLOT_RESULT /* wasi_preopen.h */
+#define SLOT_IOVEC SRR_SLOT_IOVEC
+#define SLOT_DATA SRR_SLOT_DATA
 /* Nesting of import calls (each may call exports, which call imports...). */
 #define MAX_DEPTH 1024u
 #define MSG_MAX 4096u
@@ -198,7 +195,6 @@ static uint32_t depth;
 
 static uint8_t save_buf[BORROW_MAX]; /* the borrowed app bytes */
 static uint8_t io_buf[16];
-static uint8_t name_buf[NAME_MAX_LEN];
 
 static inline uint32_t rs(const void *p) { return (uint32_t)(uintptr_t)p; }
 static inline uint64_t addr64(const void *p) { return (uint64_t)(uintptr_t)p; }
@@ -540,87 +536,12 @@ NORETURN static void internal(const char *what) {
 static uint8_t *path;
 static uint32_t path_len;
 
-/* Finds the preopened directory the trace path lives in. Relative path: the
- * preopen named "." (trailing slashes ignored), else the first preopen.
- * Absolute path: the preopen whose name is the longest prefix of the path
- * ending at a '/'. Returns a WASI errno; *skip = bytes of the path to drop
- * (the preopen's name and the slashes after it). Uses the borrowed region:
- * SLOT_RESULT and SLOT_DATA onwards (`room` bytes there). */
-static int32_t find_preopen(uint32_t wm, uint32_t room, int32_t *dirfd, uint32_t *skip) {
-  int absolute = path[0] == '/';
-  int32_t best = -1;
-  uint32_t best_len = 0;
-  for (int32_t fd = 3; fd < 3 + MAX_PREOPEN_SCAN; fd++) {
-    int32_t r = srr_wasi_fd_prestat_get(fd, (int32_t)SLOT_RESULT);
-    if (r == SRR_WASI_EBADF) {
-      break;
-    }
-    if (r == SRR_WASI_ENOSYS) {
-      return r;
-    }
-    if (r != 0) {
-      continue;
-    }
-    srr_host_app_read(wm, SLOT_RESULT, rs(io_buf), 8);
-    if (io_buf[0] != SRR_WASI_PREOPENTYPE_DIR) {
-      continue;
-    }
-    uint32_t len = srr_get_u32(io_buf + 4);
-    if (!absolute && best < 0) {
-      best = fd; /* the first preopen, unless "." comes */
-    }
-    if (len == 0 || len > NAME_MAX_LEN || len > room || (!absolute && len > 8) ||
-        (absolute && len > path_len + 8)) {
-      continue;
-    }
-    if (srr_wasi_fd_prestat_dir_name(fd, (int32_t)SLOT_DATA, (int32_t)len) != 0) {
-      continue;
-    }
-    srr_host_app_read(wm, SLOT_DATA, rs(name_buf), len);
-    while (len > 1 && name_buf[len - 1] == '/') {
-      len--;
-    }
-    if (!absolute) {
-      if (len == 1 && name_buf[0] == '.') {
-        best = fd;
-        break;
-      }
-      continue;
-    }
-    if (name_buf[0] != '/' || len > path_len || (best >= 0 && len <= best_len)) {
-      continue;
-    }
-    uint32_t i = 0;
-    while (i < len && name_buf[i] == path[i]) {
-      i++;
-    }
-    if (i < len || (len > 1 && (len == path_len || path[len] != '/'))) {
-      continue;
-    }
-    best = fd;
-    best_len = len;
-  }
-  if (best < 0) {
-    return SRR_WASI_ENOTCAPABLE;
-  }
-  uint32_t s = absolute ? best_len : 0;
-  while (absolute && s < path_len && path[s] == '/') {
-    s++;
-  }
-  if (s == path_len) {
-    return SRR_WASI_ENOTCAPABLE;
-  }
-  *dirfd = best;
-  *skip = s;
-  return 0;
-}
-
 /* Opens the trace file and reads it whole into replayer memory at
  * *bytes (*size bytes), through the borrowed region [0, region). */
 static int32_t read_borrowed(uint32_t wm, uint32_t region, uint8_t **bytes, uint64_t *size) {
   int32_t dirfd = -1;
   uint32_t skip = 0;
-  int32_t r = find_preopen(wm, region - SLOT_DATA, &dirfd, &skip);
+  int32_t r = srr_find_preopen(wm, region - SLOT_DATA, path, path_len, &dirfd, &skip);
   if (r) {
     return r;
   }
