@@ -569,7 +569,7 @@ static long long run_once(const context *cx, bench *b, const paths *p, int recor
   argv[n++] = p->gerr;
   argv[n++] = b->start_timed ? "--start-times" : "--bench-times";
   argv[n++] = p->times;
-  if (record) n = srr_engine_add_recorder_hooks(cx->engine, argv, n);
+  if (record) n = srr_engine_add_hooks(cx->engine, "recorder-hooks.mjs", argv, n);
   argv[n++] = record ? p->rec : b->path;
   argv[n] = NULL;
 

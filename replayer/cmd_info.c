@@ -136,6 +136,9 @@ int srr_cmd_info(int argc, char **argv) {
   }
   if (summary.truncation) {
     printf("status:         truncated at byte %zu: %s\n", summary.truncation_offset, summary.truncation);
+  } else if (summary.complete && summary.traps_resumed) {
+    printf("status:         complete (goes on after %llu trap%s)\n",
+           (unsigned long long)summary.traps_resumed, summary.traps_resumed == 1 ? "" : "s");
   } else if (summary.complete) {
     printf("status:         complete\n");
   } else {

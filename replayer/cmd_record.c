@@ -250,7 +250,7 @@ int srr_cmd_record(int argc, char **argv) {
   snprintf(trace_env, sizeof trace_env, "SHADOWRR_TRACE=%s", trace_name);
   cmd[n++] = "--env";
   cmd[n++] = trace_env;
-  n = srr_engine_add_recorder_hooks(engine, cmd, n);
+  n = srr_engine_add_hooks(engine, "recorder-hooks.mjs", cmd, n);
   cmd[n++] = rec_module;
   if (argc - argstart > 0 && !engine->passes_args) {
     fprintf(stderr, "shadowrr: warning: %s passes no arguments to the guest; ignoring them\n", engine->name);

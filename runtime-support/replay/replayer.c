@@ -43,6 +43,7 @@
 #include "replayer_imports.h"
 #include "srr_trace.h"
 #include "srr_trace_decode.h"
+#include "wasm_stack.h"
 
 #define SRR_EXPORT(name) __attribute__((export_name(#name)))
 #define NORETURN __attribute__((noreturn))
@@ -52,6 +53,7 @@
 /* Section 4 of replayer_abi.h (the ABI names them without prototypes). */
 int32_t shadowrr_exit_code(void);
 int32_t shadowrr_status(void);
+int32_t shadowrr_resume(void);
 uint32_t shadowrr_message_ptr(void);
 uint32_t shadowrr_message_size(void);
 
@@ -76,7 +78,9 @@ static const char kEnvVar[] = "SHADOWRR_REPLAY_TRACE=";
 
 extern unsigned char __heap_base;
 
-enum state { ST_FRESH, ST_RUNNING, ST_ENDED, ST_FAILED };
+/* ST_TRAPPED: stopped at a recorded trap that the replay reproduced, with
+ * more of the trace after it; shadowrr_resume goes on. */
+enum state { ST_FRESH, ST_RUNNING, ST_TRAPPED, ST_ENDED, ST_FAILED };
 enum special { IMP_OTHER, IMP_FD_WRITE, IMP_PROC_EXIT, IMP_FD_CLOSE, IMP_FD_RENUMBER };
 
 typedef struct rep_import {
@@ -195,6 +199,9 @@ static uint32_t xres_count;
 
 static frame frames[MAX_DEPTH];
 static uint32_t depth;
+/* The exports being called (call_export), innermost last: where a trap is. */
+static uint32_t export_stack[MAX_DEPTH];
+static uint32_t export_depth;
 
 static uint8_t save_buf[BORROW_MAX]; /* the borrowed app bytes */
 static uint8_t io_buf[16];
@@ -1616,6 +1623,16 @@ NORETURN static void inconsistent(uint32_t import) {
   fail(SRR_REPLAY_EXIT_BAD_TRACE);
 }
 
+/* The replay has just reproduced a recorded trap (its TRAP event consumed):
+ * the run ended there if the trace ends there, else shadowrr_resume goes on
+ * with what the host did next. A trace cut short after the TRAP resumes too,
+ * to report the truncation. */
+static void stopped_at_trap(void) {
+  state = ev_pos < ev_size || trace_cut ? ST_TRAPPED : ST_ENDED;
+  status_code = 0;
+  exit_code = -1;
+}
+
 /* The recording trapped in the host (cur is TRAP): the replay traps too. */
 NORETURN static void recorded_trap(uint32_t import) {
   m_start(0);
@@ -1634,9 +1651,7 @@ NORETURN static void recorded_trap(uint32_t import) {
   }
   m_str(": the replay traps there too");
   consume();
-  state = ST_ENDED;
-  status_code = 0;
-  exit_code = -1;
+  stopped_at_trap();
   print_msg();
   __builtin_trap();
 }
@@ -1747,7 +1762,12 @@ static void call_export(void) {
   consume();
   apply_passive();
   xres_count = 0;
+  if (export_depth >= MAX_DEPTH) {
+    internal("export calls nested too deeply");
+  }
+  export_stack[export_depth++] = index;
   srr_host_call_export(index);
+  export_depth--;
   if (xres_count != exports[index].sig.result_count) {
     internal("the export dispatcher passed back another number of results");
   }
@@ -1835,13 +1855,9 @@ static void follow_output_fds(const frame *f, int special, uint32_t errno_value)
 
 /* ---- 1. exported to generated code ---------------------------------------------- */
 
-SRR_EXPORT(srr_rep_run)
-void srr_rep_run(void) {
-  ensure_running();
-  if (run_started) {
-    internal("srr_rep_run called twice");
-  }
-  run_started = 1;
+/* The top level of the run: the recorded export calls, one after the other,
+ * until END (returns) or TRAP between export calls (traps). */
+static void run_exports(void) {
   action idle = {ACT_IDLE, 0, NULL, 0, 0, 0};
   for (;;) {
     if (!peek()) {
@@ -1868,6 +1884,16 @@ void srr_rep_run(void) {
       inconsistent(NONE);
     }
   }
+}
+
+SRR_EXPORT(srr_rep_run)
+void srr_rep_run(void) {
+  ensure_running();
+  if (run_started) {
+    internal("srr_rep_run called twice");
+  }
+  run_started = 1;
+  run_exports();
 }
 
 SRR_EXPORT(srr_rep_call_begin)
@@ -2155,8 +2181,10 @@ int32_t shadowrr_exit_code(void) { return exit_code; }
 
 /* After the run: 0 when it ended as recorded, else SRR_REPLAY_EXIT_*. Called
  * after a trap the replayer did not raise (the guest trapped by itself), it
- * decides whether the recording trapped there too (0) or not (DIVERGED, or
- * TRUNCATED after the last event of a trace that does not end). */
+ * decides whether the recording trapped there too (0: the TRAP is consumed,
+ * the message says where, and shadowrr_resume may go on) or not (DIVERGED,
+ * or TRUNCATED after the last event of a trace that does not end; the
+ * message printed on fd 2 like every failure). */
 SRR_EXPORT(shadowrr_status)
 int32_t shadowrr_status(void) {
   if (state == ST_FRESH && load() != 0) {
@@ -2171,24 +2199,68 @@ int32_t shadowrr_status(void) {
     if (r == 0) {
       m_truncated(&trapped);
       set_failure(SRR_REPLAY_EXIT_TRUNCATED);
+      print_msg();
     } else if (cur.kind == SRR_EV_TRAP) {
       m_start(0);
       m_str("the replay trapped where the recording did, at event ");
       m_u64(ev_number);
+      if (export_depth > 0) {
+        m_str(", in ");
+        m_export(export_stack[export_depth - 1]);
+      }
       if (cur.message_length) {
         m_str(" (");
         m_trap_message();
         m_str(")");
       }
-      state = ST_ENDED;
-      status_code = 0;
-      exit_code = -1;
+      consume();
+      stopped_at_trap();
     } else {
       m_divergence(&trapped);
       set_failure(SRR_REPLAY_EXIT_DIVERGED);
+      print_msg();
     }
   }
   return status_code;
+}
+
+/* The rest of shadowrr_resume, below its stack reset. */
+__attribute__((noinline)) static int32_t resume(void) {
+  if (state == ST_RUNNING) {
+    shadowrr_status(); /* the host did not ask: decide now */
+  }
+  if (state != ST_TRAPPED) {
+    return 0;
+  }
+  /* Everything the trap unwound: import and export calls, the values being
+   * passed, the output buffers of fd_write calls under way. */
+  if (depth > 0) {
+    heap = frames[0].mark;
+  }
+  depth = 0;
+  export_depth = 0;
+  call_index = NONE;
+  arg_count = 0;
+  ret_count = ret_pos = 0;
+  xarg_count = xarg_pos = 0;
+  xres_count = 0;
+  state = ST_RUNNING;
+  m_reset();
+  apply_passive();
+  run_exports();
+  return 1;
+}
+
+/* After a trap the replay reproduced (shadowrr_status() == 0): goes on with
+ * the next recorded export call, as `_start` does, up to the end of the run
+ * (returns 1) or the next trap (traps, like `_start`). Returns 0 when there
+ * is nothing to resume: the run ended at that trap, or failed. Called by the
+ * host at top level (no replayer frame live), which lets it put back the C
+ * stack the trap left behind. */
+SRR_EXPORT(shadowrr_resume)
+int32_t shadowrr_resume(void) {
+  srr_stack_reset();
+  return resume();
 }
 
 /* The last diagnostic, as UTF-8 text in shadowrr_memory (no newline). */

@@ -54,6 +54,20 @@
  *    (the engine reports the trap; shadowrr_status() then says 0);
  *  - TRAP inside an import (the recorded host trapped) or between export
  *    calls: the replayer traps itself (unreachable), status 0, exit code -1.
+ * After a trap the trace may go on (a reactor recorded across traps:
+ * docs/trace-format.md, "Traps"). A wasm driver cannot catch a trap, so the
+ * host does: it asks shadowrr_status() whether the trace has that trap (0),
+ * then calls shadowrr_resume() (section 4), which goes on with the next
+ * recorded export call as `_start` does, and traps again at the next
+ * recorded trap:
+ *     for (run = _start;;) {
+ *       try { run(); break; } catch (trap) {}
+ *       if (shadowrr_status() != 0) fail;  // not a trap the trace has
+ *       run = shadowrr_resume;             // returns at once if nothing follows
+ *     }
+ *     shadowrr_status() == 0: the run ended as recorded
+ * (runtime-support/hosts/replay-hooks.mjs does this for wasi-run.mjs;
+ * Wasmtime under wizer cannot call into an instance after a trap).
  * Failures exit with their code through WASI proc_exit; without WASI (the
  * transform's ENOSYS stubs, whose proc_exit returns), the replayer traps.
  */
@@ -219,14 +233,25 @@ void srr_host_call_export(uint32_t index);
  *   memory                 the guest's memory, as in the original
  *   shadowrr_exit_code()   after the run: the recorded exit code, or -1 if
  *                          the run did not end as recorded
- *   shadowrr_status()      0 ended as recorded, else one of the
- *                          SRR_REPLAY_EXIT_* codes. Called after a trap the
- *                          replayer did not raise (the guest trapped by
- *                          itself), it decides: 0 if the trace has TRAP
- *                          next, SRR_REPLAY_EXIT_DIVERGED if it has
- *                          anything else ("the guest trapped but the trace
- *                          has ..."), SRR_REPLAY_EXIT_TRUNCATED after the
- *                          last event of a trace that does not end
+ *   shadowrr_status()      0 ended as recorded (or stopped at a recorded
+ *                          trap), else one of the SRR_REPLAY_EXIT_* codes.
+ *                          Called after a trap the replayer did not raise
+ *                          (the guest trapped by itself), it decides: 0 if
+ *                          the trace has TRAP next (consumed; the message
+ *                          names the event and the export the guest trapped
+ *                          in), SRR_REPLAY_EXIT_DIVERGED if it has anything
+ *                          else ("the guest trapped but the trace has ..."),
+ *                          SRR_REPLAY_EXIT_TRUNCATED after the last event of
+ *                          a trace that does not end (both printed on fd 2)
+ *   shadowrr_resume() -> i32
+ *                          after a trap the trace has (deciding like
+ *                          shadowrr_status() if the host did not ask):
+ *                          forgets the calls the trap unwound and goes on
+ *                          with what the host did next, up to the end of the
+ *                          run (returns 1) or the next trap (traps). Returns
+ *                          0 when there is nothing to resume: the run ended
+ *                          at that trap (the trace ends there: exit code -1),
+ *                          or failed. Called at top level only
  *   shadowrr_message_ptr(), shadowrr_message_size(), memory
  *   "shadowrr_memory"      the last diagnostic (divergence, truncation, bad
  *                          trace, a recorded trap) as one line of UTF-8 text

@@ -756,6 +756,7 @@ int srr_trace_summarize(srr_trace *trace, srr_trace_summary *summary, srr_trace_
   while ((got = srr_event_next(&cursor, &ev, err)) == 1) {
     summary->events++;
     summary->events_by_kind[ev.kind]++;
+    summary->traps_resumed += last_kind == SRR_EV_TRAP;
     if (ev.kind == SRR_EV_MEMORY_WRITE) {
       summary->memory_write_bytes += ev.length;
     }

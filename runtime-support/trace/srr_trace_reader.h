@@ -224,6 +224,9 @@ typedef struct srr_trace_summary {
   uint64_t events_by_kind[SRR_EV_KIND_MAX + 1]; /* indexed by enum srr_event_kind */
   uint64_t memory_write_bytes;             /* sum of MEMORY_WRITE lengths */
   int complete;                            /* the last event is END or TRAP */
+  uint64_t traps_resumed;                  /* TRAP events followed by more events:
+                                              the host went on calling the module
+                                              after a trap (format 1.1) */
   uint64_t raw_event_bytes;                /* sum of raw_length */
   uint64_t stored_chunk_bytes;             /* sum of stored_length */
   uint32_t chunks_raw;

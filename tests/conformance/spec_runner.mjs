@@ -7,17 +7,24 @@
 //     record` (a module that imports nothing must stay import-free), linked
 //     like the original (spectest, registered modules' exports), every
 //     action and assertion run against it. After a trap the runner calls
-//     shadowrr_on_trap() of every recorded instance the trapping action
-//     reached (the one it targeted and, through imports, others whose trace
-//     grew during it), as our launchers do for their one instance.
-//  3. replay: at the end of the script each recorded instance's trace is
-//     drained (shadowrr_drain_*), written to a file, and built into
-//     `shadowrr instrument --mode replay --trace T --embed --quiet
-//     ORIGINAL.wasm -o R.wasm`; R.wasm is instantiated and its `_start` run:
-//     the replayer calls the recorded exports with the recorded arguments and
-//     checks every result and import call. Success: shadowrr_status() == 0,
-//     with `_start` returning (the run ended) or trapping (the trace ends in
-//     TRAP).
+//     shadowrr_on_trap() of every recorded instance, as our launchers do for
+//     their one instance: those the trap unwound (an export or import call
+//     of theirs was under way: the one the action targeted and, through
+//     imports, others) record TRAP, and every instance goes on recording
+//     the calls that follow. At the end of the script the runner ends each
+//     recording with shadowrr_finish() (END), as an embedder of a reactor
+//     does.
+//  3. replay: each recorded instance's trace is drained (shadowrr_drain_*),
+//     written to a file, and built into `shadowrr instrument --mode replay
+//     --trace T --embed --quiet ORIGINAL.wasm -o R.wasm`; R.wasm is
+//     instantiated and its `_start` run: the replayer calls the recorded
+//     exports with the recorded arguments and checks every result and
+//     import call. Where the recording trapped, the replay traps: the runner
+//     catches it, asks shadowrr_status() whether the trace has that trap
+//     (0), and calls shadowrr_resume() to go on with the next recorded
+//     export call, until the replay returns. Success: shadowrr_status() == 0
+//     after every trap and at the end, where the run ended as recorded
+//     (END).
 //
 // What counts. The assertions are `module` (it links and instantiates),
 // `action` (it completes), assert_return, assert_trap, assert_exhaustion,
@@ -36,9 +43,9 @@
 //    invocations targeting it) is covered by that instance's replay, and
 //    passes when it held in record and the replay ended as recorded. Not
 //    covered (skipped, with the reason counted): assertions after the
-//    instance's trace ended (the recorder stops at TRAP), `get` actions
-//    (reading a global is no event), modules shadowrr refused, instances
-//    replay does not apply to (below).
+//    instance's trace ended (its `_start` returned: the recorder writes END
+//    then), `get` actions (reading a global is no event), modules shadowrr
+//    refused, instances replay does not apply to (below).
 //
 // Where replay applies, by what the module imports:
 //  - functions: answered from the trace;
@@ -56,12 +63,6 @@
 //  - tables: their elements (other modules' functions) are not in the trace,
 //    and calls through them reach code the trace does not hold: not replayed.
 //
-// A trace drained from a module without `_start` never gets END (the
-// recorder writes END when `_start` returns or at proc_exit; recorder_abi.h
-// section 4 gives an embedder no way to end a reactor's run). The runner
-// appends the END chunk itself when the run did not trap, as such an
-// embedder would have to.
-//
 // The closing line counts checks: each assertion that held for the original
 // is one record check and one replay check (passed, failed, or skipped when
 // not covered); assertions that do not hold for the original are skipped
@@ -73,7 +74,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { run, pool, requireCorpora } from '../corpora/corpus.mjs';
 
 const argv = process.argv.slice(2);
@@ -525,22 +525,17 @@ function runCommand(world, s, c) {
       const r = invoke(exported, a.args, c.expected ?? []);
       let trapped = !r.ok && (isTrap(r.error) || isExhaustion(r.error));
       if (world.recorded) {
-        const reached = world.drainAll();
-        if (!reached.includes(entry)) reached.push(entry);
         if (trapped) {
-          // As a launcher does after catching a trap, for every instance the
-          // trapping call went through.
-          for (const rec of reached) {
-            if (rec.ended || !rec.instance) continue;
-            rec.instance.exports.shadowrr_on_trap();
-            drain(rec);
-            rec.ended = 'trap';
-            rec.endedAt = c.line;
+          // As a launcher does after catching a trap: the instances the trap
+          // unwound record it, and all go on recording.
+          for (const rec of world.instances) {
+            if (!rec.ended) rec.instance.exports.shadowrr_on_trap();
           }
         } else if (r.ok && a.field === '_start' && !entry.ended) {
           entry.ended = 'end';
           entry.endedAt = c.line;
         }
+        world.drainAll();
       }
       let holds, why;
       if (c.type === 'assert_trap') {
@@ -601,6 +596,7 @@ for (const s of scripts) {
     else if (r.get) skip = 'a global read is no event';
     else if (entry.refused) skip = 'refused by shadowrr';
     else if (!entry.instance) skip = 'not instantiated in record';
+    else if (!r.holds && recorded.afterRefusal(entry)) skip = 'failed in record after a refused module';
     else if (entry.ended && entry.endedAt < c.line) skip = `after the instance's trace ended (${entry.ended})`;
     if (skip) {
       res.repSkips[skip] = (res.repSkips[skip] ?? 0) + 1;
@@ -610,6 +606,8 @@ for (const s of scripts) {
     checksOf.get(entry).push(assertion);
   }
   for (const entry of recorded.instances) {
+    // The end of the run, as an embedder of a reactor ends it.
+    if (!entry.ended) entry.instance.exports.shadowrr_finish();
     drain(entry);
     replays.push({ script: s, res, entry, checks: checksOf.get(entry) ?? [] });
   }
@@ -686,18 +684,6 @@ function replayImports(path, rModule, pages) {
   return { imports };
 }
 
-// The END event as a raw chunk (docs/trace-format.md): what an embedder ending
-// a reactor's run appends.
-const endChunk = (() => {
-  const events = Buffer.from([10]);
-  const h = Buffer.alloc(20);
-  h.write('SRRC', 0, 'latin1');
-  h.writeUInt32LE(events.length, 8);
-  h.writeUInt32LE(events.length, 12);
-  h.writeUInt32LE(crc32(events) >>> 0, 16);
-  return Buffer.concat([h, events]);
-})();
-
 function replayMessage(e) {
   try {
     return Buffer.from(new Uint8Array(e.shadowrr_memory.buffer, e.shadowrr_message_ptr(), e.shadowrr_message_size())).toString();
@@ -733,7 +719,7 @@ await pool(replays, 2, async (job, i) => {
   }
   replayCount++;
   const base = join(replayDir, `${script.name}.${i}`);
-  const trace = Buffer.concat([...entry.chunks, ...(entry.ended ? [] : [endChunk])]);
+  const trace = Buffer.concat(entry.chunks);
   writeFileSync(`${base}.srr`, trace);
   const r = await shadowrrRun(['instrument', '--mode', 'replay', '--trace', `${base}.srr`, '--embed', '--quiet',
     entry.path, '-o', `${base}.replay.wasm`]);
@@ -751,24 +737,33 @@ await pool(replays, 2, async (job, i) => {
   } catch (e) {
     return fail(`R.wasm does not instantiate: ${describe(e)}`);
   }
+  // The run, resumed after every trap the trace has.
   const e = instance.exports;
-  let thrown = null;
-  try {
-    e._start();
-  } catch (x) {
-    thrown = x;
+  let traps = 0;
+  for (let run = e._start; ;) {
+    let thrown = null;
+    try {
+      run();
+    } catch (x) {
+      thrown = x;
+    }
+    let status;
+    try {
+      status = e.shadowrr_status();
+    } catch (x) {
+      return fail(`shadowrr_status() threw ${describe(x)} (after ${thrown ? describe(thrown) : 'return'})`);
+    }
+    const message = replayMessage(e);
+    if (status !== 0 || (thrown && !isTrap(thrown) && !isExhaustion(thrown))) {
+      return fail(`status ${status} after ${traps} traps, ${thrown ? describe(thrown) : 'returned'}` +
+                  `${message ? ': ' + message : ''} (trace ${base}.srr)`);
+    }
+    if (!thrown) break;
+    traps++;
+    run = e.shadowrr_resume;
   }
-  let status;
-  try {
-    status = e.shadowrr_status();
-  } catch (x) {
-    return fail(`shadowrr_status() threw ${describe(x)} (after ${thrown ? describe(thrown) : 'return'})`);
-  }
-  const message = replayMessage(e);
-  const endedRight = entry.ended === 'trap' ? thrown !== null : thrown === null;
-  if (status !== 0 || !endedRight) {
-    return fail(`status ${status}, ${thrown ? describe(thrown) : '_start returned'}, recording ended by ${entry.ended ?? 'END'}` +
-                `${message ? ': ' + message : ''} (trace ${base}.srr)`);
+  if (e.shadowrr_exit_code() !== 0) {
+    return fail(`the replay ended by a trap, the recording by END (trace ${base}.srr)`);
   }
   for (const a of checks) {
     res.rep[1]++;

@@ -1,7 +1,9 @@
 ;; A reactor driven by a JS host (host_interaction.mjs) that does everything a
 ;; host can do behind the guest's back: writes memory during an import, grows
 ;; memory, changes an exported global, calls back into an export from inside
-;; an import (re-entrancy), and returns values of every type.
+;; an import (re-entrancy), and returns values of every type; and traps
+;; (in the guest, in an export called back during an import, in the host
+;; during an import), after which the host goes on calling it.
 (module
   (import "env" "fill" (func $fill (param i32 i32)))          ;; host writes [ptr, ptr+len)
   (import "env" "grow" (func $grow (param i32) (result i32))) ;; host grows memory
@@ -30,6 +32,9 @@
   (func (export "reenter") (param $x i32) (result i32)
     (i32.add (call $callback (local.get $x)) (i32.const 1)))
   (func (export "read_counter") (result i32) (global.get $counter))
+  ;; traps when $b is 0
+  (func (export "divide") (param $a i32) (param $b i32) (result i32)
+    (i32.div_s (local.get $a) (local.get $b)))
   (func (export "mixed") (param $a i64) (result f64)
     (call $values (local.get $a) (f32.const 1.5) (f64.const -0.25)))
 )

@@ -561,11 +561,14 @@ class Env {
     this.log.push(`exported ${ex.name} ${show(results)}`);
   }
   // Runs the driver (the replay module's _start); returns how it ended.
-  run() {
+  run() { return this.drive(() => this.x.srr_rep_run()); }
+  // After a trap: shadowrr_resume, as a host going on with the run does.
+  resume() { return this.drive(() => this.x.shadowrr_resume()); }
+  drive(entry) {
     let outcome;
     try {
-      this.x.srr_rep_run();
-      outcome = { kind: 'returned' };
+      const value = entry();
+      outcome = { kind: 'returned', value };
     } catch (e) {
       if (e instanceof Exit) outcome = { kind: 'exit', code: e.code };
       else if (e instanceof WebAssembly.RuntimeError) outcome = { kind: 'trap', message: e.message };
@@ -889,7 +892,10 @@ test('a trap where the recording trapped; a trap where it did not (shadowrr_stat
   eq(env.run().kind, 'guest-trap', 'the guest trapped');
   eq(env.x.shadowrr_status(), 0, 'status: as recorded');
   eq(env.x.shadowrr_exit_code(), -1, 'no exit code');
-  eq(env.message(), 'shadowrr replay: the replay trapped where the recording did, at event 3 (boom)', 'message');
+  eq(env.message(), 'shadowrr replay: the replay trapped where the recording did, at event 3, in export _start (boom)', 'message');
+  eq(env.stderr(), '', 'a trap as recorded is no failure: nothing printed');
+  eq(env.resume().value, 0, 'nothing to resume: the run ended at the trap');
+  eq(env.x.shadowrr_status(), 0, 'status after resume');
 
   const tb2 = new TraceBuilder();
   tb2.exportCall(EXP._start).call(IMP.get, [1, 2n], [0]).call(IMP.get, [3, 4n], [0]);
@@ -897,7 +903,10 @@ test('a trap where the recording trapped; a trap where it did not (shadowrr_stat
   eq(div.run().kind, 'guest-trap', 'the guest trapped');
   eq(div.x.shadowrr_status(), EXIT.DIVERGED, 'status: diverged');
   eq(div.message(), 'shadowrr replay: divergence at event 3: the guest trapped but the trace has env.get(3, 4)', 'message');
+  eq(div.stderr(), div.message() + '\n', 'the divergence is printed');
   eq(div.x.shadowrr_status(), EXIT.DIVERGED, 'status stays');
+  eq(div.resume().value, 0, 'nothing to resume after a divergence');
+  eq(div.x.shadowrr_status(), EXIT.DIVERGED, 'status stays after resume');
 
   const tb3 = new TraceBuilder();
   tb3.exportCall(EXP._start).importCall(IMP.get, [1, 2n]).trap('host error');
@@ -908,6 +917,120 @@ test('a trap where the recording trapped; a trap where it did not (shadowrr_stat
   const m = 'shadowrr replay: the recording trapped at event 2, in the host during env.get (host error): the replay traps there too';
   eq(host.message(), m, 'message');
   eq(host.stderr(), m + '\n', 'stderr');
+});
+
+test('a reactor replayed across traps: the host resumes after each recorded trap', () => {
+  const tb = new TraceBuilder();
+  tb.exportCall(EXP.compute, [1]).call(IMP.get, [1, 1n], [5]).trap() // the guest traps
+    .exportCall(EXP.compute, [2]).exportReturn(EXP.compute, [4n])
+    .exportCall(EXP._start).importCall(IMP.callback, [5]) // a trap in an export called back during an import
+    .exportCall(EXP.cb, [6]).write(0, 70000, [9]).trap()
+    .exportCall(EXP.cb, [7]).exportReturn(EXP.cb, [8])
+    .exportCall(EXP.compute, [3]).importCall(IMP.get, [3, 3n]).trap('host trapped') // in the host, during an import
+    .exportCall(EXP.compute, [4]).call(IMP.get, [4, 4n], [6]).exportReturn(EXP.compute, [16n])
+    .end();
+  const seen = [];
+  const env = new Env({
+    trace: tb.file(),
+    guest: {
+      compute: (env, v) => {
+        seen.push(`compute ${v}`);
+        if (v !== 2) eq(env.call('get', v, BigInt(v))[0], v === 1 ? 5 : 6, 'get');
+        if (v === 1) throw new GuestTrap();
+        return [BigInt(v * v)];
+      },
+      _start: (env) => { seen.push('_start'); env.call('callback', 5); throw new Fail('callback returned'); },
+      cb: (env, v) => {
+        seen.push(`cb ${v}`);
+        if (v === 6) {
+          eq(env.app(0)[70000], 9, 'the host write before the trap');
+          throw new GuestTrap();
+        }
+        return [v + 1];
+      },
+    },
+  });
+  const messages = [];
+  let outcome = env.run();
+  while (outcome.kind !== 'returned') {
+    check(outcome.kind === 'guest-trap' || outcome.kind === 'trap', `outcome ${outcome.kind}: ${env.message()}`);
+    eq(env.x.shadowrr_status(), 0, `status after trap ${messages.length + 1}`);
+    eq(env.x.shadowrr_exit_code(), -1, 'no exit code at a trap');
+    messages.push(env.message());
+    outcome = env.resume();
+  }
+  eq(outcome.value, 1, 'resume ran to the end');
+  eq(env.x.shadowrr_status(), 0, 'status');
+  eq(env.x.shadowrr_exit_code(), 0, 'exit code');
+  eq(env.message(), '', 'no message');
+  eqList(seen, ['compute 1', 'compute 2', '_start', 'cb 6', 'cb 7', 'compute 3', 'compute 4'], 'calls');
+  eqList(messages, [
+    'shadowrr replay: the replay trapped where the recording did, at event 3, in export compute',
+    'shadowrr replay: the replay trapped where the recording did, at event 10, in export cb',
+    'shadowrr replay: the recording trapped at event 15, in the host during env.get (host trapped): the replay traps there too',
+  ], 'where each trap was');
+  eq(env.x.shadowrr_resume(), 0, 'nothing left to resume');
+
+  // The replay does not trap where the recording did; traps where it did not.
+  const noTrap = new Env({ trace: tb.file(), guest: { compute: (env, v) => { env.call('get', v, BigInt(v)); return [0n]; } } });
+  expectExit(noTrap, noTrap.run(), EXIT.DIVERGED,
+    'shadowrr replay: divergence at event 3: the recording trapped here, the replay did not: export compute returned (0)');
+  const early = new Env({ trace: tb.file(), guest: { compute: (env, v) => { if (v === 2) throw new GuestTrap(); env.call('get', v, BigInt(v)); throw new GuestTrap(); } } });
+  eq(early.run().kind, 'guest-trap', 'first trap');
+  eq(early.x.shadowrr_status(), 0, 'as recorded');
+  eq(early.resume().kind, 'guest-trap', 'second trap');
+  eq(early.x.shadowrr_status(), EXIT.DIVERGED, 'not recorded');
+  eq(early.message(), 'shadowrr replay: divergence at event 5: the guest trapped but the trace has export compute returning (4)', 'message');
+  eq(early.resume().value, 0, 'no resuming after a divergence');
+
+  // resume without asking shadowrr_status first decides itself.
+  const direct = new Env({ trace: tb.file(), guest: env.guest });
+  direct.guest = env.guest;
+  let o = direct.run();
+  let traps = 0;
+  while (o.kind !== 'returned') { traps++; o = direct.resume(); }
+  eq(traps, 3, 'three traps');
+  eq(direct.x.shadowrr_status(), 0, 'status');
+
+  // A trace cut after a trap: resuming reports the truncation.
+  const cut = new TraceBuilder();
+  cut.exportCall(EXP.compute, [2]).trap().chunk().exportCall(EXP.compute, [2]).exportReturn(EXP.compute, [4n]).end();
+  const c = new Env({ trace: cut.file({ cutChunk: 1 }), guest: { compute: () => { throw new GuestTrap(); } } });
+  eq(c.run().kind, 'guest-trap', 'trapped');
+  eq(c.x.shadowrr_status(), 0, 'as recorded');
+  expectExit(c, c.resume(), EXIT.TRUNCATED,
+    `shadowrr replay: trace.srr: truncated trace (chunk 1 at byte ${cut.chunkOffsets[1]} is cut short): the replay went through all its 2 events, then the guest waited for the host's next call`);
+});
+
+test('many traps leave no C stack behind: shadowrr_resume puts it back', () => {
+  // Each trap unwinds the replayer's driver and nested export calls (their
+  // frames on its 128 KiB C stack, without their epilogues): 5000 of them
+  // would run it out without the reset in shadowrr_resume.
+  const tb = new TraceBuilder();
+  const n = 5000;
+  for (let i = 0; i < n; i++) {
+    tb.exportCall(EXP._start).importCall(IMP.callback, [i]).exportCall(EXP.cb, [i]).trap();
+  }
+  tb.exportCall(EXP.cb, [1]).exportReturn(EXP.cb, [2]).end();
+  const env = new Env({
+    trace: tb.file(),
+    guest: {
+      _start: (env) => { env.call('callback', env.calls++); },
+      cb: (env, v) => { if (env.trapping) throw new GuestTrap(); return [v + 1]; },
+    },
+  });
+  env.calls = 0;
+  env.trapping = true;
+  let o = env.run();
+  for (let i = 1; i < n; i++) {
+    eq(o.kind, 'guest-trap', `trap ${i}: ${o.message ?? ''} ${env.message()}`);
+    eq(env.x.shadowrr_status(), 0, `status ${i}`);
+    o = env.resume();
+  }
+  env.trapping = false;
+  eq(env.x.shadowrr_status(), 0, 'status');
+  eq(env.resume().value, 1, 'ran to the end');
+  eq(env.x.shadowrr_exit_code(), 0, 'exit code');
 });
 
 test('divergence at the top level: the start function made fewer calls; host writes out of bounds', () => {
@@ -996,7 +1119,7 @@ test('bad traces: LZ4 chunks, foreign files, versions, checksums, corrupt events
   const cases = [
     [Uint8Array.from(utf8('#!/bin/sh\necho not a trace\n')), 'foreign file: not a shadowrr trace'],
     [new Uint8Array(0), 'foreign file: not a shadowrr trace (empty file)'],
-    [tb.file({ major: 2, minor: 1 }), 'trace format version 2.1 is newer than this shadowrr (1.0)'],
+    [tb.file({ major: 2, minor: 1 }), 'trace format version 2.1 is newer than this shadowrr (1.1)'],
     [tb.file({ badHeaderCrc: true }), 'corrupt trace: header checksum mismatch'],
     [tb.file().subarray(0, 30), 'truncated trace: the file ends inside its header'],
   ];
@@ -1013,7 +1136,7 @@ test('bad traces: LZ4 chunks, foreign files, versions, checksums, corrupt events
   newer.exportCall(EXP._start).raw([42]);
   const nv = new Env({ trace: newer.file({ minor: 3 }), guest });
   expectExit(nv, nv.run(), EXIT.BAD_TRACE,
-    'shadowrr replay: trace.srr: corrupt trace: event 1 at byte 2: unknown event kind 42 (the trace is format 1.3, this shadowrr reads 1.0)');
+    'shadowrr replay: trace.srr: corrupt trace: event 1 at byte 2: unknown event kind 42 (the trace is format 1.3, this shadowrr reads 1.1)');
   const cut = new TraceBuilder();
   cut.exportCall(EXP._start).raw([K.MEMORY_WRITE, 0, 0, 10, 1, 2]);
   const ce = new Env({ trace: cut.file(), guest });
