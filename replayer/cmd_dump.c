@@ -92,6 +92,10 @@ static void format_value(char *out, size_t size, const srr_value *v) {
     snprintf(out, size, "i32x4 0x%08x 0x%08x 0x%08x 0x%08x", v128_lane(v->as.v128, 0),
              v128_lane(v->as.v128, 1), v128_lane(v->as.v128, 2), v128_lane(v->as.v128, 3));
     break;
+  case SRR_T_FUNCREF:
+  case SRR_T_EXTERNREF:
+    snprintf(out, size, "%s", v->as.non_null ? "non-null" : "null");
+    break;
   default:
     snprintf(out, size, "?");
   }
@@ -317,6 +321,10 @@ static json_t *json_value(const srr_value *v) {
   }
   case SRR_T_V128:
     value = json_hex(v->as.v128, 16);
+    break;
+  case SRR_T_FUNCREF:
+  case SRR_T_EXTERNREF:
+    value = json_string(v->as.non_null ? "non-null" : "null");
     break;
   default:
     value = json_null();

@@ -42,7 +42,7 @@ namespace {
 
 // The replayer's functions the generated code calls (replayer_abi.h).
 struct ReplayerFunctions {
-  Name run, callBegin, callCheck, callEnd, memoryGrow;
+  Name run, callBegin, callCheck, callEnd, memoryGrow, exportArgRef, exportResultRef, hostFuncrefCalled;
   std::map<Type::BasicType, Name> arg, ret, exportArg, exportResult;
   Name retV128Low, retV128High, exportArgV128Low, exportArgV128High;
 
@@ -77,7 +77,10 @@ struct ReplayerFunctions {
            {"srr_rep_export_result_i64", &i64er},
            {"srr_rep_export_result_f32", &f32er},
            {"srr_rep_export_result_f64", &f64er},
-           {"srr_rep_export_result_v128", &v128er}},
+           {"srr_rep_export_result_v128", &v128er},
+           {"srr_rep_export_arg_ref", &exportArgRef},
+           {"srr_rep_export_result_ref", &exportResultRef},
+           {"srr_rep_host_funcref_called", &hostFuncrefCalled}},
           error)) {
       return false;
     }
@@ -169,19 +172,57 @@ struct ReplayGrow : public WalkerPass<PostWalker<ReplayGrow>> {
   }
 };
 
+// What the replay passes for the references the recorded host passed: null
+// for null, and for a non-null one a stand-in of its type. The guest can
+// only store, pass on, test for null (and call, a funcref) what it is given
+// (module_items.h, inspectsReferences), and the trace says only whether it
+// was null. An externref stand-in is a non-null externref made in wasm
+// (extern.convert_any of an i31ref: the GC proposal, added to the module's
+// features); a funcref stand-in is a function that reports, if the guest
+// calls it, that the trace cannot replay the call.
+struct RefStandIns {
+  Module& wasm;
+  const ReplayerFunctions& rep;
+  Name funcStub;
+
+  Expression* make(Builder& builder, Type type) {
+    if (type.getHeapType() == HeapType(HeapType::ext)) {
+      wasm.features |= FeatureSet::GC;
+      return builder.makeRefAs(ExternConvertAny, builder.makeRefI31(builder.makeConst(Literal(int32_t(0)))));
+    }
+    if (!funcStub) {
+      funcStub = Names::getValidFunctionName(wasm, "srr$host-funcref");
+      wasm.addFunction(builder.makeFunction(funcStub, Signature(Type::none, Type::none), {},
+                                            builder.makeCall(rep.hostFuncrefCalled, {}, Type::none)));
+    }
+    return builder.makeRefFunc(funcStub);
+  }
+
+  // The argument: the stand-in, or null, as srr_rep_export_arg_ref says.
+  Expression* argument(Builder& builder, Type type) {
+    Expression* nonNull =
+      builder.makeCall(rep.exportArgRef, {builder.makeConst(Literal(int32_t(srr::traceTypeCode(type))))}, Type::i32);
+    Select* select = builder.makeSelect(nonNull, make(builder, type), builder.makeRefNull(type.getHeapType()));
+    select->type = type; // funcref or externref itself, not the stand-in's own type
+    return select;
+  }
+};
+
 // The dispatcher behind srr_host_call_export(index): one arm per original
 // function export, arguments from the replayer, results back to it.
 Expression* exportDispatcher(Module& wasm, Function* dispatcher, const std::vector<std::pair<Name, Name>>& exports,
                              const ReplayerFunctions& rep) {
   Builder builder(wasm);
+  RefStandIns standIns{wasm, rep, Name()};
   std::vector<Expression*> arms;
   for (uint32_t index = 0; index < exports.size(); index++) {
     Function* target = wasm.getFunction(exports[index].second);
     Signature sig = target->getSig();
     std::vector<Expression*> args;
     for (auto t : sig.params) {
-      args.push_back(t == Type::v128 ? v128FromHalves(builder, rep.exportArgV128Low, rep.exportArgV128High)
-                                     : builder.makeCall(rep.exportArg.at(t.getBasic()), {}, t));
+      args.push_back(srr::isTraceRef(t)  ? standIns.argument(builder, t)
+                     : t == Type::v128 ? v128FromHalves(builder, rep.exportArgV128Low, rep.exportArgV128High)
+                                       : builder.makeCall(rep.exportArg.at(t.getBasic()), {}, t));
     }
     std::vector<Expression*> arm;
     std::vector<Type> vars;
@@ -192,7 +233,13 @@ Expression* exportDispatcher(Module& wasm, Function* dispatcher, const std::vect
       Builder::addVar(dispatcher, t);
     }
     for (Expression* value : values) {
-      arm.push_back(passValue(builder, rep.exportResult, value));
+      Type t = value->type;
+      arm.push_back(srr::isTraceRef(t)
+                      ? builder.makeCall(rep.exportResultRef,
+                                         {builder.makeConst(Literal(int32_t(srr::traceTypeCode(t)))),
+                                          builder.makeUnary(EqZInt32, builder.makeRefIsNull(value))},
+                                         Type::none)
+                      : passValue(builder, rep.exportResult, value));
     }
     arms.push_back(builder.makeIf(
       builder.makeBinary(EqInt32, builder.makeLocalGet(0, Type::i32), builder.makeConst(Literal(int32_t(index)))),

@@ -379,6 +379,11 @@ COLD static void m_value(const srr_value *v) {
       m_hex(srr_get_u32(v->as.v128 + 4 * lane), 8);
     }
     return;
+  case SRR_T_FUNCREF:
+  case SRR_T_EXTERNREF:
+    m_str(v->as.non_null ? "non-null " : "null ");
+    m_str(srr_value_type_name(v->type));
+    return;
   default:
     m_str("?");
   }
@@ -1450,6 +1455,8 @@ static int value_equal(const srr_value *a, const srr_value *b) {
   case SRR_T_I64: return a->as.i64 == b->as.i64;
   case SRR_T_F32: return a->as.f32_bits == b->as.f32_bits;
   case SRR_T_F64: return a->as.f64_bits == b->as.f64_bits;
+  case SRR_T_FUNCREF:
+  case SRR_T_EXTERNREF: return a->as.non_null == b->as.non_null;
   default: return bytes_equal(a->as.v128, 16, b->as.v128, 16);
   }
 }
@@ -2141,6 +2148,11 @@ uint64_t srr_rep_export_arg_v128_high(void) {
   return srr_get_u64(next_export_arg(SRR_T_V128, 1)->as.v128 + 8);
 }
 
+/* A funcref or externref argument (`type`): 1 if the recorded host passed a
+ * non-null reference, 0 for null. */
+SRR_EXPORT(srr_rep_export_arg_ref)
+uint32_t srr_rep_export_arg_ref(uint32_t type) { return next_export_arg((uint8_t)type, 1)->as.non_null; }
+
 static srr_value *push_result(uint8_t type) {
   if (xres_count >= max_values) {
     internal("srr_rep_export_result_*: too many results");
@@ -2171,6 +2183,24 @@ void srr_rep_export_result_v128(uint64_t low, uint64_t high) {
   srr_value *v = push_result(SRR_T_V128);
   srr_put_u64(v->as.v128, low);
   srr_put_u64(v->as.v128 + 8, high);
+}
+
+SRR_EXPORT(srr_rep_export_result_ref)
+void srr_rep_export_result_ref(uint32_t type, uint32_t non_null) {
+  push_result((uint8_t)type)->as.non_null = non_null != 0;
+}
+
+/* The replay module's stand-in for a non-null funcref the recorded host
+ * passed was called: the trace says only that the reference was not null,
+ * not what it called. */
+SRR_EXPORT(srr_rep_host_funcref_called)
+void srr_rep_host_funcref_called(void) {
+  m_start(0);
+  m_str("divergence at event ");
+  m_u64(ev_number);
+  m_str(": the guest called a function reference the host gave it, which the trace cannot replay "
+        "(it holds only whether a reference is null)");
+  fail(SRR_REPLAY_EXIT_DIVERGED);
 }
 
 /* ---- 4. for launchers and embedders --------------------------------------------- */

@@ -165,6 +165,16 @@ void srr_rep_export_result_i64(uint64_t value);
 void srr_rep_export_result_f32(float value);
 void srr_rep_export_result_f64(double value);
 void srr_rep_export_result_v128(uint64_t low, uint64_t high);
+/* References (type: SRR_T_FUNCREF or SRR_T_EXTERNREF), by null-ness: the
+ * argument is 1 if the recorded host passed a non-null reference (the
+ * generated code then passes a stand-in: transform/replay.cpp), 0 for null;
+ * a result is given as 1 when it is not null. */
+uint32_t srr_rep_export_arg_ref(uint32_t type);
+void srr_rep_export_result_ref(uint32_t type, uint32_t non_null);
+/* The body of the stand-in for a non-null funcref the host passed, called by
+ * the guest: the trace cannot say what the reference would have called, so
+ * the replay stops with a divergence. */
+void srr_rep_host_funcref_called(void);
 
 /* ---- 2. Imported by the replayer from module "shadowrr" ----------------- */
 

@@ -151,6 +151,11 @@ size_t srr_put_value_v128(uint8_t *p, uint64_t low, uint64_t high) {
   return 16;
 }
 
+size_t srr_put_value_ref(uint8_t *p, int non_null) {
+  p[0] = non_null ? 1 : 0;
+  return 1;
+}
+
 size_t srr_put_event_head(uint8_t *p, enum srr_event_kind kind, uint32_t index) {
   p[0] = (uint8_t)kind;
   return 1 + srr_put_uleb(p + 1, index);

@@ -57,13 +57,16 @@ enum srr_event_kind {
 };
 #define SRR_EV_KIND_MAX SRR_EV_END
 
-/* Value type codes (wasm binary encoding). */
+/* Value type codes (wasm binary encoding). A reference's value in an event
+ * is whether it is null (docs/trace-format.md, "References"). */
 enum srr_value_type {
   SRR_T_I32 = 0x7f,
   SRR_T_I64 = 0x7e,
   SRR_T_F32 = 0x7d,
   SRR_T_F64 = 0x7c,
-  SRR_T_V128 = 0x7b
+  SRR_T_V128 = 0x7b,
+  SRR_T_FUNCREF = 0x70,
+  SRR_T_EXTERNREF = 0x6f
 };
 
 /* Chunk codecs. */
@@ -121,12 +124,15 @@ size_t srr_put_header_field(uint8_t *p, uint8_t tag, const void *payload, size_t
 
 /* Event values, by type: i32 and i64 as the uleb of their bit pattern, f32
  * and f64 as their raw bits (taken as integers so that NaN payloads cannot
- * be changed on the way), v128 as 16 bytes, the low half first. */
+ * be changed on the way), v128 as 16 bytes, the low half first, funcref and
+ * externref as one byte, 1 for a non-null reference and 0 for null (the same
+ * byte as srr_put_value_i32 of 0 or 1, which the recorder uses). */
 size_t srr_put_value_i32(uint8_t *p, uint32_t value);
 size_t srr_put_value_i64(uint8_t *p, uint64_t value);
 size_t srr_put_value_f32(uint8_t *p, uint32_t bits);
 size_t srr_put_value_f64(uint8_t *p, uint64_t bits);
 size_t srr_put_value_v128(uint8_t *p, uint64_t low, uint64_t high);
+size_t srr_put_value_ref(uint8_t *p, int non_null);
 
 /* The start of an IMPORT_CALL, IMPORT_RETURN, EXPORT_CALL, EXPORT_RETURN or
  * GLOBAL_CHANGE event: the kind byte and the uleb index; the values follow.

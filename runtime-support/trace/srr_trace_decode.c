@@ -130,7 +130,11 @@ int srr_dec_str(srr_dec *d, const uint8_t **s, size_t *length) {
 
 int srr_is_value_type(uint8_t type) {
   return type == SRR_T_I32 || type == SRR_T_I64 || type == SRR_T_F32 || type == SRR_T_F64 ||
-         type == SRR_T_V128;
+         type == SRR_T_V128 || srr_is_ref_type(type);
+}
+
+int srr_is_ref_type(uint8_t type) {
+  return type == SRR_T_FUNCREF || type == SRR_T_EXTERNREF;
 }
 
 static int dec_types(srr_dec *d, uint32_t *count, const uint8_t **types) {
@@ -323,6 +327,16 @@ int srr_dec_value(srr_dec *d, uint8_t type, srr_value *value) {
       value->as.v128[i] = bytes[i];
     }
     return 0;
+  case SRR_T_FUNCREF:
+  case SRR_T_EXTERNREF:
+    if (srr_dec_span(d, 1, &bytes) != 0) {
+      return -1;
+    }
+    if (bytes[0] > 1) {
+      return srr_dec_fail_value(d, "unknown reference value", bytes[0]);
+    }
+    value->as.non_null = bytes[0];
+    return 0;
   default:
     return srr_dec_fail(d, "unknown value type");
   }
@@ -434,6 +448,8 @@ const char *srr_value_type_name(uint8_t type) {
   case SRR_T_F32: return "f32";
   case SRR_T_F64: return "f64";
   case SRR_T_V128: return "v128";
+  case SRR_T_FUNCREF: return "funcref";
+  case SRR_T_EXTERNREF: return "externref";
   default: return "?";
   }
 }

@@ -86,6 +86,8 @@ int srr_dec_str(srr_dec *d, const uint8_t **s, size_t *length);
 
 /* Whether type is one of enum srr_value_type. */
 int srr_is_value_type(uint8_t type);
+/* funcref or externref. */
+int srr_is_ref_type(uint8_t type);
 
 /* A function type. The type codes are enum srr_value_type; the arrays point
  * into the decoded bytes. */
@@ -207,6 +209,7 @@ typedef struct srr_value {
     uint32_t f32_bits;
     uint64_t f64_bits;
     uint8_t v128[16]; /* in memory order: the low half first */
+    uint32_t non_null; /* funcref, externref: 1 non-null, 0 null */
   } as;
 } srr_value;
 

@@ -65,6 +65,12 @@ results.push(e.reenter(1));                                // twice(101) + 1 = 2
 trapping('sum(64, 13)', () => e.sum(64, 13));              // in the host, during fill
 e.shadowrr_on_trap();                                      // between calls: nothing to record
 results.push(e.read_counter());                            // 43: twice ran twice
+// References: the trace holds whether each is null.
+const host = { host: 'object' };
+let kept = e.keep(host, e.read_counter);
+results.push(kept[0], kept[1] === e.read_counter, e.kept() === host); // 0, true, true
+kept = e.keep(null, null);
+results.push(kept[0], kept[1], e.kept());                  // 3, null, null
 e.shadowrr_finish();                                       // the end of the run (END)
 const bytes = new Uint8Array(e.shadowrr_memory.buffer, e.shadowrr_drain_ptr(), e.shadowrr_drain_size()).slice();
 writeFileSync(trace, bytes);
@@ -96,11 +102,13 @@ const expected = [
   'import_return callback(202)', 'export_return reenter(203)',
   'export_call sum(64,13)', 'import_call fill(64,13)', 'trap',
   'export_call read_counter()', 'export_return read_counter(43)',
+  'export_call keep(non-null,non-null)', 'export_return keep(0,non-null)', 'export_call kept()', 'export_return kept(non-null)',
+  'export_call keep(null,null)', 'export_return keep(3,null)', 'export_call kept()', 'export_return kept(null)',
   'end',
 ];
 let passed = 0, failed = 0;
 const check = (ok, what) => { if (ok) passed++; else { failed++; console.log(`FAIL ${what}`); } };
-check(results.join(',') === `${(() => { let s = 0; for (let i = 0; i < 300; i++) s += pattern(i); return s; })()},3,41,211,8.25,3,203,43`,
+check(results.join(',') === `${(() => { let s = 0; for (let i = 0; i < 300; i++) s += pattern(i); return s; })()},3,41,211,8.25,3,203,43,0,true,true,3,,`,
       `results ${results}`);
 check(traps.join('; ') === 'divide(7, 0): trap; reenter(-5): trap; sum(64, 13): trap', `traps: ${traps.join('; ')}`);
 for (let i = 0; i < Math.max(expected.length, events.length); i++) {

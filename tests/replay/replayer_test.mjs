@@ -35,8 +35,8 @@ const replayerModule = new WebAssembly.Module(fs.readFileSync(wasmPath));
 const PAGE = 65536;
 const LOW = 65536; // the region the replayer may borrow
 const NO_MEMORY = 0xffffffff;
-const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
-const TYPE_NAME = { [I32]: 'i32', [I64]: 'i64', [F32]: 'f32', [F64]: 'f64', [V128]: 'v128' };
+const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b, FUNCREF = 0x70, EXTERNREF = 0x6f;
+const TYPE_NAME = { [I32]: 'i32', [I64]: 'i64', [F32]: 'f32', [F64]: 'f64', [V128]: 'v128', [FUNCREF]: 'funcref', [EXTERNREF]: 'externref' };
 const K = {
   IMPORT_CALL: 1, IMPORT_RETURN: 2, EXPORT_CALL: 3, EXPORT_RETURN: 4, MEMORY_WRITE: 5,
   MEMORY_GROW: 6, HOST_MEMORY_GROW: 7, GLOBAL_CHANGE: 8, TRAP: 9, END: 10,
@@ -134,6 +134,7 @@ function makeModule() {
       { name: 'compute', params: [I32], results: [I64] }, // 1
       { name: 'cb', params: [I32], results: [I32] }, // 2
       { name: 'vec', params: [V128, F32, F64], results: [V128, F64, F32] }, // 3
+      { name: 'refs', params: [EXTERNREF, I32, FUNCREF], results: [FUNCREF, EXTERNREF] }, // 4
     ],
     memories: [{ index: 0, pages: 2 }, { index: 1, pages: 1 }],
     globals: [{ index: 0, type: I32, name: 'g0' }, { index: 5, type: F64, name: 'g5' },
@@ -141,7 +142,7 @@ function makeModule() {
   };
 }
 const IMP = { fd_write: 0, get: 1, floats: 2, proc_exit: 3, multi: 4, callback: 5 };
-const EXP = { _start: 0, compute: 1, cb: 2, vec: 3 };
+const EXP = { _start: 0, compute: 1, cb: 2, vec: 3, refs: 4 };
 
 function headerBody(mod, { unknownField = true } = {}) {
   const field = (tag, payload) => [tag, ...uleb(payload.length), ...payload];
@@ -167,6 +168,7 @@ function encodeValue(t, v) {
     case F32: return u32(v);
     case F64: return u64(v);
     case V128: return [...u64(v[0]), ...u64(v[1])];
+    case FUNCREF: case EXTERNREF: return [v ? 1 : 0]; // non-null?
     default: throw new Error(`bad type ${t}`);
   }
 }
@@ -537,6 +539,7 @@ class Env {
       case F32: return this.helper.xargF32() >>> 0;
       case F64: return BigInt.asUintN(64, this.helper.xargF64());
       case V128: { const lo = x.srr_rep_export_arg_v128_low(); const hi = x.srr_rep_export_arg_v128_high(); return [BigInt.asUintN(64, lo), BigInt.asUintN(64, hi)]; }
+      case FUNCREF: case EXTERNREF: return x.srr_rep_export_arg_ref(t); // 1: non-null
     }
   }
   xres(t, v) {
@@ -547,6 +550,7 @@ class Env {
       case F32: this.helper.xresF32(v | 0); break;
       case F64: this.helper.xresF64(BigInt.asIntN(64, v)); break;
       case V128: x.srr_rep_export_result_v128(BigInt.asIntN(64, v[0]), BigInt.asIntN(64, v[1])); break;
+      case FUNCREF: case EXTERNREF: x.srr_rep_export_result_ref(t, v); break;
     }
   }
   callExport(i) {
@@ -708,6 +712,36 @@ test('every value type passes both ways, bit-exact (NaN payloads), through expor
   const outcome = env.run();
   eq(outcome.kind, 'returned', `outcome ${env.message()}`);
   eq(seen, show([[0x0123456789abcdefn, 0xfedcba9876543210n], nan32, nan64]), 'export arguments');
+});
+
+test('references pass by null-ness; a non-null one that differs is a divergence; calling a funcref the host gave', () => {
+  const tb = new TraceBuilder();
+  tb.exportCall(EXP.refs, [1, 7, 0]).exportReturn(EXP.refs, [0, 1])
+    .exportCall(EXP.refs, [0, 8, 1]).exportReturn(EXP.refs, [1, 0])
+    .end();
+  const seen = [];
+  const env = new Env({
+    trace: tb.file(),
+    guest: { refs: (env, r, i, f) => { seen.push(`${r} ${i} ${f}`); return [f, r]; } },
+  });
+  eq(env.run().kind, 'returned', `outcome: ${env.message()}`);
+  eq(env.x.shadowrr_status(), 0, 'status');
+  eqList(seen, ['1 7 0', '0 8 1'], 'arguments: whether each reference is non-null');
+
+  const div = new Env({ trace: tb.file(), guest: { refs: () => [1, 1] } });
+  expectExit(div, div.run(), EXIT.DIVERGED,
+    'shadowrr replay: divergence at event 1: export refs returned (non-null funcref, non-null externref) ' +
+    'but the trace has export refs returning (null funcref, non-null externref) (result 1 differs)');
+
+  // The replay module's stand-in for the non-null funcref of the second
+  // call, called by the guest.
+  const called = new Env({
+    trace: tb.file(),
+    guest: { refs: (env, r, i, f) => { if (f) env.x.srr_rep_host_funcref_called(); return [f, r]; } },
+  });
+  expectExit(called, called.run(), EXIT.DIVERGED,
+    'shadowrr replay: divergence at event 3: the guest called a function reference the host gave it, which the ' +
+    'trace cannot replay (it holds only whether a reference is null)');
 });
 
 test('a start function calls imports before the driver runs', () => {

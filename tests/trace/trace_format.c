@@ -67,6 +67,36 @@ static void close_opened(opened *o) {
   memset(o, 0, sizeof *o);
 }
 
+/* A trace built in `file` (its header so far), the events in `ev` appended
+ * as one raw chunk, opened with a cursor on its events. */
+typedef struct event_reader {
+  opened o;
+  uint8_t *events;
+  srr_event_cursor cursor;
+  int ready; /* opened, read, cursor set */
+} event_reader;
+
+static void open_events(event_reader *r, tb_buffer *file, const tb_buffer *ev) {
+  size_t size;
+  tb_chunk_raw(file, ev->bytes, ev->size);
+  r->o = open_bytes(file->bytes, file->size);
+  r->events = NULL;
+  r->ready = r->o.trace && srr_trace_read_events(r->o.trace, &r->events, &size, &r->o.err) == 0 &&
+             srr_event_cursor_init(&r->cursor, r->o.trace, r->events, size, &r->o.err) == 0;
+}
+
+/* Closes the reader and frees the buffers the trace was built in. */
+static void close_events(event_reader *r, tb_buffer *body, tb_buffer *file, tb_buffer *ev) {
+  if (r->ready) {
+    srr_event_cursor_free(&r->cursor);
+  }
+  free(r->events);
+  close_opened(&r->o);
+  tb_free(body);
+  tb_free(file);
+  tb_free(ev);
+}
+
 static uint32_t u32_at(const uint8_t *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
@@ -1164,36 +1194,71 @@ static void test_number_edges(void) {
     tb_ev_head(&ev, SRR_EV_IMPORT_RETURN, 0); /* fd_write -> i32 */
     tb_ev_i32(&ev, (uint32_t)kUnsigned[i]);
   }
-  tb_chunk_raw(&file, ev.bytes, ev.size);
-  opened o = open_bytes(file.bytes, file.size);
-  uint8_t *events = NULL;
-  size_t size;
-  srr_event_cursor c;
+  event_reader r;
   srr_event e;
-  if (CHECK(o.trace && srr_trace_read_events(o.trace, &events, &size, &o.err) == 0 &&
-            srr_event_cursor_init(&c, o.trace, events, size, &o.err) == 0)) {
+  open_events(&r, &file, &ev);
+  if (CHECK(r.ready)) {
     int grows_ok = 1, others_ok = 1;
     for (size_t i = 0; i < results; i++) {
-      grows_ok &= srr_event_next(&c, &e, &o.err) == 1 && e.kind == SRR_EV_MEMORY_GROW &&
+      grows_ok &= srr_event_next(&r.cursor, &e, &r.o.err) == 1 && e.kind == SRR_EV_MEMORY_GROW &&
                   e.result == kResults[i] && e.delta_pages == kUnsigned[i % unsigned_count];
     }
     for (size_t i = 0; i < unsigned_count; i++) {
-      others_ok &= srr_event_next(&c, &e, &o.err) == 1 && e.kind == SRR_EV_HOST_MEMORY_GROW &&
+      others_ok &= srr_event_next(&r.cursor, &e, &r.o.err) == 1 && e.kind == SRR_EV_HOST_MEMORY_GROW &&
                    e.memory == 1 && e.new_pages == kUnsigned[i];
-      others_ok &= srr_event_next(&c, &e, &o.err) == 1 && v128_is(&e.values[0], kUnsigned[i], ~kUnsigned[i]) &&
+      others_ok &= srr_event_next(&r.cursor, &e, &r.o.err) == 1 && v128_is(&e.values[0], kUnsigned[i], ~kUnsigned[i]) &&
                    value_is(&e.values[1], SRR_T_I64, kUnsigned[i]);
-      others_ok &= srr_event_next(&c, &e, &o.err) == 1 && value_is(&e.values[0], SRR_T_I32, (uint32_t)kUnsigned[i]);
+      others_ok &= srr_event_next(&r.cursor, &e, &r.o.err) == 1 && value_is(&e.values[0], SRR_T_I32, (uint32_t)kUnsigned[i]);
     }
     CHECK(grows_ok);
     CHECK(others_ok);
-    CHECK_EQ(srr_event_next(&c, &e, &o.err), 0);
-    srr_event_cursor_free(&c);
+    CHECK_EQ(srr_event_next(&r.cursor, &e, &r.o.err), 0);
   }
-  free(events);
-  close_opened(&o);
-  tb_free(&body);
-  tb_free(&file);
-  tb_free(&ev);
+  close_events(&r, &body, &file, &ev);
+}
+
+/* References (format 1.1): a byte, 1 for non-null, 0 for null; another
+ * byte is a corrupt trace. */
+static void test_references(void) {
+  for (int bad = 0; bad < 2; bad++) {
+    tb_buffer body = {0}, file = {0}, ev = {0};
+    uint8_t sha[32] = {0};
+    tb_field(&body, SRR_HDR_MODULE_SHA256, sha, 32);
+    tb_field_export(&body, 0, "refs", "eir", "re");
+    tb_file_start(&file, SRR_TRACE_MAJOR, SRR_TRACE_MINOR, &body);
+    tb_ev_head(&ev, SRR_EV_EXPORT_CALL, 0);
+    tb_ev_ref(&ev, 1);
+    tb_ev_i32(&ev, 300);
+    tb_ev_ref(&ev, 0);
+    tb_ev_head(&ev, SRR_EV_EXPORT_RETURN, 0);
+    tb_ev_ref(&ev, 0);
+    if (bad) {
+      *tb_room(&ev, 1) = 2;
+      ev.size++;
+    } else {
+      tb_ev_ref(&ev, 1);
+    }
+    event_reader r;
+    srr_event e;
+    open_events(&r, &file, &ev);
+    if (CHECK(r.ready)) {
+      const srr_trace_export *x = srr_trace_find_export(r.o.trace, 0);
+      CHECK(x && x->signature.param_count == 3 && x->signature.params[0] == SRR_T_EXTERNREF &&
+            x->signature.params[2] == SRR_T_FUNCREF && x->signature.results[1] == SRR_T_EXTERNREF);
+      CHECK(srr_event_next(&r.cursor, &e, &r.o.err) == 1 && e.value_count == 3 && e.values[0].type == SRR_T_EXTERNREF &&
+            e.values[0].as.non_null == 1 && value_is(&e.values[1], SRR_T_I32, 300) &&
+            e.values[2].type == SRR_T_FUNCREF && e.values[2].as.non_null == 0);
+      if (bad) {
+        CHECK_EQ(srr_event_next(&r.cursor, &e, &r.o.err), -1);
+        CHECK_STR(r.o.err.message, "corrupt trace: event 1 at byte 6: unknown reference value 2");
+      } else {
+        CHECK(srr_event_next(&r.cursor, &e, &r.o.err) == 1 && e.values[0].type == SRR_T_FUNCREF &&
+              e.values[0].as.non_null == 0 && e.values[1].type == SRR_T_EXTERNREF && e.values[1].as.non_null == 1);
+        CHECK_EQ(srr_event_next(&r.cursor, &e, &r.o.err), 0);
+      }
+    }
+    close_events(&r, &body, &file, &ev);
+  }
 }
 
 static void test_names(void) {
@@ -1203,6 +1268,8 @@ static void test_names(void) {
   CHECK_STR(srr_event_kind_name(0), "?");
   CHECK_STR(srr_event_kind_name(11), "?");
   CHECK_STR(srr_value_type_name(SRR_T_V128), "v128");
+  CHECK_STR(srr_value_type_name(SRR_T_FUNCREF), "funcref");
+  CHECK_STR(srr_value_type_name(SRR_T_EXTERNREF), "externref");
   CHECK_STR(srr_value_type_name(0x40), "?");
 }
 
@@ -1210,6 +1277,7 @@ int main(void) {
   test_encoder();
   test_names();
   test_number_edges();
+  test_references();
   test_sample_raw();
   test_sample_lz4();
   test_pack();
