@@ -60,8 +60,12 @@
 //    size);
 //  - immutable globals: their values are not in the trace (R.wasm imports
 //    them and nothing could supply them): not replayed;
-//  - tables: their elements (other modules' functions) are not in the trace,
-//    and calls through them reach code the trace does not hold: not replayed.
+//  - tables: R.wasm still imports the table, and gets a fresh one (null
+//    elements) as long as the recording's was at instantiation; the
+//    module's own element segments fill it again. What the host put there
+//    (other modules' functions, their elements) is not in the trace: a call
+//    of it in the recording (code the trace does not hold) becomes a
+//    reported divergence, a known gap (README, "Known limits").
 //
 // The closing line counts checks: each assertion that held for the original
 // is one record check and one replay check (passed, failed, or skipped when
@@ -415,7 +419,7 @@ class World {
       }
     }
     const imports = {};
-    const memoryPages = {};
+    const importSizes = {};
     for (const imp of WebAssembly.Module.imports(module)) {
       const from = this.registry[imp.module];
       if (!from || !(imp.name in from)) {
@@ -424,11 +428,14 @@ class World {
       }
       (imports[imp.module] ??= {})[imp.name] = from[imp.name];
       if (imp.kind === 'memory' && from[imp.name] instanceof WebAssembly.Memory) {
-        memoryPages[`${imp.module}.${imp.name}`] = from[imp.name].buffer.byteLength / 65536;
+        importSizes[`${imp.module}.${imp.name}`] = from[imp.name].buffer.byteLength / 65536;
+      }
+      if (imp.kind === 'table' && from[imp.name] instanceof WebAssembly.Table) {
+        importSizes[`${imp.module}.${imp.name}`] = from[imp.name].length;
       }
     }
     try {
-      return { instance: new WebAssembly.Instance(module, imports), memoryPages };
+      return { instance: new WebAssembly.Instance(module, imports), importSizes };
     } catch (error) {
       return { error, stage: error instanceof WebAssembly.LinkError ? 'link' : 'instantiate' };
     }
@@ -467,7 +474,7 @@ function runCommand(world, s, c) {
     case 'module': {
       const r = world.instantiate(path);
       const entry = { file: c.filename, path, instance: r.instance ?? null, chunks: [], ended: null,
-        refused: r.refused ?? null, failed: !r.instance, memoryPages: r.memoryPages, sources: world.sources(path) };
+        refused: r.refused ?? null, failed: !r.instance, importSizes: r.importSizes, sources: world.sources(path) };
       if (r.refused) for (const e of entry.sources) world.tainted.add(e);
       if (c.name) world.named.set(c.name, entry);
       world.current = entry;
@@ -621,7 +628,6 @@ const tScripts = Date.now();
 function replayBlocker(path) {
   const module = new WebAssembly.Module(moduleInfo.get(path).bytes);
   for (const imp of WebAssembly.Module.imports(module)) {
-    if (imp.kind === 'table') return `imports table ${imp.module}.${imp.name}: its elements are not in the trace`;
     if (imp.kind === 'global' && !importIsMutable(path, imp)) {
       return `imports immutable global ${imp.module}.${imp.name}: its value is not in the trace`;
     }
@@ -661,20 +667,25 @@ function parseImports(path) {
 const importIsMutable = (path, imp) =>
   parseImports(path).find((d) => d.module === imp.module && d.field === imp.name && d.kind === 'global')?.mutable;
 
-// Stand-ins for what R.wasm still imports (memories, mutable globals).
-function replayImports(path, rModule, pages) {
+// Stand-ins for what R.wasm still imports (memories, tables, mutable globals).
+function replayImports(path, rModule, sizes) {
   const details = parseImports(path);
   const GLOBAL_TYPE = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64' };
   const imports = {};
   for (const imp of WebAssembly.Module.imports(rModule)) {
     const d = details.find((x) => x.module === imp.module && x.field === imp.name && x.kind === imp.kind);
-    if (!d || imp.kind === 'function' || imp.kind === 'table') {
+    if (!d || imp.kind === 'function') {
       return { error: `R.wasm imports ${imp.kind} ${imp.module}.${imp.name}` };
     }
     let value;
-    // A memory as large as the recording's was at instantiation: the
-    // module's data segments are applied before the replayer runs.
-    if (imp.kind === 'memory') value = new WebAssembly.Memory({ initial: pages?.[`${imp.module}.${imp.name}`] ?? d.min, maximum: d.max });
+    // A memory or table as large as the recording's was at instantiation:
+    // the module's data and element segments are applied before the
+    // replayer runs.
+    const initial = sizes?.[`${imp.module}.${imp.name}`] ?? d.min;
+    if (imp.kind === 'memory') value = new WebAssembly.Memory({ initial, maximum: d.max });
+    else if (imp.kind === 'table') {
+      value = new WebAssembly.Table({ initial, maximum: d.max, element: d.element === 0x6f ? 'externref' : 'anyfunc' });
+    }
     else if (imp.kind === 'global' && d.mutable && GLOBAL_TYPE[d.type]) {
       const type = GLOBAL_TYPE[d.type];
       value = new WebAssembly.Global({ value: type, mutable: true }, type === 'i64' ? 0n : 0);
@@ -730,7 +741,7 @@ await pool(replays, 2, async (job, i) => {
   } catch (e) {
     return fail(`R.wasm does not compile: ${describe(e)}`);
   }
-  const imp = replayImports(entry.path, module, entry.memoryPages);
+  const imp = replayImports(entry.path, module, entry.importSizes);
   if (imp.error) return fail(imp.error);
   try {
     instance = new WebAssembly.Instance(module, imp.imports);
