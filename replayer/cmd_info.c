@@ -114,6 +114,9 @@ int srr_cmd_info(int argc, char **argv) {
     putchar('\n');
   }
   printf("globals:        %u\n", h->global_count);
+  if (h->table_count) {
+    printf("tables:         %u (externref, written by the host)\n", h->table_count);
+  }
   if (h->unknown_field_count) {
     printf("skipped header fields: %u (from a newer format version)\n", h->unknown_field_count);
   }

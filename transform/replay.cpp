@@ -180,6 +180,11 @@ struct ReplayGrow : public WalkerPass<PostWalker<ReplayGrow>> {
 // (extern.convert_any of an i31ref: the GC proposal, added to the module's
 // features); a funcref stand-in is a function that reports, if the guest
 // calls it, that the trace cannot replay the call.
+Expression* externStandIn(Module& wasm, Builder& builder) {
+  wasm.features |= FeatureSet::GC;
+  return builder.makeRefAs(ExternConvertAny, builder.makeRefI31(builder.makeConst(Literal(int32_t(0)))));
+}
+
 struct RefStandIns {
   Module& wasm;
   const ReplayerFunctions& rep;
@@ -187,8 +192,7 @@ struct RefStandIns {
 
   Expression* make(Builder& builder, Type type) {
     if (type.getHeapType() == HeapType(HeapType::ext)) {
-      wasm.features |= FeatureSet::GC;
-      return builder.makeRefAs(ExternConvertAny, builder.makeRefI31(builder.makeConst(Literal(int32_t(0)))));
+      return externStandIn(wasm, builder);
     }
     if (!funcStub) {
       funcStub = Names::getValidFunctionName(wasm, "srr$host-funcref");
@@ -262,6 +266,10 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
       memoryIndex[wasm.memories[i]->name] = i;
     }
     auto globals = srr::hostChangeableGlobals(wasm);
+    std::vector<std::pair<uint32_t, Name>> tables;
+    for (const auto& table : srr::hostWritableTables(wasm)) {
+      tables.push_back({table.index, table.table});
+    }
     std::vector<char> header = srr::buildTraceHeader(wasm, module->sha256, options->module_name, memories, globals, 0);
 
     uint32_t flags = (options->quiet ? 1u : 0u) | (options->allow_other_module ? 2u : 0u);
@@ -295,27 +303,43 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
       if (name == "srr_host_header_copy") return segmentCopy("srr$module-header", header, false);
       if (name == "srr_host_wasi_memory") return host.wasiMemoryIndex(memories);
       if (name == "srr_host_app_write") {
-        return host.perMemory(memories, [&](Name m) {
+        return host.perIndex(memories, [&](Name m) {
           return b.makeMemoryCopy(host.param(1), host.param(2), host.param(3), m, rt.memory);
         });
       }
       if (name == "srr_host_app_read") {
-        return host.perMemory(memories, [&](Name m) {
+        return host.perIndex(memories, [&](Name m) {
           return b.makeMemoryCopy(host.param(2), host.param(1), host.param(3), rt.memory, m);
         });
       }
-      if (name == "srr_host_memory_pages" || name == "srr_host_memory_grow") {
-        bool grow = name == "srr_host_memory_grow";
+      // Sizes and growth of memories (pages) and host-written tables
+      // (elements, grown with nulls): the result is the size, or the old
+      // size (-1 when the grow fails).
+      bool memorySize = name == "srr_host_memory_pages", memoryGrow = name == "srr_host_memory_grow";
+      bool tableSize = name == "srr_host_table_size", tableGrow = name == "srr_host_table_grow";
+      if (memorySize || memoryGrow || tableSize || tableGrow) {
+        bool grow = memoryGrow || tableGrow;
         Index result = Builder::addVar(func, Type::i32);
-        return b.makeBlock(
-          {b.makeLocalSet(result, host.i32(grow ? 0xFFFFFFFFu : 0)),
-           host.perMemory(memories,
-                          [&](Name m) {
-                            return b.makeLocalSet(result, grow ? static_cast<Expression*>(b.makeMemoryGrow(host.param(1), m))
-                                                               : b.makeMemorySize(m));
-                          }),
-           b.makeLocalGet(result, Type::i32)},
-          Type::i32);
+        auto arm = [&](Name item) -> Expression* {
+          Expression* value = memoryGrow  ? static_cast<Expression*>(b.makeMemoryGrow(host.param(1), item))
+                              : memorySize ? static_cast<Expression*>(b.makeMemorySize(item))
+                              : tableGrow  ? static_cast<Expression*>(
+                                              b.makeTableGrow(item, b.makeRefNull(HeapType::noext), host.param(1)))
+                                           : static_cast<Expression*>(b.makeTableSize(item));
+          return b.makeLocalSet(result, value);
+        };
+        return b.makeBlock({b.makeLocalSet(result, host.i32(grow ? 0xFFFFFFFFu : 0)),
+                            host.perIndex(memorySize || memoryGrow ? memories : tables, arm),
+                            b.makeLocalGet(result, Type::i32)},
+                           Type::i32);
+      }
+      if (name == "srr_host_table_set") {
+        // (table, element, non_null): a stand-in for a non-null element
+        return host.perIndex(tables, [&](Name t) {
+          Select* value = b.makeSelect(host.param(2), externStandIn(wasm, b), b.makeRefNull(HeapType::noext));
+          value->type = Type(HeapType::ext, Nullable);
+          return b.makeTableSet(t, host.param(1), value);
+        });
       }
       if (name == "srr_host_global_set") {
         // (index, low bits, high bits)

@@ -112,6 +112,12 @@ std::vector<char> buildTraceHeader(Module& wasm, const uint8_t sha256[32], const
     str(p, global.name);
     field(header, SRR_HDR_GLOBAL, p);
   }
+  for (const auto& table : hostWritableTables(wasm)) {
+    std::vector<uint8_t> p;
+    uleb(p, table.index);
+    p.push_back(SRR_T_EXTERNREF);
+    field(header, SRR_HDR_TABLE, p);
+  }
   std::vector<uint8_t> recorder;
   str(recorder, "shadowrr " SHADOWRR_VERSION_STRING);
   field(header, SRR_HDR_RECORDER, recorder);

@@ -1196,6 +1196,24 @@ void srr_rec_host_memory_grow(uint32_t memory, uint32_t new_pages) {
   durable_flush();
 }
 
+SRR_EXPORT(srr_rec_host_table_set)
+void srr_rec_host_table_set(uint32_t table, uint32_t element, uint32_t non_null) {
+  if (!event_room(2 + 2 * SRR_MAX_ULEB)) {
+    return;
+  }
+  ev_pos += srr_put_host_table_set(ev_pos, table, element, non_null != 0);
+  durable_flush();
+}
+
+SRR_EXPORT(srr_rec_host_table_grow)
+void srr_rec_host_table_grow(uint32_t table, uint32_t new_size) {
+  if (!event_room(1 + 2 * SRR_MAX_ULEB)) {
+    return;
+  }
+  ev_pos += srr_put_host_table_grow(ev_pos, table, new_size);
+  durable_flush();
+}
+
 /* The guest's environ_sizes_get returned 0: remove the SHADOWRR_TRACE
  * entries from its answer (they were counted by the host). */
 SRR_EXPORT(srr_rec_environ_sizes_fixup)

@@ -63,6 +63,21 @@ void srr_rec_memory_grow(uint32_t memory, uint32_t delta, int32_t result);
  * generated code then grows the shadow. */
 void srr_rec_host_memory_grow(uint32_t memory, uint32_t new_pages);
 
+/* Host-writable externref tables (exported or imported; numbered as the
+ * module numbers its tables): each has a shadow table that follows the
+ * guest's own writes. A reference cannot be compared, but the guest can only
+ * learn whether one is null (docs/trace-format.md, "References"), so:
+ *  - the guest read element `element` (table.get, or table.copy's source)
+ *    and found it null where the shadow is not, or the other way round: the
+ *    host wrote it. HOST_TABLE_SET records whether it is null now; the
+ *    generated code then copies it into the shadow;
+ *  - at an event boundary (or before such a read) the table was found larger
+ *    than its shadow: the host grew it to `new_size` elements
+ *    (HOST_TABLE_GROW); the generated code then grows the shadow.
+ * Like the memory calls, never between srr_rec_begin and srr_rec_end. */
+void srr_rec_host_table_set(uint32_t table, uint32_t element, uint32_t non_null);
+void srr_rec_host_table_grow(uint32_t table, uint32_t new_size);
+
 /* The run is over (`_start` returned, or proc_exit is about to be called):
  * appends END and flushes everything. Called once; later events are ignored. */
 void srr_rec_finish(void);

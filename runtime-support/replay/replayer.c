@@ -108,6 +108,12 @@ typedef struct rep_global {
   uint8_t seen;
 } rep_global;
 
+/* A host-writable externref table, by its index among the module's tables. */
+typedef struct rep_table {
+  uint32_t index;
+  uint8_t seen;
+} rep_table;
+
 typedef struct frame {
   uint32_t index; /* the import being called */
   uint32_t arg0;  /* its first argument, if an i32 (proc_exit's code) */
@@ -163,6 +169,8 @@ static rep_export *exports;
 static uint32_t export_count;
 static rep_global *globals;
 static uint32_t global_count;
+static rep_table *tables;
+static uint32_t table_count;
 static uint8_t *memory_seen;
 static uint32_t memory_count;
 static const uint8_t *module_sha256;
@@ -793,6 +801,7 @@ COLD static int parse_module_header(const uint8_t *body, uint32_t size) {
     export_count += tag == SRR_HDR_EXPORT;
     memory_count += tag == SRR_HDR_MEMORY;
     global_count += tag == SRR_HDR_GLOBAL;
+    table_count += tag == SRR_HDR_TABLE;
   }
   if (got < 0) {
     return -1;
@@ -800,11 +809,12 @@ COLD static int parse_module_header(const uint8_t *body, uint32_t size) {
   imports = alloc((uint64_t)import_count * sizeof *imports);
   exports = alloc((uint64_t)export_count * sizeof *exports);
   globals = alloc((uint64_t)global_count * sizeof *globals);
+  tables = alloc((uint64_t)table_count * sizeof *tables);
   memory_seen = alloc(memory_count + 1);
-  if (!imports || !exports || !globals || !memory_seen) {
+  if (!imports || !exports || !globals || !tables || !memory_seen) {
     return -1;
   }
-  uint32_t n_globals = 0, n_memories = 0;
+  uint32_t n_globals = 0, n_memories = 0, n_tables = 0;
   max_values = 1;
   fields = srr_dec_make(body, size);
   while (srr_next_header_field(&fields, &tag, &payload, &length) == 1) {
@@ -872,6 +882,12 @@ COLD static int parse_module_header(const uint8_t *body, uint32_t size) {
       globals[n_globals].index = f.index;
       globals[n_globals].type = f.type;
       n_globals++;
+    } else if (tag == SRR_HDR_TABLE) {
+      srr_hdr_table f;
+      if (srr_dec_table_field(&d, &f) != 0) {
+        return -1;
+      }
+      tables[n_tables++].index = f.index;
     }
     if (sig) {
       max_values = sig->param_count > max_values ? sig->param_count : max_values;
@@ -880,6 +896,15 @@ COLD static int parse_module_header(const uint8_t *body, uint32_t size) {
   }
   (void)n_memories;
   return module_sha256 ? 0 : -1;
+}
+
+static rep_table *find_table(uint64_t index) {
+  for (uint32_t i = 0; i < table_count; i++) {
+    if (tables[i].index == index) {
+      return &tables[i];
+    }
+  }
+  return NULL;
 }
 
 static rep_global *find_global(uint64_t index) {
@@ -936,6 +961,9 @@ COLD static int check_trace_header(const uint8_t *body, uint32_t size) {
     } else if (tag == SRR_HDR_GLOBAL) {
       srr_hdr_global f;
       rc = srr_dec_global_field(&d, &f);
+    } else if (tag == SRR_HDR_TABLE) {
+      srr_hdr_table f;
+      rc = srr_dec_table_field(&d, &f);
     }
     if (rc != 0) {
       header_problem("corrupt trace: header field ");
@@ -968,7 +996,7 @@ COLD static int check_trace_header(const uint8_t *body, uint32_t size) {
     return -1;
   }
   /* Second pass: the same imports, exports, memories and globals. */
-  uint32_t n_imports = 0, n_exports = 0, n_memories = 0, n_globals = 0;
+  uint32_t n_imports = 0, n_exports = 0, n_memories = 0, n_globals = 0, n_tables = 0;
   fields = srr_dec_make(body, size);
   while (srr_next_header_field(&fields, &tag, &payload, &length) == 1) {
     srr_dec d = srr_dec_make(payload, (size_t)length);
@@ -1080,15 +1108,28 @@ COLD static int check_trace_header(const uint8_t *body, uint32_t size) {
         return -1;
       }
       g->seen = 1;
+    } else if (tag == SRR_HDR_TABLE) {
+      srr_hdr_table f;
+      srr_dec_table_field(&d, &f);
+      n_tables++;
+      rep_table *t = find_table(f.index);
+      if (!t || t->seen) {
+        m_mismatch();
+        m_str("the trace has table ");
+        m_u64(f.index);
+        m_str(" (externref, written by the host), which this module does not export or import");
+        return -1;
+      }
+      t->seen = 1;
     }
   }
   if (n_imports != import_count || n_exports != export_count || n_memories != memory_count ||
-      n_globals != global_count) {
+      n_globals != global_count || n_tables != table_count) {
     m_mismatch();
-    const char *what[4] = {"imports", "function exports", "memories", "host-changed globals"};
-    uint32_t had[4] = {n_imports, n_exports, n_memories, n_globals};
-    uint32_t has[4] = {import_count, export_count, memory_count, global_count};
-    for (int i = 0; i < 4; i++) {
+    const char *what[5] = {"imports", "function exports", "memories", "host-changed globals", "host-written tables"};
+    uint32_t had[5] = {n_imports, n_exports, n_memories, n_globals, n_tables};
+    uint32_t has[5] = {import_count, export_count, memory_count, global_count, table_count};
+    for (int i = 0; i < 5; i++) {
       if (had[i] != has[i]) {
         m_str(what[i]);
         m_str(": ");
@@ -1386,6 +1427,11 @@ static int peek_raw(void) {
         rc = srr_dec_fail_value(&d, "unknown memory", cur.index);
       }
       break;
+    case SRR_INDEX_TABLE:
+      if (!find_table(cur.index)) {
+        rc = srr_dec_fail_value(&d, "unknown table", cur.index);
+      }
+      break;
     default:
       break;
     }
@@ -1665,8 +1711,43 @@ NORETURN static void recorded_trap(uint32_t import) {
 
 /* ---- the engine -------------------------------------------------------------------- */
 
-/* Applies the passive events at the cursor: what the host did to memories
- * and globals, at the point the recording found it. */
+COLD static void m_size(int table, uint64_t n) {
+  if (table) {
+    m_u64(n);
+    m_str(n == 1 ? " element" : " elements");
+  } else {
+    m_pages(n);
+  }
+}
+
+/* HOST_MEMORY_GROW (table 0) or HOST_TABLE_GROW (1), cur: grows the memory
+ * or table cur.index to `target` pages or elements, as the recorded host
+ * did; a divergence if it is larger already or cannot grow. */
+static void host_grow(int table, uint64_t target) {
+  uint32_t index = (uint32_t)cur.index;
+  uint32_t size = table ? srr_host_table_size(index) : srr_host_memory_pages(index);
+  if (target == size) {
+    return;
+  }
+  uint64_t delta = target - size;
+  if (target > size && delta <= UINT32_MAX &&
+      (table ? srr_host_table_grow(index, (uint32_t)delta) : srr_host_memory_grow(index, (uint32_t)delta)) != -1) {
+    return;
+  }
+  m_start(0);
+  m_str("divergence at event ");
+  m_u64(ev_number);
+  m_str(table ? ": the host grew table " : ": the host grew memory ");
+  m_u64(index);
+  m_str(" to ");
+  m_size(table, target);
+  m_str(target < size ? " but it has " : " but it cannot grow from ");
+  m_size(table, size);
+  fail(SRR_REPLAY_EXIT_DIVERGED);
+}
+
+/* Applies the passive events at the cursor: what the host did to memories,
+ * globals and tables, at the point the recording found it. */
 static void apply_passive(void) {
   while (peek()) {
     switch (cur.kind) {
@@ -1691,26 +1772,9 @@ static void apply_passive(void) {
       }
       break;
     }
-    case SRR_EV_HOST_MEMORY_GROW: {
-      uint32_t pages = srr_host_memory_pages((uint32_t)cur.index);
-      if (cur.new_pages != pages) {
-        uint64_t delta = cur.new_pages - pages;
-        if (cur.new_pages < pages || delta > UINT32_MAX ||
-            srr_host_memory_grow((uint32_t)cur.index, (uint32_t)delta) == -1) {
-          m_start(0);
-          m_str("divergence at event ");
-          m_u64(ev_number);
-          m_str(": the host grew memory ");
-          m_u64((uint32_t)cur.index);
-          m_str(" to ");
-          m_pages(cur.new_pages);
-          m_str(cur.new_pages < pages ? " but it has " : " but it cannot grow from ");
-          m_pages(pages);
-          fail(SRR_REPLAY_EXIT_DIVERGED);
-        }
-      }
+    case SRR_EV_HOST_MEMORY_GROW:
+      host_grow(0, cur.new_pages);
       break;
-    }
     case SRR_EV_GLOBAL_CHANGE: {
       const srr_value *v = &cur_values[0];
       uint64_t low = 0, high = 0;
@@ -1727,6 +1791,27 @@ static void apply_passive(void) {
       srr_host_global_set(cur.index, low, high);
       break;
     }
+    case SRR_EV_HOST_TABLE_SET: {
+      uint32_t size = srr_host_table_size((uint32_t)cur.index);
+      if (cur.element >= size) {
+        m_start(0);
+        m_str("divergence at event ");
+        m_u64(ev_number);
+        m_str(": the trace writes element ");
+        m_u64(cur.element);
+        m_str(" of table ");
+        m_u64((uint32_t)cur.index);
+        m_str(", beyond its ");
+        m_u64(size);
+        m_str(" elements");
+        fail(SRR_REPLAY_EXIT_DIVERGED);
+      }
+      srr_host_table_set((uint32_t)cur.index, (uint32_t)cur.element, cur.non_null);
+      break;
+    }
+    case SRR_EV_HOST_TABLE_GROW:
+      host_grow(1, cur.new_size);
+      break;
     default:
       return;
     }

@@ -101,7 +101,8 @@
  * MEMORY_GROW, END, TRAP: matched against what the guest does) or passive
  * (MEMORY_WRITE through srr_host_app_write, HOST_MEMORY_GROW through
  * srr_host_memory_grow up to the recorded size, GLOBAL_CHANGE through
- * srr_host_global_set): after an active event is consumed, the passive ones
+ * srr_host_global_set, HOST_TABLE_SET and HOST_TABLE_GROW through
+ * srr_host_table_*): after an active event is consumed, the passive ones
  * that follow it are applied at once (those after an IMPORT_CALL in
  * srr_rep_call_end). */
 void srr_rep_run(void);
@@ -216,6 +217,14 @@ uint32_t srr_host_wasi_memory(void); /* as in recorder_abi.h */
 /* Sets global `index` (as the trace numbers them) to a recorded value; the
  * value is passed as raw bits (i32/f32 in the low 32 bits; v128 in both). */
 void srr_host_global_set(uint32_t index, uint64_t low, uint64_t high);
+
+/* Host-written externref tables (numbered as the module numbers its tables;
+ * HOST_TABLE_SET, HOST_TABLE_GROW): the size in elements; set an element to
+ * null (non_null 0) or to a non-null stand-in (1: transform/replay.cpp);
+ * grow by `delta` null elements (the old size, or -1, as table.grow). */
+uint32_t srr_host_table_size(uint32_t table);
+void srr_host_table_set(uint32_t table, uint32_t element, uint32_t non_null);
+int32_t srr_host_table_grow(uint32_t table, uint32_t delta);
 
 /* Calls export `index` (in function-export order) with the arguments the
  * replayer hands out (srr_rep_export_arg_*), passing its results back

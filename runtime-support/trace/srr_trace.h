@@ -39,8 +39,10 @@ enum srr_header_tag {
   SRR_HDR_GLOBAL = 6,
   SRR_HDR_RECORDER = 7,
   SRR_HDR_FLAGS = 8,
-  SRR_HDR_SHADOW_OFFSET = 9
+  SRR_HDR_SHADOW_OFFSET = 9,
+  SRR_HDR_TABLE = 10 /* since 1.1 */
 };
+#define SRR_HDR_TAG_MAX SRR_HDR_TABLE
 
 /* Event kinds. */
 enum srr_event_kind {
@@ -53,9 +55,11 @@ enum srr_event_kind {
   SRR_EV_HOST_MEMORY_GROW = 7,
   SRR_EV_GLOBAL_CHANGE = 8,
   SRR_EV_TRAP = 9,
-  SRR_EV_END = 10
+  SRR_EV_END = 10,
+  SRR_EV_HOST_TABLE_SET = 11, /* since 1.1 */
+  SRR_EV_HOST_TABLE_GROW = 12 /* since 1.1 */
 };
-#define SRR_EV_KIND_MAX SRR_EV_END
+#define SRR_EV_KIND_MAX SRR_EV_HOST_TABLE_GROW
 
 /* Value type codes (wasm binary encoding). A reference's value in an event
  * is whether it is null (docs/trace-format.md, "References"). */
@@ -149,6 +153,13 @@ size_t srr_put_memory_grow(uint8_t *p, uint32_t memory, uint64_t delta_pages, in
 
 /* A whole HOST_MEMORY_GROW event. At most 1 + 2 * SRR_MAX_ULEB bytes. */
 size_t srr_put_host_memory_grow(uint8_t *p, uint32_t memory, uint64_t new_pages);
+
+/* A whole HOST_TABLE_SET event: element `element` of table `table` became
+ * null (non_null 0) or not (1). At most 2 + 2 * SRR_MAX_ULEB bytes. */
+size_t srr_put_host_table_set(uint8_t *p, uint32_t table, uint64_t element, int non_null);
+
+/* A whole HOST_TABLE_GROW event. At most 1 + 2 * SRR_MAX_ULEB bytes. */
+size_t srr_put_host_table_grow(uint8_t *p, uint32_t table, uint64_t new_size);
 
 /* A whole TRAP event with its message. At most 1 + SRR_MAX_ULEB + length. */
 size_t srr_put_trap(uint8_t *p, const char *message, size_t length);

@@ -268,6 +268,13 @@ int srr_dec_global_field(srr_dec *d, srr_hdr_global *out) {
   return srr_dec_str(d, &out->export_name, &out->export_name_length);
 }
 
+int srr_dec_table_field(srr_dec *d, srr_hdr_table *out) {
+  if (srr_dec_uleb32(d, &out->index) != 0 || srr_dec_u8(d, &out->type) != 0) {
+    return -1;
+  }
+  return out->type == SRR_T_EXTERNREF ? 0 : srr_dec_fail(d, "unknown table type");
+}
+
 /* ---- Chunks ------------------------------------------------------------------- */
 
 srr_chunk_status srr_check_chunk(const uint8_t *p, size_t left, srr_chunk_info *out) {
@@ -356,6 +363,9 @@ enum srr_index_space srr_event_index_space(uint8_t kind) {
   case SRR_EV_MEMORY_GROW:
   case SRR_EV_HOST_MEMORY_GROW:
     return SRR_INDEX_MEMORY;
+  case SRR_EV_HOST_TABLE_SET:
+  case SRR_EV_HOST_TABLE_GROW:
+    return SRR_INDEX_TABLE;
   default:
     return SRR_INDEX_NONE;
   }
@@ -373,6 +383,8 @@ int srr_decode_event_head(srr_dec *d, srr_decoded_event *ev) {
   ev->delta_pages = 0;
   ev->result = 0;
   ev->new_pages = 0;
+  ev->element = ev->new_size = 0;
+  ev->non_null = 0;
   ev->message = NULL;
   ev->message_length = 0;
   if (srr_dec_u8(d, &ev->kind) != 0) {
@@ -423,6 +435,15 @@ int srr_decode_event_rest(srr_dec *d, const uint8_t *types, uint32_t count, srr_
   case SRR_EV_HOST_MEMORY_GROW:
     rc = srr_dec_uleb(d, &ev->new_pages);
     break;
+  case SRR_EV_HOST_TABLE_SET: {
+    srr_value ref;
+    rc = srr_dec_uleb(d, &ev->element) != 0 || srr_dec_value(d, SRR_T_EXTERNREF, &ref) != 0 ? -1 : 0;
+    ev->non_null = rc == 0 ? ref.as.non_null : 0;
+    break;
+  }
+  case SRR_EV_HOST_TABLE_GROW:
+    rc = srr_dec_uleb(d, &ev->new_size);
+    break;
   case SRR_EV_TRAP:
     rc = srr_dec_str(d, &ev->message, &ev->message_length);
     break;
@@ -466,6 +487,8 @@ const char *srr_event_kind_name(uint8_t kind) {
   case SRR_EV_GLOBAL_CHANGE: return "global_change";
   case SRR_EV_TRAP: return "trap";
   case SRR_EV_END: return "end";
+  case SRR_EV_HOST_TABLE_SET: return "host_table_set";
+  case SRR_EV_HOST_TABLE_GROW: return "host_table_grow";
   default: return "?";
   }
 }

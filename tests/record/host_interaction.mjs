@@ -71,6 +71,9 @@ let kept = e.keep(host, e.read_counter);
 results.push(kept[0], kept[1] === e.read_counter, e.kept() === host); // 0, true, true
 kept = e.keep(null, null);
 results.push(kept[0], kept[1], e.kept());                  // 3, null, null
+e.kept_table.set(0, host);                                 // the host writes the table
+e.kept_table.grow(2);                                      // and grows it
+results.push(e.kept() === host, e.kept_size());            // true, 3
 e.shadowrr_finish();                                       // the end of the run (END)
 const bytes = new Uint8Array(e.shadowrr_memory.buffer, e.shadowrr_drain_ptr(), e.shadowrr_drain_size()).slice();
 writeFileSync(trace, bytes);
@@ -104,11 +107,13 @@ const expected = [
   'export_call read_counter()', 'export_return read_counter(43)',
   'export_call keep(non-null,non-null)', 'export_return keep(0,non-null)', 'export_call kept()', 'export_return kept(non-null)',
   'export_call keep(null,null)', 'export_return keep(3,null)', 'export_call kept()', 'export_return kept(null)',
+  'export_call kept()', 'host_table_grow', 'host_table_set', 'export_return kept(non-null)',
+  'export_call kept_size()', 'export_return kept_size(3)',
   'end',
 ];
 let passed = 0, failed = 0;
 const check = (ok, what) => { if (ok) passed++; else { failed++; console.log(`FAIL ${what}`); } };
-check(results.join(',') === `${(() => { let s = 0; for (let i = 0; i < 300; i++) s += pattern(i); return s; })()},3,41,211,8.25,3,203,43,0,true,true,3,,`,
+check(results.join(',') === `${(() => { let s = 0; for (let i = 0; i < 300; i++) s += pattern(i); return s; })()},3,41,211,8.25,3,203,43,0,true,true,3,,,true,3`,
       `results ${results}`);
 check(traps.join('; ') === 'divide(7, 0): trap; reenter(-5): trap; sum(64, 13): trap', `traps: ${traps.join('; ')}`);
 for (let i = 0; i < Math.max(expected.length, events.length); i++) {

@@ -35,7 +35,7 @@ const NO_MEMORY = 0xffffffff;
 const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
 const K = {
   IMPORT_CALL: 1, IMPORT_RETURN: 2, EXPORT_CALL: 3, EXPORT_RETURN: 4, MEMORY_WRITE: 5,
-  MEMORY_GROW: 6, HOST_MEMORY_GROW: 7, GLOBAL_CHANGE: 8, TRAP: 9, END: 10,
+  MEMORY_GROW: 6, HOST_MEMORY_GROW: 7, GLOBAL_CHANGE: 8, TRAP: 9, END: 10, HOST_TABLE_SET: 11, HOST_TABLE_GROW: 12,
 };
 const KIND_NAME = Object.fromEntries(Object.entries(K).map(([k, v]) => [v, k]));
 const E = { SUCCESS: 0, BADF: 8, EXIST: 20, INVAL: 28, NOENT: 44, NOSYS: 52, NOTCAPABLE: 76 };
@@ -222,6 +222,14 @@ function decodeEvents(bytes, h, what) {
         values([h.globals[i]]);
         break;
       }
+      case K.HOST_TABLE_SET: {
+        s += ` ${r.num()} ${r.num()}`;
+        const nonNull = r.u8();
+        check(nonNull <= 1, `reference byte ${nonNull}`);
+        s += ` ${nonNull}`;
+        break;
+      }
+      case K.HOST_TABLE_GROW: s += ` ${r.num()} ${r.num()}`; break;
       case K.TRAP: s += ` ${JSON.stringify(r.str())}`; break;
       case K.END: break;
     }
@@ -906,6 +914,18 @@ test('traps inside the recorder (its frames unwound) leak no stack: on_trap puts
     eq(env.x.shadowrr_on_trap(), 0, `on_trap ${i}`);
     env.expected.push('TRAP ""');
   }
+  finishAndDecode(env);
+});
+
+test('host-written tables: HOST_TABLE_SET and HOST_TABLE_GROW events', () => {
+  const env = new Env();
+  env.event(K.EXPORT_CALL, 0);
+  env.x.srr_rec_host_table_grow(3, 70000);
+  env.x.srr_rec_host_table_set(3, 65537, 1);
+  env.x.srr_rec_host_table_set(3, 0, 0);
+  env.x.srr_rec_host_table_set(0, 5, 7); // any non-zero: non-null
+  env.expected.push('HOST_TABLE_GROW 3 70000', 'HOST_TABLE_SET 3 65537 1', 'HOST_TABLE_SET 3 0 0', 'HOST_TABLE_SET 0 5 1');
+  env.event(K.EXPORT_RETURN, 0);
   finishAndDecode(env);
 });
 

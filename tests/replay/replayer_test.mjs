@@ -39,7 +39,7 @@ const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b, FUNCREF = 0x7
 const TYPE_NAME = { [I32]: 'i32', [I64]: 'i64', [F32]: 'f32', [F64]: 'f64', [V128]: 'v128', [FUNCREF]: 'funcref', [EXTERNREF]: 'externref' };
 const K = {
   IMPORT_CALL: 1, IMPORT_RETURN: 2, EXPORT_CALL: 3, EXPORT_RETURN: 4, MEMORY_WRITE: 5,
-  MEMORY_GROW: 6, HOST_MEMORY_GROW: 7, GLOBAL_CHANGE: 8, TRAP: 9, END: 10,
+  MEMORY_GROW: 6, HOST_MEMORY_GROW: 7, GLOBAL_CHANGE: 8, TRAP: 9, END: 10, HOST_TABLE_SET: 11, HOST_TABLE_GROW: 12,
 };
 const E = { SUCCESS: 0, BADF: 8, INVAL: 28, NOENT: 44, NOSYS: 52, NOTCAPABLE: 76 };
 const EXIT = { DIVERGED: 101, TRUNCATED: 102, BAD_TRACE: 103 };
@@ -139,6 +139,7 @@ function makeModule() {
     memories: [{ index: 0, pages: 2 }, { index: 1, pages: 1 }],
     globals: [{ index: 0, type: I32, name: 'g0' }, { index: 5, type: F64, name: 'g5' },
       { index: 7, type: V128, name: 'g7' }, { index: 9, type: I64, name: 'g9' }],
+    tables: [{ index: 1, size: 2 }], // host-written externref tables, by the module's table index
   };
 }
 const IMP = { fd_write: 0, get: 1, floats: 2, proc_exit: 3, multi: 4, callback: 5 };
@@ -154,6 +155,7 @@ function headerBody(mod, { unknownField = true } = {}) {
     ...mod.exports.flatMap((s, i) => field(4, [...uleb(i), ...str(s.name), ...sig(s)])),
     ...mod.memories.flatMap((m) => field(5, [...uleb(m.index), ...uleb(m.pages), 0])),
     ...mod.globals.flatMap((g) => field(6, [...uleb(g.index), g.type, ...str(g.name)])),
+    ...(mod.tables ?? []).flatMap((t) => field(10, [...uleb(t.index), EXTERNREF])),
     ...field(7, str('shadowrr test')),
     ...field(8, uleb(0)),
     ...(unknownField ? field(42, [1, 2, 3]) : []),
@@ -198,6 +200,8 @@ class TraceBuilder {
     const g = this.mod.globals.find((x) => x.index === i);
     return this.ev([K.GLOBAL_CHANGE, ...uleb(i), ...encodeValue(g.type, v)]);
   }
+  tableSet(t, element, nonNull) { return this.ev([K.HOST_TABLE_SET, ...uleb(t), ...uleb(element), nonNull ? 1 : 0]); }
+  tableGrow(t, size) { return this.ev([K.HOST_TABLE_GROW, ...uleb(t), ...uleb(size)]); }
   trap(message = '') { return this.ev([K.TRAP, ...str(message)]); }
   end() { return this.ev([K.END]); }
   raw(bytes) { this.chunks[this.chunks.length - 1].push(...bytes); this.count++; return this; }
@@ -230,6 +234,7 @@ class Exit extends Error {
   constructor(code) { super(`proc_exit(${code})`); this.code = code; }
 }
 class GuestTrap extends Error {}
+const STAND_IN = { standIn: true };
 
 class FakeWasi {
   constructor(env, { preopens = ['.'], files = {}, environ = [], enosys = false, maxRead = Infinity, maxWrite = Infinity } = {}) {
@@ -400,6 +405,9 @@ class Env {
     this.guest = opts.guest ?? {};
     this.log = [];
     this.globalsSet = [];
+    // The host-written tables: what the replayer's stand-in for a non-null
+    // element puts there is STAND_IN.
+    this.tables = Object.fromEntries((this.mod.tables ?? []).map((t) => [t.index, new WebAssembly.Table({ initial: t.size, element: 'externref' })]));
     this.lowChecks = 0;
     let wasiImports;
     if (this.wasiMode === 'fake' || this.wasiMode === 'enosys') {
@@ -453,6 +461,16 @@ class Env {
         env.log.push(`global ${i} ${show(v)}`);
       },
       srr_host_call_export: (i) => env.callExport(i),
+      srr_host_table_size: (t) => { check(env.tables[t], `table_size of unknown table ${t}`); return env.tables[t].length; },
+      srr_host_table_set: (t, i, nonNull) => {
+        check(env.tables[t] && i >>> 0 < env.tables[t].length, `table_set of table ${t} element ${i}`);
+        env.tables[t].set(i >>> 0, nonNull ? STAND_IN : null);
+        env.log.push(`table ${t} [${i}] = ${nonNull ? 'non-null' : 'null'}`);
+      },
+      srr_host_table_grow: (t, delta) => {
+        env.log.push(`table ${t} grow ${delta}`);
+        try { return env.tables[t].grow(delta >>> 0); } catch { return -1; }
+      },
     };
     this.instance = new WebAssembly.Instance(replayerModule, { shadowrr: host, wasi_snapshot_preview1: wasiImports });
     this.x = this.instance.exports;
@@ -742,6 +760,43 @@ test('references pass by null-ness; a non-null one that differs is a divergence;
   expectExit(called, called.run(), EXIT.DIVERGED,
     'shadowrr replay: divergence at event 3: the guest called a function reference the host gave it, which the ' +
     'trace cannot replay (it holds only whether a reference is null)');
+});
+
+test('host-written externref tables: elements by null-ness, growth, at their events', () => {
+  const tb = new TraceBuilder();
+  tb.exportCall(EXP._start).tableSet(1, 1, true) // found at the guest's first read
+    .call(IMP.get, [1, 2n], [0]).tableGrow(1, 5).tableSet(1, 4, true).tableSet(1, 1, false)
+    .exportReturn(EXP._start).end();
+  const env = new Env({
+    trace: tb.file(),
+    guest: startGuest((env) => {
+      const t = env.tables[1];
+      eq(t.get(1), STAND_IN, 'element 1 set before the first call');
+      env.call('get', 1, 2n);
+      eq(t.length, 5, 'grown by the host');
+      eq(t.get(4), STAND_IN, 'element 4');
+      eq(t.get(1), null, 'element 1 back to null');
+    }),
+  });
+  eq(env.run().kind, 'returned', `outcome: ${env.message()}`);
+  eqList(env.log.filter((l) => l.startsWith('table')), ['table 1 [1] = non-null', 'table 1 grow 3', 'table 1 [4] = non-null',
+    'table 1 [1] = null'], 'what the replayer did');
+
+  const far = new TraceBuilder();
+  far.exportCall(EXP._start).tableSet(1, 2, true).exportReturn(EXP._start).end();
+  const oob = new Env({ trace: far.file(), guest: startGuest(() => {}) });
+  expectExit(oob, oob.run(), EXIT.DIVERGED, 'shadowrr replay: divergence at event 1: the trace writes element 2 of table 1, beyond its 2 elements');
+
+  const shrink = new TraceBuilder();
+  shrink.exportCall(EXP._start).tableGrow(1, 1).exportReturn(EXP._start).end();
+  const small = new Env({ trace: shrink.file(), guest: startGuest(() => {}) });
+  expectExit(small, small.run(), EXIT.DIVERGED, 'shadowrr replay: divergence at event 1: the host grew table 1 to 1 element but it has 2 elements');
+
+  const other = makeModule();
+  other.tables = [{ index: 0, size: 2 }];
+  const foreign = new Env({ trace: new TraceBuilder(other).exportCall(EXP._start).exportReturn(EXP._start).end().file(), guest: startGuest(() => {}) });
+  expectExit(foreign, foreign.run(), EXIT.BAD_TRACE,
+    'shadowrr replay: trace.srr: the trace does not describe this module: the trace has table 0 (externref, written by the host), which this module does not export or import');
 });
 
 test('a start function calls imports before the driver runs', () => {

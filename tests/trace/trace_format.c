@@ -967,9 +967,9 @@ static void test_event_errors(void) {
                      "corrupt trace: event 1 at byte 2: unknown memory 7");
   expect_event_error((const uint8_t *)"\x07\x02\x05", 3, 0, "corrupt trace: event 1 at byte 2: unknown memory 2");
   expect_event_error((const uint8_t *)"\x00", 1, 0, "corrupt trace: event 1 at byte 2: unknown event kind 0");
-  expect_event_error((const uint8_t *)"\x0b", 1, 0, "corrupt trace: event 1 at byte 2: unknown event kind 11");
-  expect_event_error((const uint8_t *)"\x0b", 1, 7,
-                     "corrupt trace: event 1 at byte 2: unknown event kind 11 (the trace is format 1.7, "
+  expect_event_error((const uint8_t *)"\x0d", 1, 0, "corrupt trace: event 1 at byte 2: unknown event kind 13");
+  expect_event_error((const uint8_t *)"\x0d", 1, 7,
+                     "corrupt trace: event 1 at byte 2: unknown event kind 13 (the trace is format 1.7, "
                      "this shadowrr reads 1.1)");
   expect_event_error((const uint8_t *)"\x05\x00\x10\x64\x01\x02\x03", 7, 0,
                      "corrupt trace: event 1 at byte 2: memory_write runs past the end of the events");
@@ -1261,12 +1261,50 @@ static void test_references(void) {
   }
 }
 
+/* Host-written externref tables (format 1.1): the TABLE header field, and
+ * HOST_TABLE_SET / HOST_TABLE_GROW naming a table the header has. */
+static void test_tables(void) {
+  for (int bad = 0; bad < 3; bad++) {
+    tb_buffer body = {0}, file = {0}, ev = {0};
+    uint8_t sha[32] = {0};
+    uint8_t table[2] = {2, bad == 2 ? SRR_T_FUNCREF : SRR_T_EXTERNREF};
+    tb_field(&body, SRR_HDR_MODULE_SHA256, sha, 32);
+    tb_field(&body, SRR_HDR_TABLE, table, 2);
+    tb_file_start(&file, SRR_TRACE_MAJOR, SRR_TRACE_MINOR, &body);
+    ev.size += srr_put_host_table_set(tb_room(&ev, 32), 2, 300, 1);
+    ev.size += srr_put_host_table_grow(tb_room(&ev, 32), bad == 1 ? 3 : 2, 500);
+    event_reader r;
+    srr_event e;
+    open_events(&r, &file, &ev);
+    if (bad == 2) {
+      CHECK(!r.o.trace);
+      CHECK_STR(r.o.err.message, "corrupt trace: header field 1 (TABLE) at byte 50: unknown table type");
+    } else if (CHECK(r.ready)) {
+      const srr_trace_header *h = srr_trace_get_header(r.o.trace);
+      CHECK(h->table_count == 1 && h->tables[0].index == 2 && h->tables[0].type == SRR_T_EXTERNREF);
+      CHECK(srr_event_next(&r.cursor, &e, &r.o.err) == 1 && e.kind == SRR_EV_HOST_TABLE_SET && e.table == 2 &&
+            e.element == 300 && e.non_null == 1);
+      if (bad) {
+        CHECK_EQ(srr_event_next(&r.cursor, &e, &r.o.err), -1);
+        CHECK_STR(r.o.err.message, "corrupt trace: event 1 at byte 5: unknown table 3");
+      } else {
+        CHECK(srr_event_next(&r.cursor, &e, &r.o.err) == 1 && e.kind == SRR_EV_HOST_TABLE_GROW && e.table == 2 &&
+              e.new_size == 500);
+        CHECK_EQ(srr_event_next(&r.cursor, &e, &r.o.err), 0);
+      }
+    }
+    close_events(&r, &body, &file, &ev);
+  }
+}
+
 static void test_names(void) {
   CHECK_STR(srr_event_kind_name(SRR_EV_IMPORT_CALL), "import_call");
   CHECK_STR(srr_event_kind_name(SRR_EV_HOST_MEMORY_GROW), "host_memory_grow");
   CHECK_STR(srr_event_kind_name(SRR_EV_END), "end");
   CHECK_STR(srr_event_kind_name(0), "?");
-  CHECK_STR(srr_event_kind_name(11), "?");
+  CHECK_STR(srr_event_kind_name(SRR_EV_HOST_TABLE_SET), "host_table_set");
+  CHECK_STR(srr_event_kind_name(SRR_EV_HOST_TABLE_GROW), "host_table_grow");
+  CHECK_STR(srr_event_kind_name(13), "?");
   CHECK_STR(srr_value_type_name(SRR_T_V128), "v128");
   CHECK_STR(srr_value_type_name(SRR_T_FUNCREF), "funcref");
   CHECK_STR(srr_value_type_name(SRR_T_EXTERNREF), "externref");
@@ -1278,6 +1316,7 @@ int main(void) {
   test_names();
   test_number_edges();
   test_references();
+  test_tables();
   test_sample_raw();
   test_sample_lz4();
   test_pack();
