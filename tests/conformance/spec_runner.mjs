@@ -709,9 +709,9 @@ await pool(replays, 2, async (job, i) => {
   const { script, res, entry, checks } = job;
   const fail = (why) => {
     // A divergence the replayer reports is the tool doing what it must when
-    // the recording misses something the host did (a call through an export
-    // that passes references, a host write to a table: README, "What is
-    // recorded"): reported, never hidden. Those are listed as known gaps;
+    // the recording misses something the host did (a host write to a
+    // funcref table, another module's function called through one: README,
+    // "Known limits"): reported, never hidden. Those are listed as known gaps;
     // any other replay failure fails the test.
     if (/divergence at event \d+/.test(why)) {
       knownGaps.push(`replay ${script.name} ${entry.file} (${checks.length} assertions): ${why}`);
