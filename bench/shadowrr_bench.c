@@ -591,7 +591,9 @@ static long long run_prefixed(const context *cx, const srr_engine *engine, const
   argv[n++] = p->gerr;
   argv[n++] = b->start_timed ? "--start-times" : "--bench-times";
   argv[n++] = p->times;
-  if (v == V_RECORD) n = srr_engine_add_recorder_hooks(engine, argv, n);
+  /* The hooks `shadowrr record` and `shadowrr replay` pass (a trap is an
+   * event the run goes on after). */
+  if (v != V_PLAIN) n = srr_engine_add_hooks(engine, v == V_RECORD ? "recorder-hooks.mjs" : "replay-hooks.mjs", argv, n);
   argv[n++] = v == V_PLAIN ? b->path : v == V_RECORD ? p->rec : p->replay;
   argv[n] = NULL;
 

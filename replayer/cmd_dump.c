@@ -92,6 +92,10 @@ static void format_value(char *out, size_t size, const srr_value *v) {
     snprintf(out, size, "i32x4 0x%08x 0x%08x 0x%08x 0x%08x", v128_lane(v->as.v128, 0),
              v128_lane(v->as.v128, 1), v128_lane(v->as.v128, 2), v128_lane(v->as.v128, 3));
     break;
+  case SRR_T_FUNCREF:
+  case SRR_T_EXTERNREF:
+    snprintf(out, size, "%s", v->as.non_null ? "non-null" : "null");
+    break;
   default:
     snprintf(out, size, "?");
   }
@@ -167,6 +171,9 @@ static void print_header_text(const char *path, const srr_trace_header *h) {
     const srr_trace_global *g = &h->globals[i];
     printf("global %u: %s %s\n", g->index, srr_value_type_name(g->type), g->export_name);
   }
+  for (uint32_t i = 0; i < h->table_count; i++) {
+    printf("table %u: %s\n", h->tables[i].index, srr_value_type_name(h->tables[i].type));
+  }
 }
 
 static void print_event_text(const srr_event *ev) {
@@ -223,6 +230,12 @@ static void print_event_text(const srr_event *ev) {
     break;
   case SRR_EV_HOST_MEMORY_GROW:
     printf(" mem %u -> %llu pages", ev->memory, (unsigned long long)ev->new_pages);
+    break;
+  case SRR_EV_HOST_TABLE_SET:
+    printf(" table %u [%llu] = %s", ev->table, (unsigned long long)ev->element, ev->non_null ? "non-null" : "null");
+    break;
+  case SRR_EV_HOST_TABLE_GROW:
+    printf(" table %u -> %llu elements", ev->table, (unsigned long long)ev->new_size);
     break;
   case SRR_EV_TRAP:
     putchar(' ');
@@ -318,6 +331,10 @@ static json_t *json_value(const srr_value *v) {
   case SRR_T_V128:
     value = json_hex(v->as.v128, 16);
     break;
+  case SRR_T_FUNCREF:
+  case SRR_T_EXTERNREF:
+    value = json_string(v->as.non_null ? "non-null" : "null");
+    break;
   default:
     value = json_null();
   }
@@ -372,14 +389,19 @@ static json_t *json_header(const srr_trace_header *h) {
                                              srr_value_type_name(g->type), "export_name",
                                              json_optional_text(g->export_name)));
   }
-  return json_pack("{s:s, s:o, s:o, s:o, s:I, s:b, s:o, s:o, s:o, s:o, s:o, s:I}", "format", version,
+  json_t *tables = json_array();
+  for (uint32_t i = 0; i < h->table_count; i++) {
+    json_array_append_new(tables, json_pack("{s:I, s:s}", "index", (json_int_t)h->tables[i].index, "type",
+                                            srr_value_type_name(h->tables[i].type)));
+  }
+  return json_pack("{s:s, s:o, s:o, s:o, s:I, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "format", version,
                    "module_sha256", json_hex(h->module_sha256, 32), "module_name",
                    json_optional_text(h->module_name), "recorder", json_optional_text(h->recorder),
                    "flags", (json_int_t)h->flags, "durable", (int)(h->flags & SRR_FLAG_DURABLE),
                    "shadow_offset",
                    h->has_shadow_offset ? json_integer((json_int_t)h->shadow_offset) : json_null(),
                    "imports", imports, "exports", exports, "memories", memories, "globals", globals,
-                   "skipped_fields", (json_int_t)h->unknown_field_count);
+                   "tables", tables, "skipped_fields", (json_int_t)h->unknown_field_count);
 }
 
 static json_t *json_event(const srr_event *ev) {
@@ -421,6 +443,15 @@ static json_t *json_event(const srr_event *ev) {
   case SRR_EV_HOST_MEMORY_GROW:
     json_object_set_new(o, "memory", json_integer(ev->memory));
     json_object_set_new(o, "new_pages", json_integer((json_int_t)ev->new_pages));
+    break;
+  case SRR_EV_HOST_TABLE_SET:
+    json_object_set_new(o, "table", json_integer(ev->table));
+    json_object_set_new(o, "element", json_integer((json_int_t)ev->element));
+    json_object_set_new(o, "value", json_string(ev->non_null ? "non-null" : "null"));
+    break;
+  case SRR_EV_HOST_TABLE_GROW:
+    json_object_set_new(o, "table", json_integer(ev->table));
+    json_object_set_new(o, "new_size", json_integer((json_int_t)ev->new_size));
     break;
   case SRR_EV_TRAP:
     json_object_set_new(o, "message", json_text(ev->message, ev->message_length));

@@ -114,6 +114,9 @@ int srr_cmd_info(int argc, char **argv) {
     putchar('\n');
   }
   printf("globals:        %u\n", h->global_count);
+  if (h->table_count) {
+    printf("tables:         %u (externref, written by the host)\n", h->table_count);
+  }
   if (h->unknown_field_count) {
     printf("skipped header fields: %u (from a newer format version)\n", h->unknown_field_count);
   }
@@ -136,6 +139,9 @@ int srr_cmd_info(int argc, char **argv) {
   }
   if (summary.truncation) {
     printf("status:         truncated at byte %zu: %s\n", summary.truncation_offset, summary.truncation);
+  } else if (summary.complete && summary.traps_resumed) {
+    printf("status:         complete (goes on after %llu trap%s)\n",
+           (unsigned long long)summary.traps_resumed, summary.traps_resumed == 1 ? "" : "s");
   } else if (summary.complete) {
     printf("status:         complete\n");
   } else {

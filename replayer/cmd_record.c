@@ -16,6 +16,8 @@
 #include "engines.h"
 #include "file_io.h"
 #include "srr_sha256.h"
+#include "srr_trace.h"
+#include "srr_trace_reader.h"
 #include "trace_pack.h"
 
 static const char kUsage[] =
@@ -48,6 +50,46 @@ static const char kUsage[] =
  * module's SHA-256, the durable and single-memory flags and shadowrr's
  * version), instrumenting it on a miss (lowered to one memory if `single`); linked as `link` (which keeps the input's file name: the
  * launchers pass it to the guest as argv[0]). Prints one line on failure. */
+/* Wasmtime (wizer) cannot call shadowrr_on_trap after a trap, so its trace
+ * stops at the last event before it. A durable recording has every event in
+ * the file: when the run trapped (exit 134) and the trace neither ends (END,
+ * TRAP) nor is damaged, the TRAP event the launcher could not record is
+ * appended here, as a raw chunk of its own. Returns 0, or -1 with `why`. */
+static int append_missing_trap(const char *path, char *why, size_t why_size) {
+  uint8_t *bytes = NULL;
+  size_t size = 0;
+  if (srr_read_file(path, &bytes, &size, why, why_size) != 0) {
+    return -1;
+  }
+  srr_trace_error err;
+  srr_trace_summary summary;
+  srr_trace *trace = srr_trace_open(bytes, size, &err);
+  int append = trace && srr_trace_summarize(trace, &summary, &err) == 0 && !summary.complete &&
+               !summary.truncation;
+  srr_trace_close(trace);
+  free(bytes);
+  if (!append) {
+    return 0;
+  }
+  uint8_t chunk[SRR_CHUNK_HEADER_SIZE + 2];
+  uint8_t *events = chunk + SRR_CHUNK_HEADER_SIZE;
+  size_t n = srr_put_trap(events, "", 0);
+  srr_put_chunk_header(chunk, SRR_CODEC_RAW, (uint32_t)n, (uint32_t)n, srr_crc32(0, events, n));
+  FILE *f = fopen(path, "ab");
+  if (!f || fwrite(chunk, 1, SRR_CHUNK_HEADER_SIZE + n, f) != SRR_CHUNK_HEADER_SIZE + n) {
+    snprintf(why, why_size, "cannot append the trap: %s", strerror(errno));
+    if (f) {
+      fclose(f);
+    }
+    return -1;
+  }
+  if (fclose(f) != 0) {
+    snprintf(why, why_size, "cannot append the trap: %s", strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
 static int instrument_cached(const char *input, int durable, int single, const char *link) {
   uint8_t *file;
   size_t file_size;
@@ -252,7 +294,7 @@ int srr_cmd_record(int argc, char **argv) {
   snprintf(trace_env, sizeof trace_env, "SHADOWRR_TRACE=%s", trace_name);
   cmd[n++] = "--env";
   cmd[n++] = trace_env;
-  n = srr_engine_add_recorder_hooks(engine, cmd, n);
+  n = srr_engine_add_hooks(engine, "recorder-hooks.mjs", cmd, n);
   cmd[n++] = rec_module;
   if (argc - argstart > 0 && !engine->passes_args) {
     fprintf(stderr, "shadowrr: warning: %s passes no arguments to the guest; ignoring them\n", engine->name);
@@ -269,6 +311,11 @@ int srr_cmd_record(int argc, char **argv) {
   }
   if (stat(trace_file, &st) != 0) {
     srr_cli_error(input, "the run left no trace (expected %s)", trace_file);
+    goto cleanup;
+  }
+  if (!engine->calls_after_trap && durable && program_status == 134 &&
+      append_missing_trap(trace_file, why, sizeof why) != 0) {
+    srr_cli_error(trace_file, "%s", why);
     goto cleanup;
   }
   /* Pack (LZ4) into the output, atomically; the raw trace is removed. */

@@ -77,6 +77,19 @@ int srr_cmd_replay(int argc, char **argv) {
   if (rc != SRR_EXIT_OK) {
     return rc == SRR_EXIT_TRUNCATED ? 102 : 103;
   }
+  if (!engine->calls_after_trap) {
+    /* Wasmtime (wizer) cannot call into the replay after a trap: a trace
+     * that goes on after one (a reactor recorded across traps) would replay
+     * only up to it. */
+    srr_trace_summary summary;
+    srr_trace_error terr;
+    if (srr_trace_summarize(loaded.trace, &summary, &terr) == 0 && summary.traps_resumed) {
+      srr_cli_error(trace_path, "the recorded run goes on after a trap, and --runtime %s cannot resume a replay "
+                    "after a trap; use node, bun or deno", runtime);
+      srr_cli_trace_free(&loaded);
+      return SRR_EXIT_FAILURE;
+    }
+  }
   const srr_trace_header *header = srr_trace_get_header(loaded.trace);
   uint8_t recorded_sha[32];
   memcpy(recorded_sha, header->module_sha256, 32);
@@ -165,6 +178,7 @@ int srr_cmd_replay(int argc, char **argv) {
     srr_cli_error(runtime, "engine not installed (run scripts/bootstrap.sh)");
     goto cleanup;
   }
+  n = srr_engine_add_hooks(engine, "replay-hooks.mjs", cmd, n);
   cmd[n++] = "--dir";
   cmd[n++] = dir_arg;
   cmd[n++] = module_out;

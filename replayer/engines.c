@@ -16,11 +16,11 @@
 extern char **environ;
 
 static const srr_engine kEngines[] = {
-    {"node", 1, 0},
-    {"node20", 1, 1},
-    {"bun", 1, 0},
-    {"deno", 1, 0},
-    {"wasmtime", 0, 0},
+    {"node", 1, 0, 1},
+    {"node20", 1, 1, 1},
+    {"bun", 1, 0, 1},
+    {"deno", 1, 0, 1},
+    {"wasmtime", 0, 0, 0},
 };
 
 const srr_engine *srr_engine_find(const char *name) {
@@ -97,12 +97,12 @@ int srr_engine_command(const srr_engine *engine, const char **cmd, int room) {
   return 2;
 }
 
-int srr_engine_add_recorder_hooks(const srr_engine *engine, const char **cmd, int count) {
-  if (strcmp(engine->name, "wasmtime") == 0) {
-    return count; /* wizer cannot call into the instance after a trap */
+int srr_engine_add_hooks(const srr_engine *engine, const char *hooks, const char **cmd, int count) {
+  if (!engine->calls_after_trap) {
+    return count;
   }
   cmd[count++] = "--hooks";
-  cmd[count++] = keep("%s/%s", hosts_dir(), "recorder-hooks.mjs");
+  cmd[count++] = keep("%s/%s", hosts_dir(), hooks);
   return count;
 }
 

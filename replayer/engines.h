@@ -16,6 +16,8 @@ typedef struct srr_engine {
   int single_memory;  /* 1 for node 20, which has no multi-memory: the
                          modules shadowrr makes (several memories) are
                          lowered to one first (srr_module_lower_memories) */
+  int calls_after_trap; /* the launcher can call into an instance after a
+                           trap (hooks); 0 for wizer/Wasmtime */
 } srr_engine;
 
 /* The engine called `name` ("node24" is accepted for "node"), or NULL. */
@@ -26,10 +28,12 @@ const srr_engine *srr_engine_find(const char *name);
  * missing. The strings stay valid until the process exits. */
 int srr_engine_command(const srr_engine *engine, const char **cmd, int room);
 
-/* Appends the launcher options that let a recording module finish its trace
- * after a trap (JS engines: --hooks recorder-hooks.mjs); returns the new
- * count. */
-int srr_engine_add_recorder_hooks(const srr_engine *engine, const char **cmd, int count);
+/* Appends the launcher options that load `hooks` (a file of the hosts
+ * folder: recorder-hooks.mjs, which lets a recording module finish its trace
+ * after a trap; replay-hooks.mjs, which checks and resumes a replay after a
+ * trap) on the JS engines (--hooks FILE); nothing for Wasmtime, which cannot
+ * call into an instance after a trap. Returns the new count. */
+int srr_engine_add_hooks(const srr_engine *engine, const char *hooks, const char **cmd, int count);
 
 /* Runs cmd (NULL-terminated) with this process's stdio, waits, and returns
  * its exit code (128 + signal if it was killed), or -1 if it could not be

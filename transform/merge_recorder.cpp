@@ -52,28 +52,28 @@ bool mergeRecorder(Module& app, RecordContext& context, const RecorderConfig& co
     if (name == "srr_host_memory_pages") {
       // An unknown memory index has 0 pages.
       Index result = Builder::addVar(func, Type::i32);
-      return b.makeBlock({host.perMemory(memories, [&](Name m) { return b.makeLocalSet(result, b.makeMemorySize(m)); }),
+      return b.makeBlock({host.perIndex(memories, [&](Name m) { return b.makeLocalSet(result, b.makeMemorySize(m)); }),
                           b.makeLocalGet(result, Type::i32)},
                          Type::i32);
     }
     // (memory, app address, runtime address, size)
     if (name == "srr_host_app_read") {
-      return host.perMemory(memories, [&](Name m) {
+      return host.perIndex(memories, [&](Name m) {
         return b.makeMemoryCopy(host.param(2), host.param(1), host.param(3), rt.memory, m);
       });
     }
     if (name == "srr_host_app_write") {
-      return host.perMemory(memories, [&](Name m) {
+      return host.perIndex(memories, [&](Name m) {
         return b.makeMemoryCopy(host.param(1), host.param(2), host.param(3), m, rt.memory);
       });
     }
     if (name == "srr_host_shadow_read") {
-      return host.perMemory(shadows, [&](Name s) {
+      return host.perIndex(shadows, [&](Name s) {
         return b.makeMemoryCopy(host.param(2), skewed(1), host.param(3), rt.memory, s);
       });
     }
     if (name == "srr_host_shadow_write") {
-      return host.perMemory(shadows, [&](Name s) {
+      return host.perIndex(shadows, [&](Name s) {
         return b.makeMemoryCopy(skewed(1), host.param(2), host.param(3), s, rt.memory);
       });
     }
@@ -97,6 +97,8 @@ bool mergeRecorder(Module& app, RecordContext& context, const RecorderConfig& co
                                {"srr_rec_memory_grow", &context.recMemoryGrow},
                                {"srr_rec_host_memory_grow", &context.recHostMemoryGrow},
                                {"srr_rec_finish", &context.recFinish},
+                               {"srr_rec_host_table_set", &context.recHostTableSet},
+                               {"srr_rec_host_table_grow", &context.recHostTableGrow},
                                {"srr_rec_environ_sizes_fixup", &context.recEnvironSizesFixup},
                                {"srr_rec_environ_prepare", &context.recEnvironPrepare},
                                {"srr_rec_environ_fixup", &context.recEnvironFixup}},

@@ -10,21 +10,52 @@ using namespace wasm;
 
 namespace srr {
 
+namespace {
+
+// Finds code that learns more of a reference than whether it is null: a
+// cast or type test (of a funcref: its function's type), and
+// any.convert_extern (which makes a host value inspectable). Without them
+// (the reference-types proposal alone), a guest can only store, pass on,
+// call (a funcref) and test for null the references it is given.
+struct ReferenceInspection : public PostWalker<ReferenceInspection> {
+  bool found = false;
+  void visitRefTest(RefTest*) { found = true; }
+  void visitRefCast(RefCast*) { found = true; }
+  void visitBrOn(BrOn* curr) { found |= curr->op != BrOnNull && curr->op != BrOnNonNull; }
+  void visitRefAs(RefAs* curr) { found |= curr->op == AnyConvertExtern; }
+};
+
+} // namespace
+
+bool inspectsReferences(Module& wasm) {
+  ReferenceInspection scan;
+  for (auto& func : wasm.functions) {
+    if (!func->imported()) {
+      scan.walkFunctionInModule(func.get(), &wasm);
+    }
+  }
+  scan.walkModuleCode(&wasm);
+  return scan.found;
+}
+
 AppItems collectAppItems(Module& wasm) {
   AppItems items;
   for (auto& func : wasm.functions) {
     (func->imported() ? items.imports : items.functions).push_back(func.get());
   }
+  bool references = !inspectsReferences(wasm);
   for (auto& exp : wasm.exports) {
     if (exp->kind == ExternalKind::Function &&
-        recordableSignature(wasm.getFunction(*exp->getInternalName())->getSig())) {
+        recordableSignature(wasm.getFunction(*exp->getInternalName())->getSig(), references)) {
       items.exports.push_back({exp->name, *exp->getInternalName()});
     }
   }
   return items;
 }
 
-bool recordableSignature(Signature sig) { return recordable(sig.params) && recordable(sig.results); }
+bool recordableSignature(Signature sig, bool references) {
+  return recordable(sig.params, references) && recordable(sig.results, references);
+}
 
 bool redirectImports(Module& wasm, const std::vector<Function*>& imports, const std::string& prefix,
                      std::map<Name, Name>& redirected, std::string& error) {

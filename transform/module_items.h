@@ -16,15 +16,23 @@ namespace srr {
 struct AppItems {
   std::vector<wasm::Function*> functions; // defined
   std::vector<wasm::Function*> imports;   // in function-import order
-  // Function exports (export name, function) whose calls a trace can hold
-  // (numbers and vectors only), numbered in this order in the trace. An
-  // export passing references is left out: its calls are not events.
+  // Function exports (export name, function) whose calls a trace can hold,
+  // numbered in this order in the trace: numbers and vectors, and funcref
+  // and externref (by null-ness) unless the module inspects references
+  // (inspectsReferences). An export left out is not wrapped: its calls are
+  // not events.
   std::vector<std::pair<wasm::Name, wasm::Name>> exports;
 };
 AppItems collectAppItems(wasm::Module& wasm);
 
-// Whether calls of this signature can go into a trace.
-bool recordableSignature(wasm::Signature sig);
+// Whether the module's code can learn more of a reference than whether it
+// is null (casts, type tests, any.convert_extern): then a trace, which holds
+// only that, cannot stand for the references the host passes.
+bool inspectsReferences(wasm::Module& wasm);
+
+// Whether calls of this signature can go into a trace (with `references`:
+// funcref and externref too).
+bool recordableSignature(wasm::Signature sig, bool references = false);
 
 // Sends every use of each import (calls, ref.func, element segments, the
 // start function, exports) to a new function name "<prefix><import name>",

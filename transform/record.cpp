@@ -32,17 +32,29 @@ using namespace wasm;
 
 namespace {
 
-// Host writes to a table cannot be recorded: funcrefs cannot be compared in
-// wasm, so no shadow table can tell. A module whose exported table the host
-// could write while the guest runs (during an import call) is refused; a
-// module without imports only runs host code between export calls.
+// Host writes to a funcref table cannot be recorded: funcrefs cannot be
+// compared in wasm, and a guest learns more of one than whether it is null
+// (it calls it), so no shadow table can tell what changed. A module whose
+// exported or imported funcref table the host could write while the guest
+// runs (during an import call) is refused; a module without imports only
+// runs host code between export calls (and in the functions it calls through
+// such a table: README, "Known limits"). Externref tables are shadowed
+// (shadow_tables.cpp).
 bool checkTables(Module& wasm, std::string& error) {
   bool hasImports = false;
   for (auto& func : wasm.functions) {
     hasImports |= bool(func->imported());
   }
+  auto shadowed = [&](Name table) {
+    for (const auto& host : srr::hostWritableTables(wasm)) {
+      if (host.table == table) {
+        return true;
+      }
+    }
+    return false;
+  };
   for (auto& exp : wasm.exports) {
-    if (exp->kind == ExternalKind::Table && hasImports) {
+    if (exp->kind == ExternalKind::Table && hasImports && !shadowed(*exp->getInternalName())) {
       error = "unsupported: table \"" + exp->name.toString() +
               "\" is exported, and the host could write it during an import call; "
               "shadowrr cannot record table writes";
@@ -50,7 +62,7 @@ bool checkTables(Module& wasm, std::string& error) {
     }
   }
   for (auto& table : wasm.tables) {
-    if (table->imported() && hasImports) {
+    if (table->imported() && hasImports && !shadowed(table->name)) {
       error = "unsupported: table " + table->module.toString() + "." + table->base.toString() +
               " is imported, and the host could write it during an import call; shadowrr cannot record table writes";
       return false;
@@ -74,6 +86,10 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
     srr::RecordContext context;
     srr::addShadowMemories(wasm, context);
     srr::addShadowGlobals(wasm, context);
+    if (!srr::addShadowTables(wasm, context, error)) {
+      srr_set_error(err, "%s", error.c_str());
+      return 1;
+    }
     srr::RecorderConfig config;
     config.recorderWasm = srr_recorder_wasm;
     config.recorderWasmSize = srr_recorder_wasm_size;
@@ -91,11 +107,13 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
     }
     srr::addSyncState(wasm, context);
     srr::addSyncedVersions(wasm, context, app.functions);
+    srr::addTableHelpers(wasm, context);
     PassRunner runner(&wasm);
     runner.add(srr::createShadowStoresPass(&context));
     runner.add(srr::createShadowLoadsPass(&context));
     runner.add(srr::createShadowBulkPass(&context));
     runner.add(srr::createShadowGlobalSetsPass(&context));
+    runner.add(srr::createShadowTablesPass(&context));
     for (Function* func : app.functions) {
       runner.runOnFunction(func);
     }
@@ -140,6 +158,10 @@ void addRecorderStubs(Module& wasm, srr::RecordContext& context) {
   stub("srr_rec_memory_grow", {Type::i32, Type::i32, Type::i32}, context.recMemoryGrow);
   stub("srr_rec_host_memory_grow", {Type::i32, Type::i32}, context.recHostMemoryGrow);
   stub("srr_rec_finish", {}, context.recFinish);
+  if (!context.tables.empty()) { // (only then: the other previews stay as they are)
+    stub("srr_rec_host_table_set", {Type::i32, Type::i32, Type::i32}, context.recHostTableSet);
+    stub("srr_rec_host_table_grow", {Type::i32, Type::i32}, context.recHostTableGrow);
+  }
 }
 
 } // namespace
@@ -151,8 +173,13 @@ extern "C" int srr_record_pass_preview(srr_module* module, const char* pass, srr
   srr::RecordContext context;
   srr::addShadowMemories(wasm, context);
   srr::addShadowGlobals(wasm, context);
-  addRecorderStubs(wasm, context);
   std::string error;
+  if (!srr::addShadowTables(wasm, context, error)) {
+    srr_set_error(err, "%s", error.c_str());
+    return 1;
+  }
+  addRecorderStubs(wasm, context);
+  srr::addTableHelpers(wasm, context);
   if (name == "shadow-memories") {
     srr::addShadowInit(wasm, context);
     return 0;
@@ -172,11 +199,12 @@ extern "C" int srr_record_pass_preview(srr_module* module, const char* pass, srr
     srr::addBoundaryCheck(wasm, context);
     return 0;
   }
-  if (name == "shadow-stores" || name == "shadow-loads" || name == "shadow-bulk") {
+  if (name == "shadow-stores" || name == "shadow-loads" || name == "shadow-bulk" || name == "shadow-tables") {
     PassRunner runner(&wasm);
-    runner.add(name == "shadow-stores"  ? srr::createShadowStoresPass(&context)
-               : name == "shadow-loads" ? srr::createShadowLoadsPass(&context)
-                                        : srr::createShadowBulkPass(&context));
+    runner.add(name == "shadow-stores"   ? srr::createShadowStoresPass(&context)
+               : name == "shadow-loads"  ? srr::createShadowLoadsPass(&context)
+               : name == "shadow-tables" ? srr::createShadowTablesPass(&context)
+                                         : srr::createShadowBulkPass(&context));
     for (Function* func : app.functions) {
       runner.runOnFunction(func);
     }

@@ -20,6 +20,28 @@ class Builder;
 
 namespace srr {
 
+// Items that have a shadow (globals, tables), in the order the trace numbers
+// them, found by the original item's name.
+template <typename Pair>
+struct ShadowPairs {
+  std::vector<Pair> list;
+  std::unordered_map<wasm::Name, size_t> byName;
+
+  void add(wasm::Name original, Pair pair) {
+    byName[original] = list.size();
+    list.push_back(std::move(pair));
+  }
+  const Pair* of(wasm::Name original) const {
+    auto it = byName.find(original);
+    return it == byName.end() ? nullptr : &list[it->second];
+  }
+  bool empty() const { return list.empty(); }
+  typename std::vector<Pair>::iterator begin() { return list.begin(); }
+  typename std::vector<Pair>::iterator end() { return list.end(); }
+  typename std::vector<Pair>::const_iterator begin() const { return list.begin(); }
+  typename std::vector<Pair>::const_iterator end() const { return list.end(); }
+};
+
 // The one place that decides where a byte's shadow lives. The shadow of byte
 // x of a memory is byte x + kShadowSkew of its shadow memory, which has
 // kShadowSparePages more pages than the memory itself. Placing the shadow at
@@ -77,6 +99,7 @@ struct RecordContext {
   // shadow-bulk leave out their checks and reconciles.
   std::unordered_set<wasm::Expression*> syncedOnly;
   bool isSyncedOnly(wasm::Expression* curr) const { return syncedOnly.count(curr) != 0; }
+  wasm::Name recHostTableSet, recHostTableGrow;
   // Hide SHADOWRR_TRACE from the guest's environ calls (recorder_abi.h). A
   // pass preview without them (unset names) generates no calls to them.
   wasm::Name recEnvironSizesFixup, recEnvironPrepare, recEnvironFixup;
@@ -91,12 +114,8 @@ struct RecordContext {
     wasm::Type type;
     std::string name;
   };
-  std::vector<GlobalPair> globals;
-  std::unordered_map<wasm::Name, size_t> byGlobal;
-  const GlobalPair* globalPairOf(wasm::Name global) const {
-    auto it = byGlobal.find(global);
-    return it == byGlobal.end() ? nullptr : &globals[it->second];
-  }
+  ShadowPairs<GlobalPair> globals;
+  const GlobalPair* globalPairOf(wasm::Name global) const { return globals.of(global); }
 
   // Shadow copies of data segments into imported memories, left passive by
   // shadow-memories: shadow-init copies them in at instantiation, once the
@@ -108,6 +127,23 @@ struct RecordContext {
     uint32_t size;
   };
   std::vector<DeferredSegment> deferredSegments;
+
+  // Every externref table the host can write (hostWritableTables), with its
+  // shadow, its index (the module's), and the helpers addTableHelpers makes:
+  // `sync` (the host grew it: record, grow the shadow) and `reconcile`
+  // (start, count: record the differing elements of a range).
+  struct TablePair {
+    wasm::Name table;
+    wasm::Name shadow;
+    uint32_t index;
+    wasm::Name sync;
+    wasm::Name reconcile;
+  };
+  ShadowPairs<TablePair> tables;
+  const TablePair* tablePairOf(wasm::Name table) const { return tables.of(table); }
+  // Shadow copies of element segments into imported tables, left passive:
+  // shadow-init copies them in (as deferredSegments).
+  std::vector<DeferredSegment> deferredElements;
 
   const MemoryPair& pairOf(wasm::Name memory) const { return memories[byMemory.at(memory)]; }
   bool isShadowed(wasm::Name memory) const { return byMemory.count(memory) != 0; }
@@ -145,6 +181,22 @@ void addSyncState(wasm::Module& wasm, RecordContext& context);
 // addSyncState, before the shadow passes. Appends to `functions` the checked
 // copies it adds, which the shadow passes must rewrite too.
 void addSyncedVersions(wasm::Module& wasm, RecordContext& context, std::vector<wasm::Function*>& functions);
+
+// An externref table the host can write: exported or imported. Record and
+// replay number them by the module's own table index.
+struct HostTable {
+  wasm::Name table;
+  uint32_t index;
+};
+std::vector<HostTable> hostWritableTables(wasm::Module& wasm);
+// shadow-tables (shadow_tables.cpp): the shadow tables and their element
+// segments (false with `error` for a table64); after the recorder is merged,
+// the helpers; the pass over the application's functions; and the size check
+// that the boundary and the pass use.
+bool addShadowTables(wasm::Module& wasm, RecordContext& context, std::string& error);
+void addTableHelpers(wasm::Module& wasm, RecordContext& context);
+std::unique_ptr<wasm::Pass> createShadowTablesPass(const RecordContext* context);
+wasm::Expression* tableSizeCheck(wasm::Builder& builder, const RecordContext::TablePair& pair);
 
 // The event-boundary check (host memory growth), added as a function; returns
 // its name.

@@ -64,7 +64,7 @@ namespace {
 
 // The replayer's functions the generated code calls (replayer_abi.h).
 struct ReplayerFunctions {
-  Name run, callBegin, callCheck, callEnd, memoryGrow;
+  Name run, callBegin, callCheck, callEnd, memoryGrow, exportArgRef, exportResultRef, hostFuncrefCalled;
   std::map<Type::BasicType, Name> arg, ret, exportArg, exportResult;
   Name retV128Low, retV128High, exportArgV128Low, exportArgV128High;
 
@@ -99,7 +99,10 @@ struct ReplayerFunctions {
            {"srr_rep_export_result_i64", &i64er},
            {"srr_rep_export_result_f32", &f32er},
            {"srr_rep_export_result_f64", &f64er},
-           {"srr_rep_export_result_v128", &v128er}},
+           {"srr_rep_export_result_v128", &v128er},
+           {"srr_rep_export_arg_ref", &exportArgRef},
+           {"srr_rep_export_result_ref", &exportResultRef},
+           {"srr_rep_host_funcref_called", &hostFuncrefCalled}},
           error)) {
       return false;
     }
@@ -282,6 +285,46 @@ struct ReplayGrow : public WalkerPass<PostWalker<ReplayGrow>> {
   }
 };
 
+// What the replay passes for the references the recorded host passed: null
+// for null, and for a non-null one a stand-in of its type. The guest can
+// only store, pass on, test for null (and call, a funcref) what it is given
+// (module_items.h, inspectsReferences), and the trace says only whether it
+// was null. An externref stand-in is a non-null externref made in wasm
+// (extern.convert_any of an i31ref: the GC proposal, added to the module's
+// features); a funcref stand-in is a function that reports, if the guest
+// calls it, that the trace cannot replay the call.
+Expression* externStandIn(Module& wasm, Builder& builder) {
+  wasm.features |= FeatureSet::GC;
+  return builder.makeRefAs(ExternConvertAny, builder.makeRefI31(builder.makeConst(Literal(int32_t(0)))));
+}
+
+struct RefStandIns {
+  Module& wasm;
+  const ReplayerFunctions& rep;
+  Name funcStub;
+
+  Expression* make(Builder& builder, Type type) {
+    if (type.getHeapType() == HeapType(HeapType::ext)) {
+      return externStandIn(wasm, builder);
+    }
+    if (!funcStub) {
+      funcStub = Names::getValidFunctionName(wasm, "srr$host-funcref");
+      wasm.addFunction(builder.makeFunction(funcStub, Signature(Type::none, Type::none), {},
+                                            builder.makeCall(rep.hostFuncrefCalled, {}, Type::none)));
+    }
+    return builder.makeRefFunc(funcStub);
+  }
+
+  // The argument: the stand-in, or null, as srr_rep_export_arg_ref says.
+  Expression* argument(Builder& builder, Type type) {
+    Expression* nonNull =
+      builder.makeCall(rep.exportArgRef, {builder.makeConst(Literal(int32_t(srr::traceTypeCode(type))))}, Type::i32);
+    Select* select = builder.makeSelect(nonNull, make(builder, type), builder.makeRefNull(type.getHeapType()));
+    select->type = type; // funcref or externref itself, not the stand-in's own type
+    return select;
+  }
+};
+
 // The dispatcher behind srr_host_call_export(index): a br_table over the
 // original function exports, each arm a call to that export's caller
 // (arguments from the replayer, results back to it):
@@ -301,21 +344,29 @@ Expression* exportDispatcher(Module& wasm, const std::vector<std::pair<Name, Nam
   if (exports.empty()) {
     return builder.makeNop();
   }
+  RefStandIns standIns{wasm, rep, Name()};
   std::vector<Name> callers;
   for (uint32_t index = 0; index < exports.size(); index++) {
     Function* target = wasm.getFunction(exports[index].second);
     Signature sig = target->getSig();
     std::vector<Expression*> args;
     for (auto t : sig.params) {
-      args.push_back(t == Type::v128 ? v128FromHalves(builder, rep.exportArgV128Low, rep.exportArgV128High)
-                                     : builder.makeCall(rep.exportArg.at(t.getBasic()), {}, t));
+      args.push_back(srr::isTraceRef(t)  ? standIns.argument(builder, t)
+                     : t == Type::v128 ? v128FromHalves(builder, rep.exportArgV128Low, rep.exportArgV128High)
+                                       : builder.makeCall(rep.exportArg.at(t.getBasic()), {}, t));
     }
     std::vector<Expression*> body;
     std::vector<Type> vars;
     auto values = srr::keepResults(builder, builder.makeCall(target->name, args, sig.results), sig.results, 0, vars,
                                    body);
     for (Expression* value : values) {
-      body.push_back(passValue(builder, rep.exportResult, value));
+      Type t = value->type;
+      body.push_back(srr::isTraceRef(t)
+                      ? builder.makeCall(rep.exportResultRef,
+                                         {builder.makeConst(Literal(int32_t(srr::traceTypeCode(t)))),
+                                          builder.makeUnary(EqZInt32, builder.makeRefIsNull(value))},
+                                         Type::none)
+                      : passValue(builder, rep.exportResult, value));
     }
     Name caller = Names::getValidFunctionName(wasm, "srr$call-export$" + std::to_string(index));
     wasm.addFunction(builder.makeFunction(caller, Signature(Type::none, Type::none), std::move(vars),
@@ -356,6 +407,10 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
       memoryIndex[wasm.memories[i]->name] = i;
     }
     auto globals = srr::hostChangeableGlobals(wasm);
+    std::vector<std::pair<uint32_t, Name>> tables;
+    for (const auto& table : srr::hostWritableTables(wasm)) {
+      tables.push_back({table.index, table.table});
+    }
     std::vector<char> header = srr::buildTraceHeader(wasm, module->sha256, options->module_name, memories, globals, 0);
 
     uint32_t flags = (options->quiet ? 1u : 0u) | (options->allow_other_module ? 2u : 0u);
@@ -392,27 +447,43 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
       if (name == "srr_host_header_copy") return segmentCopy("srr$module-header", header, false);
       if (name == "srr_host_wasi_memory") return host.wasiMemoryIndex(memories);
       if (name == "srr_host_app_write") {
-        return host.perMemory(memories, [&](Name m) {
+        return host.perIndex(memories, [&](Name m) {
           return b.makeMemoryCopy(host.param(1), host.param(2), host.param(3), m, rt.memory);
         });
       }
       if (name == "srr_host_app_read") {
-        return host.perMemory(memories, [&](Name m) {
+        return host.perIndex(memories, [&](Name m) {
           return b.makeMemoryCopy(host.param(2), host.param(1), host.param(3), rt.memory, m);
         });
       }
-      if (name == "srr_host_memory_pages" || name == "srr_host_memory_grow") {
-        bool grow = name == "srr_host_memory_grow";
+      // Sizes and growth of memories (pages) and host-written tables
+      // (elements, grown with nulls): the result is the size, or the old
+      // size (-1 when the grow fails).
+      bool memorySize = name == "srr_host_memory_pages", memoryGrow = name == "srr_host_memory_grow";
+      bool tableSize = name == "srr_host_table_size", tableGrow = name == "srr_host_table_grow";
+      if (memorySize || memoryGrow || tableSize || tableGrow) {
+        bool grow = memoryGrow || tableGrow;
         Index result = Builder::addVar(func, Type::i32);
-        return b.makeBlock(
-          {b.makeLocalSet(result, host.i32(grow ? 0xFFFFFFFFu : 0)),
-           host.perMemory(memories,
-                          [&](Name m) {
-                            return b.makeLocalSet(result, grow ? static_cast<Expression*>(b.makeMemoryGrow(host.param(1), m))
-                                                               : b.makeMemorySize(m));
-                          }),
-           b.makeLocalGet(result, Type::i32)},
-          Type::i32);
+        auto arm = [&](Name item) -> Expression* {
+          Expression* value = memoryGrow  ? static_cast<Expression*>(b.makeMemoryGrow(host.param(1), item))
+                              : memorySize ? static_cast<Expression*>(b.makeMemorySize(item))
+                              : tableGrow  ? static_cast<Expression*>(
+                                              b.makeTableGrow(item, b.makeRefNull(HeapType::noext), host.param(1)))
+                                           : static_cast<Expression*>(b.makeTableSize(item));
+          return b.makeLocalSet(result, value);
+        };
+        return b.makeBlock({b.makeLocalSet(result, host.i32(grow ? 0xFFFFFFFFu : 0)),
+                            host.perIndex(memorySize || memoryGrow ? memories : tables, arm),
+                            b.makeLocalGet(result, Type::i32)},
+                           Type::i32);
+      }
+      if (name == "srr_host_table_set") {
+        // (table, element, non_null): a stand-in for a non-null element
+        return host.perIndex(tables, [&](Name t) {
+          Select* value = b.makeSelect(host.param(2), externStandIn(wasm, b), b.makeRefNull(HeapType::noext));
+          value->type = Type(HeapType::ext, Nullable);
+          return b.makeTableSet(t, host.param(1), value);
+        });
       }
       if (name == "srr_host_global_set") {
         // (index, low bits, high bits)

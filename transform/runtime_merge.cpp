@@ -209,7 +209,7 @@ Expression* HostBodyBuilder::copySegment(Name seg, Expression* offset, Expressio
   return builder.makeMemoryInit(seg, param(0), offset, size, runtimeMemory);
 }
 
-Expression* HostBodyBuilder::perMemory(const std::vector<std::pair<uint32_t, Name>>& memories,
+Expression* HostBodyBuilder::perIndex(const std::vector<std::pair<uint32_t, Name>>& memories,
                                        const std::function<Expression*(Name)>& body) {
   std::vector<Expression*> arms;
   for (auto& [index, memory] : memories) {

@@ -39,8 +39,8 @@ bool findRuntimeFunctions(const MergedRuntime& runtime, const char* what,
 bool importsWasi(const wasm::Module& wasm);
 
 // Building blocks for the bodies of "shadowrr" functions: parameters are
-// i32s read with param(i); `perMemory` emits one arm per application memory
-// (if param 0 == index then ...).
+// i32s read with param(i); `perIndex` emits one arm per application memory
+// (or table: any numbered item) (if param 0 == index then ...).
 struct HostBodyBuilder {
   wasm::Module& wasm;
   wasm::Builder builder;
@@ -58,8 +58,8 @@ struct HostBodyBuilder {
   wasm::Name segment(const std::string& root, const std::vector<char>& bytes);
   wasm::Expression* copySegment(wasm::Name segment, wasm::Expression* offset, wasm::Expression* size);
 
-  // One arm per (index, memory): if (param 0 == index) body(memory).
-  wasm::Expression* perMemory(const std::vector<std::pair<uint32_t, wasm::Name>>& memories,
+  // One arm per (index, memory or table): if (param 0 == index) body(name).
+  wasm::Expression* perIndex(const std::vector<std::pair<uint32_t, wasm::Name>>& memories,
                               const std::function<wasm::Expression*(wasm::Name)>& body);
 
   // The index of the memory exported as "memory" among `memories`, or

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "passes/record_events.h"
 #include "srr_trace.h"
 #include "module_items.h"
 #include "trace_header.h"
@@ -10,6 +11,26 @@
 using namespace wasm;
 
 namespace srr {
+
+uint8_t traceTypeCode(Type t) {
+  if (srr::isTraceRef(t)) {
+    return t.getHeapType() == HeapType(HeapType::func) ? SRR_T_FUNCREF : SRR_T_EXTERNREF;
+  }
+  switch (t.getBasic()) {
+    case Type::i32:
+      return SRR_T_I32;
+    case Type::i64:
+      return SRR_T_I64;
+    case Type::f32:
+      return SRR_T_F32;
+    case Type::f64:
+      return SRR_T_F64;
+    case Type::v128:
+      return SRR_T_V128;
+    default:
+      return 0; // other references are refused before a header is built
+  }
+}
 
 namespace {
 
@@ -24,28 +45,12 @@ void str(std::vector<uint8_t>& out, const std::string& s) {
   out.insert(out.end(), s.begin(), s.end());
 }
 
-uint8_t typeCode(Type t) {
-  switch (t.getBasic()) {
-    case Type::i32:
-      return SRR_T_I32;
-    case Type::i64:
-      return SRR_T_I64;
-    case Type::f32:
-      return SRR_T_F32;
-    case Type::f64:
-      return SRR_T_F64;
-    case Type::v128:
-      return SRR_T_V128;
-    default:
-      return 0; // references are refused before a header is built
-  }
-}
 
 void signature(std::vector<uint8_t>& out, Signature sig) {
   for (Type types : {sig.params, sig.results}) {
     uleb(out, types.size());
     for (auto t : types) {
-      out.push_back(typeCode(t));
+      out.push_back(traceTypeCode(t));
     }
   }
 }
@@ -103,9 +108,15 @@ std::vector<char> buildTraceHeader(Module& wasm, const uint8_t sha256[32], const
   for (const auto& global : globals) {
     std::vector<uint8_t> p;
     uleb(p, global.index);
-    p.push_back(typeCode(global.type));
+    p.push_back(traceTypeCode(global.type));
     str(p, global.name);
     field(header, SRR_HDR_GLOBAL, p);
+  }
+  for (const auto& table : hostWritableTables(wasm)) {
+    std::vector<uint8_t> p;
+    uleb(p, table.index);
+    p.push_back(SRR_T_EXTERNREF);
+    field(header, SRR_HDR_TABLE, p);
   }
   std::vector<uint8_t> recorder;
   str(recorder, "shadowrr " SHADOWRR_VERSION_STRING);

@@ -13,6 +13,10 @@
 
 namespace srr {
 
+// The value type code of the trace format (srr_value_type) for a type a
+// trace can hold (numbers, vectors, funcref, externref); 0 for another.
+uint8_t traceTypeCode(wasm::Type type);
+
 // Builds the header body for `wasm` as the user gave it (before any
 // transform adds to it): its function imports and exports with their
 // signatures, the given memories (index, name) and host-changeable globals,

@@ -80,6 +80,7 @@
 #include "recorder_imports.h"
 #include "srr_trace.h"
 #include "wasi_preopen.h"
+#include "wasm_stack.h"
 
 #define SRR_EXPORT(name) __attribute__((export_name(#name)))
 
@@ -137,6 +138,8 @@ extern unsigned char __heap_base;
 static int inited;
 static int finished;
 static int in_event;     /* between srr_rec_begin and srr_rec_end */
+static uint32_t depth;   /* export and import calls under way: EXPORT_CALL and
+                            IMPORT_CALL events begun and not yet returned */
 static int sink;         /* enum sink */
 static int opened_once;  /* the trace file was created (later opens append) */
 static int32_t err;      /* sticky WASI errno, 0 while all is well */
@@ -915,6 +918,11 @@ SRR_EXPORT(srr_rec_begin)
 void srr_rec_begin(uint32_t kind, uint32_t index, uint32_t max_size) {
   in_event = 0; /* an event never ended is taken as complete */
   watch = W_NONE;
+  if (kind == SRR_EV_EXPORT_CALL || kind == SRR_EV_IMPORT_CALL) {
+    depth++;
+  } else if ((kind == SRR_EV_EXPORT_RETURN || kind == SRR_EV_IMPORT_RETURN) && depth > 0) {
+    depth--;
+  }
   if (!event_room(max_size < 1 + SRR_MAX_ULEB ? 1 + SRR_MAX_ULEB : max_size)) {
     return;
   }
@@ -1124,6 +1132,24 @@ void srr_rec_host_memory_grow(uint32_t memory, uint32_t new_pages) {
   durable_flush();
 }
 
+SRR_EXPORT(srr_rec_host_table_set)
+void srr_rec_host_table_set(uint32_t table, uint32_t element, uint32_t non_null) {
+  if (!event_room(2 + 2 * SRR_MAX_ULEB)) {
+    return;
+  }
+  ev_pos += srr_put_host_table_set(ev_pos, table, element, non_null != 0);
+  durable_flush();
+}
+
+SRR_EXPORT(srr_rec_host_table_grow)
+void srr_rec_host_table_grow(uint32_t table, uint32_t new_size) {
+  if (!event_room(1 + 2 * SRR_MAX_ULEB)) {
+    return;
+  }
+  ev_pos += srr_put_host_table_grow(ev_pos, table, new_size);
+  durable_flush();
+}
+
 /* The guest's environ_sizes_get returned 0: remove the SHADOWRR_TRACE
  * entries from its answer (they were counted by the host). */
 SRR_EXPORT(srr_rec_environ_sizes_fixup)
@@ -1206,30 +1232,27 @@ void srr_rec_environ_fixup(uint32_t environ, uint32_t environ_buf) {
   srr_host_app_write(wm, environ, rs(save_buf), 4 * count);
 }
 
-/* Appends the last event (END, or TRAP with an empty message) and flushes. */
-static int32_t finish_with(uint8_t kind) {
-  if (!inited) {
-    init();
+/* Drops the event being written, if one is open (a trap cut it short). */
+static void drop_open_event(void) {
+  if (in_event) {
+    ev_pos = ev_start;
+    in_event = 0;
   }
-  if (!finished) {
-    if (in_event) { /* cut short: drop it */
-      ev_pos = ev_start;
-      in_event = 0;
-    }
-    if (event_room(2)) {
-      *ev_pos++ = kind;
-      if (kind == SRR_EV_TRAP) {
-        *ev_pos++ = 0; /* str message: the launcher's message is not passed in */
-      }
-    }
-    finished = 1;
-  }
-  return do_flush();
 }
 
 SRR_EXPORT(srr_rec_finish)
 void srr_rec_finish(void) {
-  finish_with(SRR_EV_END);
+  if (!inited) {
+    init();
+  }
+  if (!finished) {
+    drop_open_event();
+    if (event_room(1)) {
+      *ev_pos++ = SRR_EV_END;
+    }
+    finished = 1;
+  }
+  do_flush();
 }
 
 /* ---- 4. for launchers and embedders ------------------------------------------ */
@@ -1241,11 +1264,35 @@ int32_t shadowrr_flush(void) {
   return do_flush();
 }
 
-/* A launcher caught a trap: appends TRAP (unless the run already ended) and
- * flushes. Returns like shadowrr_flush. */
+/* After a trap (see shadowrr_on_trap): TRAP if an export or import call of
+ * this module was under way (the trap unwound it), and the recorder's state
+ * back to "between export calls": the event the trap cut short dropped, no
+ * watched call pending, the nesting depth 0. Recording goes on. */
+__attribute__((noinline)) static int32_t on_trap(void) {
+  if (!inited) {
+    init();
+  }
+  drop_open_event();
+  watch = W_NONE;
+  pending_index = 0xFFFFFFFFu;
+  env_prepared = 0;
+  if (depth > 0 && !finished && event_room(2)) {
+    *ev_pos++ = SRR_EV_TRAP;
+    *ev_pos++ = 0; /* str message: the launcher's message is not passed in */
+  }
+  depth = 0;
+  return do_flush();
+}
+
+/* A launcher caught a trap: appends TRAP and flushes; the host may go on
+ * calling exports, recorded in the same trace. Called by the host at top
+ * level, when no recorder frame is live: a trap inside the recorder (the
+ * engine's stack running out there) leaves the C stack pointer low, put back
+ * here. Returns like shadowrr_flush. */
 SRR_EXPORT(shadowrr_on_trap)
 int32_t shadowrr_on_trap(void) {
-  return finish_with(SRR_EV_TRAP);
+  srr_stack_reset();
+  return on_trap();
 }
 
 /* Drain sink: the pending file bytes are [ptr, ptr+size) in shadowrr_memory.

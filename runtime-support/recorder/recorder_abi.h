@@ -68,6 +68,21 @@ void srr_rec_memory_grow(uint32_t memory, uint32_t delta, int32_t result);
  * generated code then grows the shadow. */
 void srr_rec_host_memory_grow(uint32_t memory, uint32_t new_pages);
 
+/* Host-writable externref tables (exported or imported; numbered as the
+ * module numbers its tables): each has a shadow table that follows the
+ * guest's own writes. A reference cannot be compared, but the guest can only
+ * learn whether one is null (docs/trace-format.md, "References"), so:
+ *  - the guest read element `element` (table.get, or table.copy's source)
+ *    and found it null where the shadow is not, or the other way round: the
+ *    host wrote it. HOST_TABLE_SET records whether it is null now; the
+ *    generated code then copies it into the shadow;
+ *  - at an event boundary (or before such a read) the table was found larger
+ *    than its shadow: the host grew it to `new_size` elements
+ *    (HOST_TABLE_GROW); the generated code then grows the shadow.
+ * Like the memory calls, never between srr_rec_begin and srr_rec_end. */
+void srr_rec_host_table_set(uint32_t table, uint32_t element, uint32_t non_null);
+void srr_rec_host_table_grow(uint32_t table, uint32_t new_size);
+
 /* The run is over (`_start` returned, or proc_exit is about to be called):
  * appends END and flushes everything. Called once; later events are ignored. */
 void srr_rec_finish(void);
@@ -156,17 +171,31 @@ uint32_t srr_host_wasi_memory(void);
 /* ---- 4. Exported by the instrumented module, for launchers and embedders - */
 /*   shadowrr_finish()     end the recording: append END and write the trace
  *                         (srr_rec_finish); for embedders of reactors, whose
- *                         runs have no _start to end them */
+ *                         runs have no _start to end them; later calls into
+ *                         the module are not recorded */
 /*   shadowrr_flush() -> i32
  *                         write buffered events to the trace now; returns 0,
  *                         or a WASI errno once the trace could not be opened
  *                         or written (sticky: nothing more is recorded, the
  *                         guest runs on; a launcher reports it)
  *   shadowrr_on_trap() -> i32
- *                         append TRAP (empty message) and flush, unless the
- *                         run already ended; a launcher calls it after
- *                         catching a trap, so a crash keeps its whole trace;
- *                         returns like shadowrr_flush
+ *                         a launcher calls it after catching a trap, at top
+ *                         level (no call of the module under way any more),
+ *                         so a crash keeps its whole trace: appends TRAP
+ *                         (empty message) if an export or import call of the
+ *                         module was under way (the trap unwound it: the
+ *                         recorder counts EXPORT_CALL/IMPORT_CALL events not
+ *                         yet returned), drops an event the trap cut short,
+ *                         resets that count, and flushes. Recording goes on:
+ *                         a host that keeps calling exports after the trap (a
+ *                         reactor) gets them in the same trace (docs/
+ *                         trace-format.md, "Traps"). Nothing is appended
+ *                         after the run ended (END), or when nothing of the
+ *                         module was under way (the trap was not in it).
+ *                         A host that catches a trap inside an import and
+ *                         returns to the guest cannot be replayed (the replay
+ *                         of a trap unwinds every call under way). Returns
+ *                         like shadowrr_flush
  *   shadowrr_drain_ptr(), shadowrr_drain_size(), shadowrr_drain_reset(),
  *   memory "shadowrr_memory"
  *                         for modules without WASI (or with an empty trace

@@ -44,6 +44,7 @@
 #include "srr_trace.h"
 #include "srr_trace_decode.h"
 #include "wasi_preopen.h"
+#include "wasm_stack.h"
 
 #define SRR_EXPORT(name) __attribute__((export_name(#name)))
 #define NORETURN __attribute__((noreturn))
@@ -53,6 +54,7 @@
 /* Section 4 of replayer_abi.h (the ABI names them without prototypes). */
 int32_t shadowrr_exit_code(void);
 int32_t shadowrr_status(void);
+int32_t shadowrr_resume(void);
 uint32_t shadowrr_message_ptr(void);
 uint32_t shadowrr_message_size(void);
 
@@ -73,7 +75,9 @@ static const char kEnvVar[] = "SHADOWRR_REPLAY_TRACE=";
 
 extern unsigned char __heap_base;
 
-enum state { ST_FRESH, ST_RUNNING, ST_ENDED, ST_FAILED };
+/* ST_TRAPPED: stopped at a recorded trap that the replay reproduced, with
+ * more of the trace after it; shadowrr_resume goes on. */
+enum state { ST_FRESH, ST_RUNNING, ST_TRAPPED, ST_ENDED, ST_FAILED };
 enum special { IMP_OTHER, IMP_FD_WRITE, IMP_PROC_EXIT, IMP_FD_CLOSE, IMP_FD_RENUMBER };
 
 typedef struct rep_import {
@@ -100,6 +104,12 @@ typedef struct rep_global {
   uint8_t type;
   uint8_t seen;
 } rep_global;
+
+/* A host-writable externref table, by its index among the module's tables. */
+typedef struct rep_table {
+  uint32_t index;
+  uint8_t seen;
+} rep_table;
 
 typedef struct frame {
   uint32_t index; /* the import being called */
@@ -156,6 +166,8 @@ static rep_export *exports;
 static uint32_t export_count;
 static rep_global *globals;
 static uint32_t global_count;
+static rep_table *tables;
+static uint32_t table_count;
 static uint8_t *memory_seen;
 static uint32_t memory_count;
 static const uint8_t *module_sha256;
@@ -192,6 +204,9 @@ static uint32_t xres_count;
 
 static frame frames[MAX_DEPTH];
 static uint32_t depth;
+/* The exports being called (call_export), innermost last: where a trap is. */
+static uint32_t export_stack[MAX_DEPTH];
+static uint32_t export_depth;
 
 static uint8_t save_buf[BORROW_MAX]; /* the borrowed app bytes */
 static uint8_t io_buf[16];
@@ -367,6 +382,11 @@ COLD static void m_value(const srr_value *v) {
       m_str(" 0x");
       m_hex(srr_get_u32(v->as.v128 + 4 * lane), 8);
     }
+    return;
+  case SRR_T_FUNCREF:
+  case SRR_T_EXTERNREF:
+    m_str(v->as.non_null ? "non-null " : "null ");
+    m_str(srr_value_type_name(v->type));
     return;
   default:
     m_str("?");
@@ -702,6 +722,7 @@ COLD static int parse_module_header(const uint8_t *body, uint32_t size) {
     export_count += tag == SRR_HDR_EXPORT;
     memory_count += tag == SRR_HDR_MEMORY;
     global_count += tag == SRR_HDR_GLOBAL;
+    table_count += tag == SRR_HDR_TABLE;
   }
   if (got < 0) {
     return -1;
@@ -709,11 +730,12 @@ COLD static int parse_module_header(const uint8_t *body, uint32_t size) {
   imports = alloc((uint64_t)import_count * sizeof *imports);
   exports = alloc((uint64_t)export_count * sizeof *exports);
   globals = alloc((uint64_t)global_count * sizeof *globals);
+  tables = alloc((uint64_t)table_count * sizeof *tables);
   memory_seen = alloc(memory_count + 1);
-  if (!imports || !exports || !globals || !memory_seen) {
+  if (!imports || !exports || !globals || !tables || !memory_seen) {
     return -1;
   }
-  uint32_t n_globals = 0, n_memories = 0;
+  uint32_t n_globals = 0, n_memories = 0, n_tables = 0;
   max_values = 1;
   fields = srr_dec_make(body, size);
   while (srr_next_header_field(&fields, &tag, &payload, &length) == 1) {
@@ -781,6 +803,12 @@ COLD static int parse_module_header(const uint8_t *body, uint32_t size) {
       globals[n_globals].index = f.index;
       globals[n_globals].type = f.type;
       n_globals++;
+    } else if (tag == SRR_HDR_TABLE) {
+      srr_hdr_table f;
+      if (srr_dec_table_field(&d, &f) != 0) {
+        return -1;
+      }
+      tables[n_tables++].index = f.index;
     }
     if (sig) {
       max_values = sig->param_count > max_values ? sig->param_count : max_values;
@@ -789,6 +817,15 @@ COLD static int parse_module_header(const uint8_t *body, uint32_t size) {
   }
   (void)n_memories;
   return module_sha256 ? 0 : -1;
+}
+
+static rep_table *find_table(uint64_t index) {
+  for (uint32_t i = 0; i < table_count; i++) {
+    if (tables[i].index == index) {
+      return &tables[i];
+    }
+  }
+  return NULL;
 }
 
 static rep_global *find_global(uint64_t index) {
@@ -845,6 +882,9 @@ COLD static int check_trace_header(const uint8_t *body, uint32_t size) {
     } else if (tag == SRR_HDR_GLOBAL) {
       srr_hdr_global f;
       rc = srr_dec_global_field(&d, &f);
+    } else if (tag == SRR_HDR_TABLE) {
+      srr_hdr_table f;
+      rc = srr_dec_table_field(&d, &f);
     }
     if (rc != 0) {
       header_problem("corrupt trace: header field ");
@@ -877,7 +917,7 @@ COLD static int check_trace_header(const uint8_t *body, uint32_t size) {
     return -1;
   }
   /* Second pass: the same imports, exports, memories and globals. */
-  uint32_t n_imports = 0, n_exports = 0, n_memories = 0, n_globals = 0;
+  uint32_t n_imports = 0, n_exports = 0, n_memories = 0, n_globals = 0, n_tables = 0;
   fields = srr_dec_make(body, size);
   while (srr_next_header_field(&fields, &tag, &payload, &length) == 1) {
     srr_dec d = srr_dec_make(payload, (size_t)length);
@@ -989,15 +1029,28 @@ COLD static int check_trace_header(const uint8_t *body, uint32_t size) {
         return -1;
       }
       g->seen = 1;
+    } else if (tag == SRR_HDR_TABLE) {
+      srr_hdr_table f;
+      srr_dec_table_field(&d, &f);
+      n_tables++;
+      rep_table *t = find_table(f.index);
+      if (!t || t->seen) {
+        m_mismatch();
+        m_str("the trace has table ");
+        m_u64(f.index);
+        m_str(" (externref, written by the host), which this module does not export or import");
+        return -1;
+      }
+      t->seen = 1;
     }
   }
   if (n_imports != import_count || n_exports != export_count || n_memories != memory_count ||
-      n_globals != global_count) {
+      n_globals != global_count || n_tables != table_count) {
     m_mismatch();
-    const char *what[4] = {"imports", "function exports", "memories", "host-changed globals"};
-    uint32_t had[4] = {n_imports, n_exports, n_memories, n_globals};
-    uint32_t has[4] = {import_count, export_count, memory_count, global_count};
-    for (int i = 0; i < 4; i++) {
+    const char *what[5] = {"imports", "function exports", "memories", "host-changed globals", "host-written tables"};
+    uint32_t had[5] = {n_imports, n_exports, n_memories, n_globals, n_tables};
+    uint32_t has[5] = {import_count, export_count, memory_count, global_count, table_count};
+    for (int i = 0; i < 5; i++) {
       if (had[i] != has[i]) {
         m_str(what[i]);
         m_str(": ");
@@ -1295,6 +1348,11 @@ static int peek_raw(void) {
         rc = srr_dec_fail_value(&d, "unknown memory", cur.index);
       }
       break;
+    case SRR_INDEX_TABLE:
+      if (!find_table(cur.index)) {
+        rc = srr_dec_fail_value(&d, "unknown table", cur.index);
+      }
+      break;
     default:
       break;
     }
@@ -1364,6 +1422,8 @@ static int value_equal(const srr_value *a, const srr_value *b) {
   case SRR_T_I64: return a->as.i64 == b->as.i64;
   case SRR_T_F32: return a->as.f32_bits == b->as.f32_bits;
   case SRR_T_F64: return a->as.f64_bits == b->as.f64_bits;
+  case SRR_T_FUNCREF:
+  case SRR_T_EXTERNREF: return a->as.non_null == b->as.non_null;
   default: return bytes_equal(a->as.v128, 16, b->as.v128, 16);
   }
 }
@@ -1537,6 +1597,16 @@ NORETURN static void inconsistent(uint32_t import) {
   fail(SRR_REPLAY_EXIT_BAD_TRACE);
 }
 
+/* The replay has just reproduced a recorded trap (its TRAP event consumed):
+ * the run ended there if the trace ends there, else shadowrr_resume goes on
+ * with what the host did next. A trace cut short after the TRAP resumes too,
+ * to report the truncation. */
+static void stopped_at_trap(void) {
+  state = ev_pos < ev_size || trace_cut ? ST_TRAPPED : ST_ENDED;
+  status_code = 0;
+  exit_code = -1;
+}
+
 /* The recording trapped in the host (cur is TRAP): the replay traps too. */
 NORETURN static void recorded_trap(uint32_t import) {
   m_start(0);
@@ -1555,17 +1625,50 @@ NORETURN static void recorded_trap(uint32_t import) {
   }
   m_str(": the replay traps there too");
   consume();
-  state = ST_ENDED;
-  status_code = 0;
-  exit_code = -1;
+  stopped_at_trap();
   print_msg();
   __builtin_trap();
 }
 
 /* ---- the engine -------------------------------------------------------------------- */
 
-/* Applies the passive events at the cursor: what the host did to memories
- * and globals, at the point the recording found it. */
+COLD static void m_size(int table, uint64_t n) {
+  if (table) {
+    m_u64(n);
+    m_str(n == 1 ? " element" : " elements");
+  } else {
+    m_pages(n);
+  }
+}
+
+/* HOST_MEMORY_GROW (table 0) or HOST_TABLE_GROW (1), cur: grows the memory
+ * or table cur.index to `target` pages or elements, as the recorded host
+ * did; a divergence if it is larger already or cannot grow. */
+static void host_grow(int table, uint64_t target) {
+  uint32_t index = (uint32_t)cur.index;
+  uint32_t size = table ? srr_host_table_size(index) : srr_host_memory_pages(index);
+  if (target == size) {
+    return;
+  }
+  uint64_t delta = target - size;
+  if (target > size && delta <= UINT32_MAX &&
+      (table ? srr_host_table_grow(index, (uint32_t)delta) : srr_host_memory_grow(index, (uint32_t)delta)) != -1) {
+    return;
+  }
+  m_start(0);
+  m_str("divergence at event ");
+  m_u64(ev_number);
+  m_str(table ? ": the host grew table " : ": the host grew memory ");
+  m_u64(index);
+  m_str(" to ");
+  m_size(table, target);
+  m_str(target < size ? " but it has " : " but it cannot grow from ");
+  m_size(table, size);
+  fail(SRR_REPLAY_EXIT_DIVERGED);
+}
+
+/* Applies the passive events at the cursor: what the host did to memories,
+ * globals and tables, at the point the recording found it. */
 static void apply_passive(void) {
   while (peek()) {
     switch (cur.kind) {
@@ -1590,26 +1693,9 @@ static void apply_passive(void) {
       }
       break;
     }
-    case SRR_EV_HOST_MEMORY_GROW: {
-      uint32_t pages = srr_host_memory_pages((uint32_t)cur.index);
-      if (cur.new_pages != pages) {
-        uint64_t delta = cur.new_pages - pages;
-        if (cur.new_pages < pages || delta > UINT32_MAX ||
-            srr_host_memory_grow((uint32_t)cur.index, (uint32_t)delta) == -1) {
-          m_start(0);
-          m_str("divergence at event ");
-          m_u64(ev_number);
-          m_str(": the host grew memory ");
-          m_u64((uint32_t)cur.index);
-          m_str(" to ");
-          m_pages(cur.new_pages);
-          m_str(cur.new_pages < pages ? " but it has " : " but it cannot grow from ");
-          m_pages(pages);
-          fail(SRR_REPLAY_EXIT_DIVERGED);
-        }
-      }
+    case SRR_EV_HOST_MEMORY_GROW:
+      host_grow(0, cur.new_pages);
       break;
-    }
     case SRR_EV_GLOBAL_CHANGE: {
       const srr_value *v = &cur_values[0];
       uint64_t low = 0, high = 0;
@@ -1626,6 +1712,27 @@ static void apply_passive(void) {
       srr_host_global_set(cur.index, low, high);
       break;
     }
+    case SRR_EV_HOST_TABLE_SET: {
+      uint32_t size = srr_host_table_size((uint32_t)cur.index);
+      if (cur.element >= size) {
+        m_start(0);
+        m_str("divergence at event ");
+        m_u64(ev_number);
+        m_str(": the trace writes element ");
+        m_u64(cur.element);
+        m_str(" of table ");
+        m_u64((uint32_t)cur.index);
+        m_str(", beyond its ");
+        m_u64(size);
+        m_str(" elements");
+        fail(SRR_REPLAY_EXIT_DIVERGED);
+      }
+      srr_host_table_set((uint32_t)cur.index, (uint32_t)cur.element, cur.non_null);
+      break;
+    }
+    case SRR_EV_HOST_TABLE_GROW:
+      host_grow(1, cur.new_size);
+      break;
     default:
       return;
     }
@@ -1668,7 +1775,12 @@ static void call_export(void) {
   consume();
   apply_passive();
   xres_count = 0;
+  if (export_depth >= MAX_DEPTH) {
+    internal("export calls nested too deeply");
+  }
+  export_stack[export_depth++] = index;
   srr_host_call_export(index);
+  export_depth--;
   if (xres_count != exports[index].sig.result_count) {
     internal("the export dispatcher passed back another number of results");
   }
@@ -1756,13 +1868,9 @@ static void follow_output_fds(const frame *f, int special, uint32_t errno_value)
 
 /* ---- 1. exported to generated code ---------------------------------------------- */
 
-SRR_EXPORT(srr_rep_run)
-void srr_rep_run(void) {
-  ensure_running();
-  if (run_started) {
-    internal("srr_rep_run called twice");
-  }
-  run_started = 1;
+/* The top level of the run: the recorded export calls, one after the other,
+ * until END (returns) or TRAP between export calls (traps). */
+static void run_exports(void) {
   action idle = {ACT_IDLE, 0, NULL, 0, 0, 0};
   for (;;) {
     if (!peek()) {
@@ -1789,6 +1897,16 @@ void srr_rep_run(void) {
       inconsistent(NONE);
     }
   }
+}
+
+SRR_EXPORT(srr_rep_run)
+void srr_rep_run(void) {
+  ensure_running();
+  if (run_started) {
+    internal("srr_rep_run called twice");
+  }
+  run_started = 1;
+  run_exports();
 }
 
 SRR_EXPORT(srr_rep_call_begin)
@@ -2036,6 +2154,11 @@ uint64_t srr_rep_export_arg_v128_high(void) {
   return srr_get_u64(next_export_arg(SRR_T_V128, 1)->as.v128 + 8);
 }
 
+/* A funcref or externref argument (`type`): 1 if the recorded host passed a
+ * non-null reference, 0 for null. */
+SRR_EXPORT(srr_rep_export_arg_ref)
+uint32_t srr_rep_export_arg_ref(uint32_t type) { return next_export_arg((uint8_t)type, 1)->as.non_null; }
+
 static srr_value *push_result(uint8_t type) {
   if (xres_count >= max_values) {
     internal("srr_rep_export_result_*: too many results");
@@ -2068,6 +2191,24 @@ void srr_rep_export_result_v128(uint64_t low, uint64_t high) {
   srr_put_u64(v->as.v128 + 8, high);
 }
 
+SRR_EXPORT(srr_rep_export_result_ref)
+void srr_rep_export_result_ref(uint32_t type, uint32_t non_null) {
+  push_result((uint8_t)type)->as.non_null = non_null != 0;
+}
+
+/* The replay module's stand-in for a non-null funcref the recorded host
+ * passed was called: the trace says only that the reference was not null,
+ * not what it called. */
+SRR_EXPORT(srr_rep_host_funcref_called)
+void srr_rep_host_funcref_called(void) {
+  m_start(0);
+  m_str("divergence at event ");
+  m_u64(ev_number);
+  m_str(": the guest called a function reference the host gave it, which the trace cannot replay "
+        "(it holds only whether a reference is null)");
+  fail(SRR_REPLAY_EXIT_DIVERGED);
+}
+
 /* ---- 4. for launchers and embedders --------------------------------------------- */
 
 /* After the run: the recorded exit code, or -1. */
@@ -2076,8 +2217,10 @@ int32_t shadowrr_exit_code(void) { return exit_code; }
 
 /* After the run: 0 when it ended as recorded, else SRR_REPLAY_EXIT_*. Called
  * after a trap the replayer did not raise (the guest trapped by itself), it
- * decides whether the recording trapped there too (0) or not (DIVERGED, or
- * TRUNCATED after the last event of a trace that does not end). */
+ * decides whether the recording trapped there too (0: the TRAP is consumed,
+ * the message says where, and shadowrr_resume may go on) or not (DIVERGED,
+ * or TRUNCATED after the last event of a trace that does not end; the
+ * message printed on fd 2 like every failure). */
 SRR_EXPORT(shadowrr_status)
 int32_t shadowrr_status(void) {
   if (state == ST_FRESH && load() != 0) {
@@ -2092,24 +2235,68 @@ int32_t shadowrr_status(void) {
     if (r == 0) {
       m_truncated(&trapped);
       set_failure(SRR_REPLAY_EXIT_TRUNCATED);
+      print_msg();
     } else if (cur.kind == SRR_EV_TRAP) {
       m_start(0);
       m_str("the replay trapped where the recording did, at event ");
       m_u64(ev_number);
+      if (export_depth > 0) {
+        m_str(", in ");
+        m_export(export_stack[export_depth - 1]);
+      }
       if (cur.message_length) {
         m_str(" (");
         m_trap_message();
         m_str(")");
       }
-      state = ST_ENDED;
-      status_code = 0;
-      exit_code = -1;
+      consume();
+      stopped_at_trap();
     } else {
       m_divergence(&trapped);
       set_failure(SRR_REPLAY_EXIT_DIVERGED);
+      print_msg();
     }
   }
   return status_code;
+}
+
+/* The rest of shadowrr_resume, below its stack reset. */
+__attribute__((noinline)) static int32_t resume(void) {
+  if (state == ST_RUNNING) {
+    shadowrr_status(); /* the host did not ask: decide now */
+  }
+  if (state != ST_TRAPPED) {
+    return 0;
+  }
+  /* Everything the trap unwound: import and export calls, the values being
+   * passed, the output buffers of fd_write calls under way. */
+  if (depth > 0) {
+    heap = frames[0].mark;
+  }
+  depth = 0;
+  export_depth = 0;
+  call_index = NONE;
+  arg_count = 0;
+  ret_count = ret_pos = 0;
+  xarg_count = xarg_pos = 0;
+  xres_count = 0;
+  state = ST_RUNNING;
+  m_reset();
+  apply_passive();
+  run_exports();
+  return 1;
+}
+
+/* After a trap the replay reproduced (shadowrr_status() == 0): goes on with
+ * the next recorded export call, as `_start` does, up to the end of the run
+ * (returns 1) or the next trap (traps, like `_start`). Returns 0 when there
+ * is nothing to resume: the run ended at that trap, or failed. Called by the
+ * host at top level (no replayer frame live), which lets it put back the C
+ * stack the trap left behind. */
+SRR_EXPORT(shadowrr_resume)
+int32_t shadowrr_resume(void) {
+  srr_stack_reset();
+  return resume();
 }
 
 /* The last diagnostic, as UTF-8 text in shadowrr_memory (no newline). */

@@ -54,6 +54,20 @@
  *    (the engine reports the trap; shadowrr_status() then says 0);
  *  - TRAP inside an import (the recorded host trapped) or between export
  *    calls: the replayer traps itself (unreachable), status 0, exit code -1.
+ * After a trap the trace may go on (a reactor recorded across traps:
+ * docs/trace-format.md, "Traps"). A wasm driver cannot catch a trap, so the
+ * host does: it asks shadowrr_status() whether the trace has that trap (0),
+ * then calls shadowrr_resume() (section 4), which goes on with the next
+ * recorded export call as `_start` does, and traps again at the next
+ * recorded trap:
+ *     for (run = _start;;) {
+ *       try { run(); break; } catch (trap) {}
+ *       if (shadowrr_status() != 0) fail;  // not a trap the trace has
+ *       run = shadowrr_resume;             // returns at once if nothing follows
+ *     }
+ *     shadowrr_status() == 0: the run ended as recorded
+ * (runtime-support/hosts/replay-hooks.mjs does this for wasi-run.mjs;
+ * Wasmtime under wizer cannot call into an instance after a trap).
  * Failures exit with their code through WASI proc_exit; without WASI (the
  * transform's ENOSYS stubs, whose proc_exit returns), the replayer traps.
  */
@@ -87,7 +101,8 @@
  * MEMORY_GROW, END, TRAP: matched against what the guest does) or passive
  * (MEMORY_WRITE through srr_host_app_write, HOST_MEMORY_GROW through
  * srr_host_memory_grow up to the recorded size, GLOBAL_CHANGE through
- * srr_host_global_set): after an active event is consumed, the passive ones
+ * srr_host_global_set, HOST_TABLE_SET and HOST_TABLE_GROW through
+ * srr_host_table_*): after an active event is consumed, the passive ones
  * that follow it are applied at once (those after an IMPORT_CALL in
  * srr_rep_call_end). */
 void srr_rep_run(void);
@@ -153,6 +168,16 @@ void srr_rep_export_result_i64(uint64_t value);
 void srr_rep_export_result_f32(float value);
 void srr_rep_export_result_f64(double value);
 void srr_rep_export_result_v128(uint64_t low, uint64_t high);
+/* References (type: SRR_T_FUNCREF or SRR_T_EXTERNREF), by null-ness: the
+ * argument is 1 if the recorded host passed a non-null reference (the
+ * generated code then passes a stand-in: transform/replay.cpp), 0 for null;
+ * a result is given as 1 when it is not null. */
+uint32_t srr_rep_export_arg_ref(uint32_t type);
+void srr_rep_export_result_ref(uint32_t type, uint32_t non_null);
+/* The body of the stand-in for a non-null funcref the host passed, called by
+ * the guest: the trace cannot say what the reference would have called, so
+ * the replay stops with a divergence. */
+void srr_rep_host_funcref_called(void);
 
 /* ---- 2. Imported by the replayer from module "shadowrr" ----------------- */
 
@@ -195,6 +220,14 @@ uint32_t srr_host_wasi_memory(void); /* as in recorder_abi.h */
  * value is passed as raw bits (i32/f32 in the low 32 bits; v128 in both). */
 void srr_host_global_set(uint32_t index, uint64_t low, uint64_t high);
 
+/* Host-written externref tables (numbered as the module numbers its tables;
+ * HOST_TABLE_SET, HOST_TABLE_GROW): the size in elements; set an element to
+ * null (non_null 0) or to a non-null stand-in (1: transform/replay.cpp);
+ * grow by `delta` null elements (the old size, or -1, as table.grow). */
+uint32_t srr_host_table_size(uint32_t table);
+void srr_host_table_set(uint32_t table, uint32_t element, uint32_t non_null);
+int32_t srr_host_table_grow(uint32_t table, uint32_t delta);
+
 /* Calls export `index` (in function-export order) with the arguments the
  * replayer hands out (srr_rep_export_arg_*), passing its results back
  * (srr_rep_export_result_*). */
@@ -221,14 +254,25 @@ void srr_host_call_export(uint32_t index);
  *   memory                 the guest's memory, as in the original
  *   shadowrr_exit_code()   after the run: the recorded exit code, or -1 if
  *                          the run did not end as recorded
- *   shadowrr_status()      0 ended as recorded, else one of the
- *                          SRR_REPLAY_EXIT_* codes. Called after a trap the
- *                          replayer did not raise (the guest trapped by
- *                          itself), it decides: 0 if the trace has TRAP
- *                          next, SRR_REPLAY_EXIT_DIVERGED if it has
- *                          anything else ("the guest trapped but the trace
- *                          has ..."), SRR_REPLAY_EXIT_TRUNCATED after the
- *                          last event of a trace that does not end
+ *   shadowrr_status()      0 ended as recorded (or stopped at a recorded
+ *                          trap), else one of the SRR_REPLAY_EXIT_* codes.
+ *                          Called after a trap the replayer did not raise
+ *                          (the guest trapped by itself), it decides: 0 if
+ *                          the trace has TRAP next (consumed; the message
+ *                          names the event and the export the guest trapped
+ *                          in), SRR_REPLAY_EXIT_DIVERGED if it has anything
+ *                          else ("the guest trapped but the trace has ..."),
+ *                          SRR_REPLAY_EXIT_TRUNCATED after the last event of
+ *                          a trace that does not end (both printed on fd 2)
+ *   shadowrr_resume() -> i32
+ *                          after a trap the trace has (deciding like
+ *                          shadowrr_status() if the host did not ask):
+ *                          forgets the calls the trap unwound and goes on
+ *                          with what the host did next, up to the end of the
+ *                          run (returns 1) or the next trap (traps). Returns
+ *                          0 when there is nothing to resume: the run ended
+ *                          at that trap (the trace ends there: exit code -1),
+ *                          or failed. Called at top level only
  *   shadowrr_message_ptr(), shadowrr_message_size(), memory
  *   "shadowrr_memory"      the last diagnostic (divergence, truncation, bad
  *                          trace, a recorded trap) as one line of UTF-8 text

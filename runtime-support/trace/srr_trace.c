@@ -151,6 +151,11 @@ size_t srr_put_value_v128(uint8_t *p, uint64_t low, uint64_t high) {
   return 16;
 }
 
+size_t srr_put_value_ref(uint8_t *p, int non_null) {
+  p[0] = non_null ? 1 : 0;
+  return 1;
+}
+
 size_t srr_put_event_head(uint8_t *p, enum srr_event_kind kind, uint32_t index) {
   p[0] = (uint8_t)kind;
   return 1 + srr_put_uleb(p + 1, index);
@@ -163,17 +168,29 @@ size_t srr_put_memory_write_head(uint8_t *p, uint32_t memory, uint64_t address, 
   return n + srr_put_uleb(p + n, length);
 }
 
+/* The kind, then two ulebs (a memory or table, and a first number). */
+static size_t put_kind_uleb2(uint8_t *p, enum srr_event_kind kind, uint64_t a, uint64_t b) {
+  p[0] = (uint8_t)kind;
+  size_t n = 1 + srr_put_uleb(p + 1, a);
+  return n + srr_put_uleb(p + n, b);
+}
+
 size_t srr_put_memory_grow(uint8_t *p, uint32_t memory, uint64_t delta_pages, int64_t result) {
-  p[0] = SRR_EV_MEMORY_GROW;
-  size_t n = 1 + srr_put_uleb(p + 1, memory);
-  n += srr_put_uleb(p + n, delta_pages);
+  size_t n = put_kind_uleb2(p, SRR_EV_MEMORY_GROW, memory, delta_pages);
   return n + srr_put_sleb(p + n, result);
 }
 
 size_t srr_put_host_memory_grow(uint8_t *p, uint32_t memory, uint64_t new_pages) {
-  p[0] = SRR_EV_HOST_MEMORY_GROW;
-  size_t n = 1 + srr_put_uleb(p + 1, memory);
-  return n + srr_put_uleb(p + n, new_pages);
+  return put_kind_uleb2(p, SRR_EV_HOST_MEMORY_GROW, memory, new_pages);
+}
+
+size_t srr_put_host_table_set(uint8_t *p, uint32_t table, uint64_t element, int non_null) {
+  size_t n = put_kind_uleb2(p, SRR_EV_HOST_TABLE_SET, table, element);
+  return n + srr_put_value_ref(p + n, non_null);
+}
+
+size_t srr_put_host_table_grow(uint8_t *p, uint32_t table, uint64_t new_size) {
+  return put_kind_uleb2(p, SRR_EV_HOST_TABLE_GROW, table, new_size);
 }
 
 size_t srr_put_trap(uint8_t *p, const char *message, size_t length) {

@@ -20,7 +20,7 @@ extern "C" {
 #endif
 
 #define SRR_TRACE_MAJOR 1
-#define SRR_TRACE_MINOR 0
+#define SRR_TRACE_MINOR 1
 #define SRR_TRACE_MAGIC_SIZE 8
 extern const uint8_t srr_trace_magic[SRR_TRACE_MAGIC_SIZE];
 
@@ -39,8 +39,10 @@ enum srr_header_tag {
   SRR_HDR_GLOBAL = 6,
   SRR_HDR_RECORDER = 7,
   SRR_HDR_FLAGS = 8,
-  SRR_HDR_SHADOW_OFFSET = 9
+  SRR_HDR_SHADOW_OFFSET = 9,
+  SRR_HDR_TABLE = 10 /* since 1.1 */
 };
+#define SRR_HDR_TAG_MAX SRR_HDR_TABLE
 
 /* Event kinds. */
 enum srr_event_kind {
@@ -53,17 +55,22 @@ enum srr_event_kind {
   SRR_EV_HOST_MEMORY_GROW = 7,
   SRR_EV_GLOBAL_CHANGE = 8,
   SRR_EV_TRAP = 9,
-  SRR_EV_END = 10
+  SRR_EV_END = 10,
+  SRR_EV_HOST_TABLE_SET = 11, /* since 1.1 */
+  SRR_EV_HOST_TABLE_GROW = 12 /* since 1.1 */
 };
-#define SRR_EV_KIND_MAX SRR_EV_END
+#define SRR_EV_KIND_MAX SRR_EV_HOST_TABLE_GROW
 
-/* Value type codes (wasm binary encoding). */
+/* Value type codes (wasm binary encoding). A reference's value in an event
+ * is whether it is null (docs/trace-format.md, "References"). */
 enum srr_value_type {
   SRR_T_I32 = 0x7f,
   SRR_T_I64 = 0x7e,
   SRR_T_F32 = 0x7d,
   SRR_T_F64 = 0x7c,
-  SRR_T_V128 = 0x7b
+  SRR_T_V128 = 0x7b,
+  SRR_T_FUNCREF = 0x70,
+  SRR_T_EXTERNREF = 0x6f
 };
 
 /* Chunk codecs. */
@@ -121,12 +128,15 @@ size_t srr_put_header_field(uint8_t *p, uint8_t tag, const void *payload, size_t
 
 /* Event values, by type: i32 and i64 as the uleb of their bit pattern, f32
  * and f64 as their raw bits (taken as integers so that NaN payloads cannot
- * be changed on the way), v128 as 16 bytes, the low half first. */
+ * be changed on the way), v128 as 16 bytes, the low half first, funcref and
+ * externref as one byte, 1 for a non-null reference and 0 for null (the same
+ * byte as srr_put_value_i32 of 0 or 1, which the recorder uses). */
 size_t srr_put_value_i32(uint8_t *p, uint32_t value);
 size_t srr_put_value_i64(uint8_t *p, uint64_t value);
 size_t srr_put_value_f32(uint8_t *p, uint32_t bits);
 size_t srr_put_value_f64(uint8_t *p, uint64_t bits);
 size_t srr_put_value_v128(uint8_t *p, uint64_t low, uint64_t high);
+size_t srr_put_value_ref(uint8_t *p, int non_null);
 
 /* The start of an IMPORT_CALL, IMPORT_RETURN, EXPORT_CALL, EXPORT_RETURN or
  * GLOBAL_CHANGE event: the kind byte and the uleb index; the values follow.
@@ -143,6 +153,13 @@ size_t srr_put_memory_grow(uint8_t *p, uint32_t memory, uint64_t delta_pages, in
 
 /* A whole HOST_MEMORY_GROW event. At most 1 + 2 * SRR_MAX_ULEB bytes. */
 size_t srr_put_host_memory_grow(uint8_t *p, uint32_t memory, uint64_t new_pages);
+
+/* A whole HOST_TABLE_SET event: element `element` of table `table` became
+ * null (non_null 0) or not (1). At most 2 + 2 * SRR_MAX_ULEB bytes. */
+size_t srr_put_host_table_set(uint8_t *p, uint32_t table, uint64_t element, int non_null);
+
+/* A whole HOST_TABLE_GROW event. At most 1 + 2 * SRR_MAX_ULEB bytes. */
+size_t srr_put_host_table_grow(uint8_t *p, uint32_t table, uint64_t new_size);
 
 /* A whole TRAP event with its message. At most 1 + SRR_MAX_ULEB + length. */
 size_t srr_put_trap(uint8_t *p, const char *message, size_t length);

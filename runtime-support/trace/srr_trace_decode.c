@@ -130,7 +130,11 @@ int srr_dec_str(srr_dec *d, const uint8_t **s, size_t *length) {
 
 int srr_is_value_type(uint8_t type) {
   return type == SRR_T_I32 || type == SRR_T_I64 || type == SRR_T_F32 || type == SRR_T_F64 ||
-         type == SRR_T_V128;
+         type == SRR_T_V128 || srr_is_ref_type(type);
+}
+
+int srr_is_ref_type(uint8_t type) {
+  return type == SRR_T_FUNCREF || type == SRR_T_EXTERNREF;
 }
 
 static int dec_types(srr_dec *d, uint32_t *count, const uint8_t **types) {
@@ -264,6 +268,13 @@ int srr_dec_global_field(srr_dec *d, srr_hdr_global *out) {
   return srr_dec_str(d, &out->export_name, &out->export_name_length);
 }
 
+int srr_dec_table_field(srr_dec *d, srr_hdr_table *out) {
+  if (srr_dec_uleb32(d, &out->index) != 0 || srr_dec_u8(d, &out->type) != 0) {
+    return -1;
+  }
+  return out->type == SRR_T_EXTERNREF ? 0 : srr_dec_fail(d, "unknown table type");
+}
+
 /* ---- Chunks ------------------------------------------------------------------- */
 
 srr_chunk_status srr_check_chunk(const uint8_t *p, size_t left, srr_chunk_info *out) {
@@ -323,6 +334,16 @@ int srr_dec_value(srr_dec *d, uint8_t type, srr_value *value) {
       value->as.v128[i] = bytes[i];
     }
     return 0;
+  case SRR_T_FUNCREF:
+  case SRR_T_EXTERNREF:
+    if (srr_dec_span(d, 1, &bytes) != 0) {
+      return -1;
+    }
+    if (bytes[0] > 1) {
+      return srr_dec_fail_value(d, "unknown reference value", bytes[0]);
+    }
+    value->as.non_null = bytes[0];
+    return 0;
   default:
     return srr_dec_fail(d, "unknown value type");
   }
@@ -342,6 +363,9 @@ enum srr_index_space srr_event_index_space(uint8_t kind) {
   case SRR_EV_MEMORY_GROW:
   case SRR_EV_HOST_MEMORY_GROW:
     return SRR_INDEX_MEMORY;
+  case SRR_EV_HOST_TABLE_SET:
+  case SRR_EV_HOST_TABLE_GROW:
+    return SRR_INDEX_TABLE;
   default:
     return SRR_INDEX_NONE;
   }
@@ -359,6 +383,8 @@ int srr_decode_event_head(srr_dec *d, srr_decoded_event *ev) {
   ev->delta_pages = 0;
   ev->result = 0;
   ev->new_pages = 0;
+  ev->element = ev->new_size = 0;
+  ev->non_null = 0;
   ev->message = NULL;
   ev->message_length = 0;
   if (srr_dec_u8(d, &ev->kind) != 0) {
@@ -409,6 +435,15 @@ int srr_decode_event_rest(srr_dec *d, const uint8_t *types, uint32_t count, srr_
   case SRR_EV_HOST_MEMORY_GROW:
     rc = srr_dec_uleb(d, &ev->new_pages);
     break;
+  case SRR_EV_HOST_TABLE_SET: {
+    srr_value ref;
+    rc = srr_dec_uleb(d, &ev->element) != 0 || srr_dec_value(d, SRR_T_EXTERNREF, &ref) != 0 ? -1 : 0;
+    ev->non_null = rc == 0 ? ref.as.non_null : 0;
+    break;
+  }
+  case SRR_EV_HOST_TABLE_GROW:
+    rc = srr_dec_uleb(d, &ev->new_size);
+    break;
   case SRR_EV_TRAP:
     rc = srr_dec_str(d, &ev->message, &ev->message_length);
     break;
@@ -434,6 +469,8 @@ const char *srr_value_type_name(uint8_t type) {
   case SRR_T_F32: return "f32";
   case SRR_T_F64: return "f64";
   case SRR_T_V128: return "v128";
+  case SRR_T_FUNCREF: return "funcref";
+  case SRR_T_EXTERNREF: return "externref";
   default: return "?";
   }
 }
@@ -450,6 +487,8 @@ const char *srr_event_kind_name(uint8_t kind) {
   case SRR_EV_GLOBAL_CHANGE: return "global_change";
   case SRR_EV_TRAP: return "trap";
   case SRR_EV_END: return "end";
+  case SRR_EV_HOST_TABLE_SET: return "host_table_set";
+  case SRR_EV_HOST_TABLE_GROW: return "host_table_grow";
   default: return "?";
   }
 }

@@ -86,6 +86,8 @@ int srr_dec_str(srr_dec *d, const uint8_t **s, size_t *length);
 
 /* Whether type is one of enum srr_value_type. */
 int srr_is_value_type(uint8_t type);
+/* funcref or externref. */
+int srr_is_ref_type(uint8_t type);
 
 /* A function type. The type codes are enum srr_value_type; the arrays point
  * into the decoded bytes. */
@@ -171,6 +173,14 @@ int srr_dec_export_field(srr_dec *payload, srr_hdr_export *out);
 int srr_dec_memory_field(srr_dec *payload, srr_hdr_memory *out); /* "has_max is neither 0 nor 1" */
 int srr_dec_global_field(srr_dec *payload, srr_hdr_global *out);
 
+/* TABLE: an externref table the host can write (exported or imported), by
+ * its index among the module's tables. */
+typedef struct srr_hdr_table {
+  uint32_t index;
+  uint8_t type; /* SRR_T_EXTERNREF */
+} srr_hdr_table;
+int srr_dec_table_field(srr_dec *payload, srr_hdr_table *out); /* "unknown table type" */
+
 /* ---- Chunks ------------------------------------------------------------------- */
 
 typedef enum srr_chunk_status {
@@ -207,6 +217,7 @@ typedef struct srr_value {
     uint32_t f32_bits;
     uint64_t f64_bits;
     uint8_t v128[16]; /* in memory order: the low half first */
+    uint32_t non_null; /* funcref, externref: 1 non-null, 0 null */
   } as;
 } srr_value;
 
@@ -218,8 +229,9 @@ int srr_dec_value(srr_dec *d, uint8_t type, srr_value *value);
 typedef struct srr_decoded_event {
   uint8_t kind;        /* enum srr_event_kind */
   size_t size;         /* its encoded size (set by srr_decode_event_rest) */
-  /* IMPORT_*, EXPORT_*, GLOBAL_CHANGE, MEMORY_*, HOST_MEMORY_GROW: the
-   * import, export, global or memory it names (srr_event_index_space). */
+  /* IMPORT_*, EXPORT_*, GLOBAL_CHANGE, MEMORY_*, HOST_MEMORY_GROW,
+   * HOST_TABLE_*: the import, export, global, memory or table it names
+   * (srr_event_index_space). */
   uint64_t index;
   /* IMPORT_*, EXPORT_*, GLOBAL_CHANGE: the types of its values (params of
    * calls, results of returns, the global's type), as the caller gave them. */
@@ -231,6 +243,9 @@ typedef struct srr_decoded_event {
   uint64_t delta_pages;  /* MEMORY_GROW */
   int64_t result;        /* MEMORY_GROW: the old size in pages, or -1 */
   uint64_t new_pages;    /* HOST_MEMORY_GROW */
+  uint64_t element;      /* HOST_TABLE_SET */
+  uint32_t non_null;     /* HOST_TABLE_SET: 1 non-null, 0 null */
+  uint64_t new_size;     /* HOST_TABLE_GROW: in elements */
   const uint8_t *message;  /* TRAP (not NUL-terminated) */
   size_t message_length;
 } srr_decoded_event;
@@ -241,7 +256,8 @@ enum srr_index_space {
   SRR_INDEX_IMPORT,   /* IMPORT_CALL, IMPORT_RETURN */
   SRR_INDEX_EXPORT,   /* EXPORT_CALL, EXPORT_RETURN */
   SRR_INDEX_GLOBAL,   /* GLOBAL_CHANGE */
-  SRR_INDEX_MEMORY    /* MEMORY_WRITE, MEMORY_GROW, HOST_MEMORY_GROW */
+  SRR_INDEX_MEMORY,   /* MEMORY_WRITE, MEMORY_GROW, HOST_MEMORY_GROW */
+  SRR_INDEX_TABLE     /* HOST_TABLE_SET, HOST_TABLE_GROW */
 };
 enum srr_index_space srr_event_index_space(uint8_t kind);
 

@@ -81,6 +81,7 @@ static const char *header_tag_name(uint8_t tag) {
   case SRR_HDR_RECORDER: return "RECORDER";
   case SRR_HDR_FLAGS: return "FLAGS";
   case SRR_HDR_SHADOW_OFFSET: return "SHADOW_OFFSET";
+  case SRR_HDR_TABLE: return "TABLE";
   default: return "unknown";
   }
 }
@@ -120,6 +121,7 @@ static void free_header(srr_trace_header *h) {
     free(h->globals[i].export_name);
   }
   free(h->globals);
+  free(h->tables);
 }
 
 static int compare_import(const void *a, const void *b) {
@@ -136,6 +138,10 @@ static int compare_memory(const void *a, const void *b) {
 }
 static int compare_global(const void *a, const void *b) {
   uint32_t x = ((const srr_trace_global *)a)->index, y = ((const srr_trace_global *)b)->index;
+  return (x > y) - (x < y);
+}
+static int compare_table(const void *a, const void *b) {
+  uint32_t x = ((const srr_trace_table *)a)->index, y = ((const srr_trace_table *)b)->index;
   return (x > y) - (x < y);
 }
 
@@ -227,6 +233,19 @@ static int parse_field(srr_trace *t, uint8_t tag, srr_dec *r, int *seen) {
     g->export_name = copy_str(f.export_name, f.export_name_length);
     return g->export_name ? 0 : srr_dec_fail(r, "out of memory");
   }
+  case SRR_HDR_TABLE: {
+    srr_trace_table *tb = append((void **)&h->tables, &h->table_count, sizeof *tb);
+    srr_hdr_table f;
+    if (!tb) {
+      return srr_dec_fail(r, "out of memory");
+    }
+    if (srr_dec_table_field(r, &f) != 0) {
+      return -1;
+    }
+    tb->index = f.index;
+    tb->type = f.type;
+    return 0;
+  }
   default:
     return 0;
   }
@@ -247,6 +266,9 @@ static int index_entries(srr_trace *t, srr_trace_error *err) {
   }
   if (h->global_count) {
     qsort(h->globals, h->global_count, sizeof *h->globals, compare_global);
+  }
+  if (h->table_count) {
+    qsort(h->tables, h->table_count, sizeof *h->tables, compare_table);
   }
   t->max_value_count = 1; /* a GLOBAL_CHANGE */
   for (uint32_t i = 0; i < h->import_count; i++) {
@@ -279,12 +301,17 @@ static int index_entries(srr_trace *t, srr_trace_error *err) {
                   h->globals[i].index);
     }
   }
+  for (uint32_t i = 1; i < h->table_count; i++) {
+    if (h->tables[i].index == h->tables[i - 1].index) {
+      return fail(err, SRR_TRACE_CORRUPT, "corrupt trace: header: table %u given twice", h->tables[i].index);
+    }
+  }
   return 0;
 }
 
 static int parse_header_body(srr_trace *t, const uint8_t *body, size_t size, srr_trace_error *err) {
   srr_dec fields = srr_dec_make(body, size);
-  int seen[SRR_HDR_SHADOW_OFFSET + 1] = {0};
+  int seen[SRR_HDR_TAG_MAX + 1] = {0};
   for (uint32_t number = 0;; number++) {
     size_t start = fields.position;
     uint8_t tag = 0;
@@ -298,7 +325,7 @@ static int parse_header_body(srr_trace *t, const uint8_t *body, size_t size, srr
       return fail(err, SRR_TRACE_CORRUPT, "corrupt trace: header field %u (tag %u) at byte %zu: %s",
                   number, tag, SRR_FILE_PREFIX_SIZE + start, fields.problem);
     }
-    if (tag == 0 || tag > SRR_HDR_SHADOW_OFFSET) {
+    if (tag == 0 || tag > SRR_HDR_TAG_MAX) {
       t->header.unknown_field_count++; /* added by a newer minor version */
       continue;
     }
@@ -413,6 +440,9 @@ const srr_trace_memory *srr_trace_find_memory(const srr_trace *trace, uint64_t i
 }
 const srr_trace_global *srr_trace_find_global(const srr_trace *trace, uint64_t index) {
   FIND_BY_INDEX(trace->header.globals, trace->header.global_count, index);
+}
+const srr_trace_table *srr_trace_find_table(const srr_trace *trace, uint64_t index) {
+  FIND_BY_INDEX(trace->header.tables, trace->header.table_count, index);
 }
 
 /* ---- Chunks --------------------------------------------------------------- */
@@ -689,6 +719,11 @@ int srr_event_next(srr_event_cursor *c, srr_event *ev, srr_trace_error *err) {
         rc = srr_dec_fail_value(&d, "unknown memory", de.index);
       }
       break;
+    case SRR_INDEX_TABLE:
+      if (!srr_trace_find_table(t, de.index)) {
+        rc = srr_dec_fail_value(&d, "unknown table", de.index);
+      }
+      break;
     default:
       break;
     }
@@ -722,6 +757,12 @@ int srr_event_next(srr_event_cursor *c, srr_event *ev, srr_trace_error *err) {
   if (srr_event_index_space(de.kind) == SRR_INDEX_MEMORY) {
     ev->memory = (uint32_t)de.index;
   }
+  if (srr_event_index_space(de.kind) == SRR_INDEX_TABLE) {
+    ev->table = (uint32_t)de.index;
+  }
+  ev->element = de.element;
+  ev->non_null = de.non_null;
+  ev->new_size = de.new_size;
   ev->address = de.address;
   ev->length = de.length;
   ev->bytes = de.bytes;
@@ -756,6 +797,7 @@ int srr_trace_summarize(srr_trace *trace, srr_trace_summary *summary, srr_trace_
   while ((got = srr_event_next(&cursor, &ev, err)) == 1) {
     summary->events++;
     summary->events_by_kind[ev.kind]++;
+    summary->traps_resumed += last_kind == SRR_EV_TRAP;
     if (ev.kind == SRR_EV_MEMORY_WRITE) {
       summary->memory_write_bytes += ev.length;
     }

@@ -82,6 +82,11 @@ typedef struct srr_trace_global {
   char *export_name;
 } srr_trace_global;
 
+typedef struct srr_trace_table {
+  uint32_t index; /* among the module's tables */
+  uint8_t type;   /* SRR_T_EXTERNREF */
+} srr_trace_table;
+
 /* Every field of the header. The arrays are sorted by index, with no index
  * twice (srr_trace_find_* look them up). */
 typedef struct srr_trace_header {
@@ -101,6 +106,8 @@ typedef struct srr_trace_header {
   uint32_t memory_count;
   srr_trace_global *globals;
   uint32_t global_count;
+  srr_trace_table *tables; /* host-writable externref tables (1.1) */
+  uint32_t table_count;
   uint32_t unknown_field_count; /* fields skipped because their tag is new */
   size_t size; /* bytes from the start of the file to the first chunk */
 } srr_trace_header;
@@ -126,6 +133,7 @@ const srr_trace_import *srr_trace_find_import(const srr_trace *trace, uint64_t i
 const srr_trace_export *srr_trace_find_export(const srr_trace *trace, uint64_t index);
 const srr_trace_memory *srr_trace_find_memory(const srr_trace *trace, uint64_t index);
 const srr_trace_global *srr_trace_find_global(const srr_trace *trace, uint64_t index);
+const srr_trace_table *srr_trace_find_table(const srr_trace *trace, uint64_t index);
 
 
 /* ---- Chunks --------------------------------------------------------------- */
@@ -187,6 +195,10 @@ typedef struct srr_event {
   uint64_t delta_pages;       /* MEMORY_GROW */
   int64_t result;             /* MEMORY_GROW: the old size in pages, or -1 */
   uint64_t new_pages;         /* HOST_MEMORY_GROW */
+  uint32_t table;             /* HOST_TABLE_SET, HOST_TABLE_GROW */
+  uint64_t element;           /* HOST_TABLE_SET */
+  uint32_t non_null;          /* HOST_TABLE_SET: 1 non-null, 0 null */
+  uint64_t new_size;          /* HOST_TABLE_GROW, in elements */
   /* TRAP: the message (not NUL-terminated), in the event bytes. */
   const char *message;
   size_t message_length;
@@ -224,6 +236,9 @@ typedef struct srr_trace_summary {
   uint64_t events_by_kind[SRR_EV_KIND_MAX + 1]; /* indexed by enum srr_event_kind */
   uint64_t memory_write_bytes;             /* sum of MEMORY_WRITE lengths */
   int complete;                            /* the last event is END or TRAP */
+  uint64_t traps_resumed;                  /* TRAP events followed by more events:
+                                              the host went on calling the module
+                                              after a trap (format 1.1) */
   uint64_t raw_event_bytes;                /* sum of raw_length */
   uint64_t stored_chunk_bytes;             /* sum of stored_length */
   uint32_t chunks_raw;

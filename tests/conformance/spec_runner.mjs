@@ -7,17 +7,24 @@
 //     record` (a module that imports nothing must stay import-free), linked
 //     like the original (spectest, registered modules' exports), every
 //     action and assertion run against it. After a trap the runner calls
-//     shadowrr_on_trap() of every recorded instance the trapping action
-//     reached (the one it targeted and, through imports, others whose trace
-//     grew during it), as our launchers do for their one instance.
-//  3. replay: at the end of the script each recorded instance's trace is
-//     drained (shadowrr_drain_*), written to a file, and built into
-//     `shadowrr instrument --mode replay --trace T --embed --quiet
-//     ORIGINAL.wasm -o R.wasm`; R.wasm is instantiated and its `_start` run:
-//     the replayer calls the recorded exports with the recorded arguments and
-//     checks every result and import call. Success: shadowrr_status() == 0,
-//     with `_start` returning (the run ended) or trapping (the trace ends in
-//     TRAP).
+//     shadowrr_on_trap() of every recorded instance, as our launchers do for
+//     their one instance: those the trap unwound (an export or import call
+//     of theirs was under way: the one the action targeted and, through
+//     imports, others) record TRAP, and every instance goes on recording
+//     the calls that follow. At the end of the script the runner ends each
+//     recording with shadowrr_finish() (END), as an embedder of a reactor
+//     does.
+//  3. replay: each recorded instance's trace is drained (shadowrr_drain_*),
+//     written to a file, and built into `shadowrr instrument --mode replay
+//     --trace T --embed --quiet ORIGINAL.wasm -o R.wasm`; R.wasm is
+//     instantiated and its `_start` run: the replayer calls the recorded
+//     exports with the recorded arguments and checks every result and
+//     import call. Where the recording trapped, the replay traps: the runner
+//     catches it, asks shadowrr_status() whether the trace has that trap
+//     (0), and calls shadowrr_resume() to go on with the next recorded
+//     export call, until the replay returns. Success: shadowrr_status() == 0
+//     after every trap and at the end, where the run ended as recorded
+//     (END).
 //
 // What counts. The assertions are `module` (it links and instantiates),
 // `action` (it completes), assert_return, assert_trap, assert_exhaustion,
@@ -36,9 +43,9 @@
 //    invocations targeting it) is covered by that instance's replay, and
 //    passes when it held in record and the replay ended as recorded. Not
 //    covered (skipped, with the reason counted): assertions after the
-//    instance's trace ended (the recorder stops at TRAP), `get` actions
-//    (reading a global is no event), modules shadowrr refused, instances
-//    replay does not apply to (below).
+//    instance's trace ended (its `_start` returned: the recorder writes END
+//    then), `get` actions (reading a global is no event), modules shadowrr
+//    refused, instances replay does not apply to (below).
 //
 // Where replay applies, by what the module imports:
 //  - functions: answered from the trace;
@@ -53,14 +60,12 @@
 //    such imports, as it did before R.wasm owned them.)
 //  - immutable globals: their values are not in the trace (R.wasm imports
 //    them and nothing could supply them): not replayed;
-//  - tables: their elements (other modules' functions) are not in the trace,
-//    and calls through them reach code the trace does not hold: not replayed.
-//
-// A trace drained from a module without `_start` never gets END (the
-// recorder writes END when `_start` returns or at proc_exit; recorder_abi.h
-// section 4 gives an embedder no way to end a reactor's run). The runner
-// appends the END chunk itself when the run did not trap, as such an
-// embedder would have to.
+//  - tables: R.wasm still imports the table, and gets a fresh one (null
+//    elements) as long as the recording's was at instantiation; the
+//    module's own element segments fill it again. What the host put there
+//    (other modules' functions, their elements) is not in the trace: a call
+//    of it in the recording (code the trace does not hold) becomes a
+//    reported divergence, a known gap (README, "Known limits").
 //
 // The closing line counts checks: each assertion that held for the original
 // is one record check and one replay check (passed, failed, or skipped when
@@ -73,7 +78,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { run, pool, requireCorpora } from '../corpora/corpus.mjs';
 
 const argv = process.argv.slice(2);
@@ -415,7 +419,7 @@ class World {
       }
     }
     const imports = {};
-    const memoryPages = {};
+    const importSizes = {};
     for (const imp of WebAssembly.Module.imports(module)) {
       const from = this.registry[imp.module];
       if (!from || !(imp.name in from)) {
@@ -424,11 +428,14 @@ class World {
       }
       (imports[imp.module] ??= {})[imp.name] = from[imp.name];
       if (imp.kind === 'memory' && from[imp.name] instanceof WebAssembly.Memory) {
-        memoryPages[`${imp.module}.${imp.name}`] = from[imp.name].buffer.byteLength / 65536;
+        importSizes[`${imp.module}.${imp.name}`] = from[imp.name].buffer.byteLength / 65536;
+      }
+      if (imp.kind === 'table' && from[imp.name] instanceof WebAssembly.Table) {
+        importSizes[`${imp.module}.${imp.name}`] = from[imp.name].length;
       }
     }
     try {
-      return { instance: new WebAssembly.Instance(module, imports), memoryPages };
+      return { instance: new WebAssembly.Instance(module, imports), importSizes };
     } catch (error) {
       return { error, stage: error instanceof WebAssembly.LinkError ? 'link' : 'instantiate' };
     }
@@ -467,7 +474,7 @@ function runCommand(world, s, c) {
     case 'module': {
       const r = world.instantiate(path);
       const entry = { file: c.filename, path, instance: r.instance ?? null, chunks: [], ended: null,
-        refused: r.refused ?? null, failed: !r.instance, memoryPages: r.memoryPages, sources: world.sources(path) };
+        refused: r.refused ?? null, failed: !r.instance, importSizes: r.importSizes, sources: world.sources(path) };
       if (r.refused) for (const e of entry.sources) world.tainted.add(e);
       if (c.name) world.named.set(c.name, entry);
       world.current = entry;
@@ -525,22 +532,17 @@ function runCommand(world, s, c) {
       const r = invoke(exported, a.args, c.expected ?? []);
       let trapped = !r.ok && (isTrap(r.error) || isExhaustion(r.error));
       if (world.recorded) {
-        const reached = world.drainAll();
-        if (!reached.includes(entry)) reached.push(entry);
         if (trapped) {
-          // As a launcher does after catching a trap, for every instance the
-          // trapping call went through.
-          for (const rec of reached) {
-            if (rec.ended || !rec.instance) continue;
-            rec.instance.exports.shadowrr_on_trap();
-            drain(rec);
-            rec.ended = 'trap';
-            rec.endedAt = c.line;
+          // As a launcher does after catching a trap: the instances the trap
+          // unwound record it, and all go on recording.
+          for (const rec of world.instances) {
+            if (!rec.ended) rec.instance.exports.shadowrr_on_trap();
           }
         } else if (r.ok && a.field === '_start' && !entry.ended) {
           entry.ended = 'end';
           entry.endedAt = c.line;
         }
+        world.drainAll();
       }
       let holds, why;
       if (c.type === 'assert_trap') {
@@ -601,6 +603,7 @@ for (const s of scripts) {
     else if (r.get) skip = 'a global read is no event';
     else if (entry.refused) skip = 'refused by shadowrr';
     else if (!entry.instance) skip = 'not instantiated in record';
+    else if (!r.holds && recorded.afterRefusal(entry)) skip = 'failed in record after a refused module';
     else if (entry.ended && entry.endedAt < c.line) skip = `after the instance's trace ended (${entry.ended})`;
     if (skip) {
       res.repSkips[skip] = (res.repSkips[skip] ?? 0) + 1;
@@ -610,6 +613,8 @@ for (const s of scripts) {
     checksOf.get(entry).push(assertion);
   }
   for (const entry of recorded.instances) {
+    // The end of the run, as an embedder of a reactor ends it.
+    if (!entry.ended) entry.instance.exports.shadowrr_finish();
     drain(entry);
     replays.push({ script: s, res, entry, checks: checksOf.get(entry) ?? [] });
   }
@@ -623,7 +628,6 @@ const tScripts = Date.now();
 function replayBlocker(path) {
   const module = new WebAssembly.Module(moduleInfo.get(path).bytes);
   for (const imp of WebAssembly.Module.imports(module)) {
-    if (imp.kind === 'table') return `imports table ${imp.module}.${imp.name}: its elements are not in the trace`;
     if (imp.kind === 'global' && !importIsMutable(path, imp)) {
       return `imports immutable global ${imp.module}.${imp.name}: its value is not in the trace`;
     }
@@ -663,20 +667,25 @@ function parseImports(path) {
 const importIsMutable = (path, imp) =>
   parseImports(path).find((d) => d.module === imp.module && d.field === imp.name && d.kind === 'global')?.mutable;
 
-// Stand-ins for what R.wasm still imports (memories, mutable globals).
-function replayImports(path, rModule, pages) {
+// Stand-ins for what R.wasm still imports (memories, tables, mutable globals).
+function replayImports(path, rModule, sizes) {
   const details = parseImports(path);
   const GLOBAL_TYPE = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64' };
   const imports = {};
   for (const imp of WebAssembly.Module.imports(rModule)) {
     const d = details.find((x) => x.module === imp.module && x.field === imp.name && x.kind === imp.kind);
-    if (!d || imp.kind === 'function' || imp.kind === 'table') {
+    if (!d || imp.kind === 'function') {
       return { error: `R.wasm imports ${imp.kind} ${imp.module}.${imp.name}` };
     }
     let value;
-    // A memory as large as the recording's was at instantiation: the
-    // module's data segments are applied before the replayer runs.
-    if (imp.kind === 'memory') value = new WebAssembly.Memory({ initial: pages?.[`${imp.module}.${imp.name}`] ?? d.min, maximum: d.max });
+    // A memory or table as large as the recording's was at instantiation:
+    // the module's data and element segments are applied before the
+    // replayer runs.
+    const initial = sizes?.[`${imp.module}.${imp.name}`] ?? d.min;
+    if (imp.kind === 'memory') value = new WebAssembly.Memory({ initial, maximum: d.max });
+    else if (imp.kind === 'table') {
+      value = new WebAssembly.Table({ initial, maximum: d.max, element: d.element === 0x6f ? 'externref' : 'anyfunc' });
+    }
     else if (imp.kind === 'global' && d.mutable && GLOBAL_TYPE[d.type]) {
       const type = GLOBAL_TYPE[d.type];
       value = new WebAssembly.Global({ value: type, mutable: true }, type === 'i64' ? 0n : 0);
@@ -685,18 +694,6 @@ function replayImports(path, rModule, pages) {
   }
   return { imports };
 }
-
-// The END event as a raw chunk (docs/trace-format.md): what an embedder ending
-// a reactor's run appends.
-const endChunk = (() => {
-  const events = Buffer.from([10]);
-  const h = Buffer.alloc(20);
-  h.write('SRRC', 0, 'latin1');
-  h.writeUInt32LE(events.length, 8);
-  h.writeUInt32LE(events.length, 12);
-  h.writeUInt32LE(crc32(events) >>> 0, 16);
-  return Buffer.concat([h, events]);
-})();
 
 function replayMessage(e) {
   try {
@@ -712,9 +709,9 @@ await pool(replays, 2, async (job, i) => {
   const { script, res, entry, checks } = job;
   const fail = (why) => {
     // A divergence the replayer reports is the tool doing what it must when
-    // the recording misses something the host did (a call through an export
-    // that passes references, a host write to a table: README, "What is
-    // recorded"): reported, never hidden. Those are listed as known gaps;
+    // the recording misses something the host did (a host write to a
+    // funcref table, another module's function called through one: README,
+    // "Known limits"): reported, never hidden. Those are listed as known gaps;
     // any other replay failure fails the test.
     if (/divergence at event \d+/.test(why)) {
       knownGaps.push(`replay ${script.name} ${entry.file} (${checks.length} assertions): ${why}`);
@@ -733,7 +730,7 @@ await pool(replays, 2, async (job, i) => {
   }
   replayCount++;
   const base = join(replayDir, `${script.name}.${i}`);
-  const trace = Buffer.concat([...entry.chunks, ...(entry.ended ? [] : [endChunk])]);
+  const trace = Buffer.concat(entry.chunks);
   writeFileSync(`${base}.srr`, trace);
   const r = await shadowrrRun(['instrument', '--mode', 'replay', '--trace', `${base}.srr`, '--embed', '--quiet',
     entry.path, '-o', `${base}.replay.wasm`]);
@@ -744,31 +741,40 @@ await pool(replays, 2, async (job, i) => {
   } catch (e) {
     return fail(`R.wasm does not compile: ${describe(e)}`);
   }
-  const imp = replayImports(entry.path, module, entry.memoryPages);
+  const imp = replayImports(entry.path, module, entry.importSizes);
   if (imp.error) return fail(imp.error);
   try {
     instance = new WebAssembly.Instance(module, imp.imports);
   } catch (e) {
     return fail(`R.wasm does not instantiate: ${describe(e)}`);
   }
+  // The run, resumed after every trap the trace has.
   const e = instance.exports;
-  let thrown = null;
-  try {
-    e._start();
-  } catch (x) {
-    thrown = x;
+  let traps = 0;
+  for (let run = e._start; ;) {
+    let thrown = null;
+    try {
+      run();
+    } catch (x) {
+      thrown = x;
+    }
+    let status;
+    try {
+      status = e.shadowrr_status();
+    } catch (x) {
+      return fail(`shadowrr_status() threw ${describe(x)} (after ${thrown ? describe(thrown) : 'return'})`);
+    }
+    const message = replayMessage(e);
+    if (status !== 0 || (thrown && !isTrap(thrown) && !isExhaustion(thrown))) {
+      return fail(`status ${status} after ${traps} traps, ${thrown ? describe(thrown) : 'returned'}` +
+                  `${message ? ': ' + message : ''} (trace ${base}.srr)`);
+    }
+    if (!thrown) break;
+    traps++;
+    run = e.shadowrr_resume;
   }
-  let status;
-  try {
-    status = e.shadowrr_status();
-  } catch (x) {
-    return fail(`shadowrr_status() threw ${describe(x)} (after ${thrown ? describe(thrown) : 'return'})`);
-  }
-  const message = replayMessage(e);
-  const endedRight = entry.ended === 'trap' ? thrown !== null : thrown === null;
-  if (status !== 0 || !endedRight) {
-    return fail(`status ${status}, ${thrown ? describe(thrown) : '_start returned'}, recording ended by ${entry.ended ?? 'END'}` +
-                `${message ? ': ' + message : ''} (trace ${base}.srr)`);
+  if (e.shadowrr_exit_code() !== 0) {
+    return fail(`the replay ended by a trap, the recording by END (trace ${base}.srr)`);
   }
   for (const a of checks) {
     res.rep[1]++;

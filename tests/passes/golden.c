@@ -105,6 +105,7 @@ static const struct pass kPasses[] = {
     {"shadow-loads", run_record_step},
     {"shadow-bulk", run_record_step},
     {"shadow-globals", run_record_step},
+    {"shadow-tables", run_record_step},
     {"record-imports", run_record_step},
     {"record-exports", run_record_step},
 };

@@ -1,6 +1,8 @@
 // Records host_interaction.wat under a plain JS host (no WASI: the trace is
 // taken out through the drain exports, as an embedder would), then checks
-// the trace event by event with `shadowrr dump --json`.
+// the trace event by event with `shadowrr dump --json`, and replays it: the
+// replay module (`shadowrr instrument --mode replay --embed --quiet`) traps
+// where the recording did, and the host resumes it after each trap.
 //
 //   node host_interaction.mjs SHADOWRR SCRATCH_DIR
 import { spawnSync } from 'node:child_process';
@@ -27,9 +29,11 @@ const pattern = (i) => ((i * 7) % 255) + 1;
 let instance;
 const imports = {
   env: {
-    fill(ptr, len) { new Uint8Array(instance.exports.memory.buffer, ptr, len).forEach((_, i, a) => { a[i] = pattern(i); }); },
+    fill(ptr, len) {
+      if (len === 13) throw new WebAssembly.RuntimeError('the host traps'); // a trap in the host
+      new Uint8Array(instance.exports.memory.buffer, ptr, len).forEach((_, i, a) => { a[i] = pattern(i); }); },
     grow(pages) { return instance.exports.memory.grow(pages); },
-    callback(x) { return instance.exports.twice(x + 100); },
+    callback(x) { return x < 0 ? instance.exports.divide(x, 0) : instance.exports.twice(x + 100); },
     values(a, b, c) { return Number(a) + b + c; },
   },
 };
@@ -42,6 +46,35 @@ results.push(instance.exports.read_counter());     // 41
 results.push(instance.exports.reenter(5));         // callback -> twice(105) = 210, +1
 results.push(instance.exports.mixed(7n));          // 7 + 1.5 - 0.25
 const e = instance.exports;
+// Traps: the host catches each one and tells the recorder, as a launcher
+// does, then goes on calling the module.
+const traps = [];
+const trapping = (what, call) => {
+  try {
+    call();
+    traps.push(`${what}: no trap`);
+  } catch (x) {
+    traps.push(`${what}: ${x instanceof WebAssembly.RuntimeError ? 'trap' : x}`);
+    if (e.shadowrr_on_trap() !== 0) traps.push('on_trap failed');
+  }
+};
+trapping('divide(7, 0)', () => e.divide(7, 0));           // in the guest
+results.push(e.divide(7, 2));                              // 3
+trapping('reenter(-5)', () => e.reenter(-5));              // in divide, called back during an import
+results.push(e.reenter(1));                                // twice(101) + 1 = 203
+trapping('sum(64, 13)', () => e.sum(64, 13));              // in the host, during fill
+e.shadowrr_on_trap();                                      // between calls: nothing to record
+results.push(e.read_counter());                            // 43: twice ran twice
+// References: the trace holds whether each is null.
+const host = { host: 'object' };
+let kept = e.keep(host, e.read_counter);
+results.push(kept[0], kept[1] === e.read_counter, e.kept() === host); // 0, true, true
+kept = e.keep(null, null);
+results.push(kept[0], kept[1], e.kept());                  // 3, null, null
+e.kept_table.set(0, host);                                 // the host writes the table
+e.kept_table.grow(2);                                      // and grows it
+results.push(e.kept() === host, e.kept_size());            // true, 3
+e.shadowrr_finish();                                       // the end of the run (END)
 const bytes = new Uint8Array(e.shadowrr_memory.buffer, e.shadowrr_drain_ptr(), e.shadowrr_drain_size()).slice();
 writeFileSync(trace, bytes);
 
@@ -66,16 +99,62 @@ const expected = [
   'export_call reenter(5)', 'import_call callback(5)', 'export_call twice(105)', 'export_return twice(210)',
   'import_return callback(210)', 'export_return reenter(211)',
   'export_call mixed(7)', 'import_call values(7,1.5,-0.25)', 'import_return values(8.25)', 'export_return mixed(8.25)',
+  'export_call divide(7,0)', 'trap', 'export_call divide(7,2)', 'export_return divide(3)',
+  'export_call reenter(-5)', 'import_call callback(-5)', 'export_call divide(-5,0)', 'trap',
+  'export_call reenter(1)', 'import_call callback(1)', 'export_call twice(101)', 'export_return twice(202)',
+  'import_return callback(202)', 'export_return reenter(203)',
+  'export_call sum(64,13)', 'import_call fill(64,13)', 'trap',
+  'export_call read_counter()', 'export_return read_counter(43)',
+  'export_call keep(non-null,non-null)', 'export_return keep(0,non-null)', 'export_call kept()', 'export_return kept(non-null)',
+  'export_call keep(null,null)', 'export_return keep(3,null)', 'export_call kept()', 'export_return kept(null)',
+  'export_call kept()', 'host_table_grow', 'host_table_set', 'export_return kept(non-null)',
+  'export_call kept_size()', 'export_return kept_size(3)',
+  'end',
 ];
 let passed = 0, failed = 0;
 const check = (ok, what) => { if (ok) passed++; else { failed++; console.log(`FAIL ${what}`); } };
-check(results.join(',') === `${(() => { let s = 0; for (let i = 0; i < 300; i++) s += pattern(i); return s; })()},3,41,211,8.25`,
+check(results.join(',') === `${(() => { let s = 0; for (let i = 0; i < 300; i++) s += pattern(i); return s; })()},3,41,211,8.25,3,203,43,0,true,true,3,,,true,3`,
       `results ${results}`);
+check(traps.join('; ') === 'divide(7, 0): trap; reenter(-5): trap; sum(64, 13): trap', `traps: ${traps.join('; ')}`);
 for (let i = 0; i < Math.max(expected.length, events.length); i++) {
   check(events[i] === expected[i], `event ${i}: got ${events[i]}, expected ${expected[i]}`);
 }
 const written = dump.events.find((ev) => ev.kind === 'memory_write');
 check(written && Buffer.from(written.bytes, 'hex').every((b, i) => b === pattern(i)), 'the host-written bytes are in the trace');
+
+// The replay: the guest's code alone, every import answered from the trace.
+// It traps where the recording trapped; after each trap the host checks that
+// the trace has that trap (shadowrr_status() == 0) and resumes.
+const replayWasm = join(scratch, 'host_interaction.replay.wasm');
+sh(shadowrr, ['instrument', '--mode', 'replay', '--trace', trace, '--embed', '--quiet', wasm, '-o', replayWasm]);
+const replayModule = new WebAssembly.Module(readFileSync(replayWasm));
+check(WebAssembly.Module.imports(replayModule).length === 0, 'the replay module imports nothing');
+const r = new WebAssembly.Instance(replayModule, {}).exports;
+const replayMessage = () => Buffer.from(new Uint8Array(r.shadowrr_memory.buffer, r.shadowrr_message_ptr(), r.shadowrr_message_size())).toString();
+const replayTraps = [];
+for (let run = r._start; ;) {
+  try {
+    const resumed = run();
+    check(run === r._start || resumed === 1, `shadowrr_resume returned ${resumed}`);
+    break;
+  } catch (x) {
+    if (!(x instanceof WebAssembly.RuntimeError)) throw x;
+  }
+  const status = r.shadowrr_status();
+  replayTraps.push(status === 0 ? replayMessage() : `status ${status}: ${replayMessage()}`);
+  if (status !== 0 || replayTraps.length > 3) break;
+  run = r.shadowrr_resume;
+}
+const traceEvent = (kind, nth) => dump.events.map((ev, i) => [ev.kind, i]).filter(([k]) => k === kind)[nth][1];
+const wantTraps = [
+  `shadowrr replay: the replay trapped where the recording did, at event ${traceEvent('trap', 0)}, in export divide`,
+  `shadowrr replay: the replay trapped where the recording did, at event ${traceEvent('trap', 1)}, in export divide`,
+  `shadowrr replay: the recording trapped at event ${traceEvent('trap', 2)}, in the host during env.fill: the replay traps there too`,
+];
+check(replayTraps.join('\n') === wantTraps.join('\n'), `replay traps:\n${replayTraps.join('\n')}\nexpected\n${wantTraps.join('\n')}`);
+check(r.shadowrr_status() === 0 && r.shadowrr_exit_code() === 0, `the replay ended as recorded: status ${r.shadowrr_status()}, exit code ${r.shadowrr_exit_code()}: ${replayMessage()}`);
+check(r.memory && new Uint8Array(r.memory.buffer, 64, 300).every((b, i) => b === pattern(i)), 'the host\'s bytes are back in the replay\'s memory');
+
 // A module that imports nothing still imports nothing once instrumented (the
 // recorder's WASI calls become stubs), and its trace comes out of the drain.
 const plainWat = join(scratch, 'import_free.wat');

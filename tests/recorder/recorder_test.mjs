@@ -35,7 +35,7 @@ const NO_MEMORY = 0xffffffff;
 const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
 const K = {
   IMPORT_CALL: 1, IMPORT_RETURN: 2, EXPORT_CALL: 3, EXPORT_RETURN: 4, MEMORY_WRITE: 5,
-  MEMORY_GROW: 6, HOST_MEMORY_GROW: 7, GLOBAL_CHANGE: 8, TRAP: 9, END: 10,
+  MEMORY_GROW: 6, HOST_MEMORY_GROW: 7, GLOBAL_CHANGE: 8, TRAP: 9, END: 10, HOST_TABLE_SET: 11, HOST_TABLE_GROW: 12,
 };
 const KIND_NAME = Object.fromEntries(Object.entries(K).map(([k, v]) => [v, k]));
 const E = { SUCCESS: 0, BADF: 8, EXIST: 20, INVAL: 28, NOENT: 44, NOSYS: 52, NOTCAPABLE: 76 };
@@ -81,6 +81,8 @@ function fillRandom(bytes, seed) {
   for (let i = 0; i < bytes.length; i++) bytes[i] = r() & 255;
 }
 class Fail extends Error {}
+// A trap in the host (a WASI call that unwinds the recorder's frames).
+class HostTrap extends Error {}
 function check(cond, msg) { if (!cond) throw new Fail(msg); }
 function eq(a, b, msg) {
   if (a !== b) throw new Fail(`${msg}: got ${a}, expected ${b}`);
@@ -220,6 +222,14 @@ function decodeEvents(bytes, h, what) {
         values([h.globals[i]]);
         break;
       }
+      case K.HOST_TABLE_SET: {
+        s += ` ${r.num()} ${r.num()}`;
+        const nonNull = r.u8();
+        check(nonNull <= 1, `reference byte ${nonNull}`);
+        s += ` ${nonNull}`;
+        break;
+      }
+      case K.HOST_TABLE_GROW: s += ` ${r.num()} ${r.num()}`; break;
       case K.TRAP: s += ` ${JSON.stringify(r.str())}`; break;
       case K.END: break;
     }
@@ -234,7 +244,7 @@ function decodeTrace(file, expectHeader) {
   check(b.length >= 20, `trace too short (${b.length} bytes)`);
   eq(hex(b.subarray(0, 8)), '895352520d0a1a0a', 'magic');
   eq(b[8] | b[9] << 8, 1, 'major version');
-  eq(b[10] | b[11] << 8, 0, 'minor version');
+  eq(b[10] | b[11] << 8, 1, 'minor version');
   const hlen = u32(b, 12);
   check(b.length >= 20 + hlen, 'file ends inside the header');
   const body = b.subarray(16, 16 + hlen);
@@ -290,6 +300,7 @@ class FakeWasi {
       self.env.beforeAppChange();
       self.calls.push(name);
       if (self.enosys) return E.NOSYS;
+      if (self.trapping) throw new HostTrap(`${name} trapped`);
       return fn(...args);
     };
     return {
@@ -813,7 +824,7 @@ test('without WASI, the drain exports give the same bytes a WASI run writes', ()
   eq(d.drainAll().length, 0, 'nothing left');
 });
 
-test('finish is idempotent, later events are ignored; on_trap appends TRAP', () => {
+test('finish is idempotent, later events are ignored; on_trap appends TRAP and recording goes on', () => {
   const env = new Env();
   env.event(K.EXPORT_CALL, 0);
   env.x.srr_rec_finish();
@@ -831,13 +842,91 @@ test('finish is idempotent, later events are ignored; on_trap appends TRAP', () 
   const t = new Env();
   t.event(K.EXPORT_CALL, 0);
   t.event(K.IMPORT_CALL, 0, [[I32, 1], [I64, 1n]]);
-  t.x.srr_rec_begin(K.IMPORT_RETURN, 0, 11); // cut short by the trap
+  t.x.srr_rec_begin(K.IMPORT_RETURN, 0, 11); // cut short by the trap: dropped
   eq(t.x.shadowrr_on_trap(), 0, 'on_trap');
-  t.x.srr_rec_i32(5);
+  t.x.srr_rec_i32(5); // what the cut event would have gone on with: ignored
   t.x.srr_rec_end();
-  t.x.srr_rec_finish();
   t.expected.push('TRAP ""');
+  t.event(K.EXPORT_CALL, 1, [[I32, 2]]); // the host calls the module again
+  t.event(K.EXPORT_RETURN, 1, [[I64, 4n]]);
+  t.x.srr_rec_finish();
+  t.expected.push('END');
   eqList(decodeTrace(t.file(), t.header).events, t.expected, 'events');
+});
+
+test('a reactor recorded across traps: nesting reset, no TRAP when nothing of the module ran', () => {
+  const env = new Env({ wasi: 'none' });
+  const trap = () => { eq(env.x.shadowrr_on_trap(), 0, 'on_trap'); env.expected.push('TRAP ""'); };
+  // A trap in the guest, inside an export.
+  env.event(K.EXPORT_CALL, 1, [[I32, 1]]);
+  trap();
+  // A trap in an export the host called back during an import.
+  env.event(K.EXPORT_CALL, 0);
+  env.event(K.IMPORT_CALL, 0, [[I32, 7], [I64, 8n]]);
+  env.event(K.EXPORT_CALL, 1, [[I32, 2]]);
+  env.hostWrite(0, 100, [1, 2, 3]);
+  env.x.srr_rec_load_mismatch(0, 100, 3);
+  env.expected.push(env.mw(0, 100, 3));
+  trap();
+  // A trap in the host during an import, while an event was being written.
+  env.event(K.EXPORT_CALL, 1, [[I32, 3]]);
+  env.event(K.IMPORT_CALL, 2, [[I32, 1], [I32, 2], [I32, 3], [I32, 4]]);
+  env.x.srr_rec_begin(K.IMPORT_RETURN, 2, 11);
+  trap();
+  // Between export calls (the module was not running: the trap was not its
+  // own), and twice in a row: nothing is recorded. Had the nesting not been
+  // reset by the traps above, these would record TRAPs.
+  eq(env.x.shadowrr_on_trap(), 0, 'on_trap between export calls');
+  eq(env.x.shadowrr_on_trap(), 0, 'on_trap again');
+  // A completed call, then one more trap and a call after it.
+  env.event(K.EXPORT_CALL, 1, [[I32, 4]]);
+  env.event(K.EXPORT_RETURN, 1, [[I64, 16n]]);
+  eq(env.x.shadowrr_on_trap(), 0, 'on_trap after the call returned');
+  env.event(K.EXPORT_CALL, 1, [[I32, 5]]);
+  env.event(K.IMPORT_CALL, 0, [[I32, 5], [I64, 5n]]);
+  env.event(K.IMPORT_RETURN, 0, [[I32, 0]]);
+  trap();
+  env.event(K.EXPORT_CALL, 1, [[I32, 6]]);
+  env.event(K.EXPORT_RETURN, 1, [[I64, 36n]]);
+  env.x.srr_rec_finish(); // shadowrr_finish in an instrumented module
+  env.expected.push('END');
+  eqList(decodeTrace(env.drainAll(), env.header).events, env.expected, 'events');
+});
+
+test('traps inside the recorder (its frames unwound) leak no stack: on_trap puts it back', () => {
+  // The fake WASI traps in the middle of a flush, 3000 times: each time the
+  // recorder's do_flush frame (on its 16 KiB C stack) is unwound without its
+  // epilogue. Without the reset in on_trap the stack would run out (and the
+  // recorder trap) after about a thousand.
+  const env = new Env();
+  for (let i = 0; i < 3000; i++) {
+    env.event(K.EXPORT_CALL, 1, [[I32, i]]);
+    env.fs.trapping = true;
+    let trapped = false;
+    try {
+      env.x.shadowrr_flush();
+    } catch (e) {
+      if (!(e instanceof HostTrap)) throw e;
+      trapped = true;
+    }
+    env.fs.trapping = false;
+    check(trapped, 'the flush trapped');
+    eq(env.x.shadowrr_on_trap(), 0, `on_trap ${i}`);
+    env.expected.push('TRAP ""');
+  }
+  finishAndDecode(env);
+});
+
+test('host-written tables: HOST_TABLE_SET and HOST_TABLE_GROW events', () => {
+  const env = new Env();
+  env.event(K.EXPORT_CALL, 0);
+  env.x.srr_rec_host_table_grow(3, 70000);
+  env.x.srr_rec_host_table_set(3, 65537, 1);
+  env.x.srr_rec_host_table_set(3, 0, 0);
+  env.x.srr_rec_host_table_set(0, 5, 7); // any non-zero: non-null
+  env.expected.push('HOST_TABLE_GROW 3 70000', 'HOST_TABLE_SET 3 65537 1', 'HOST_TABLE_SET 3 0 0', 'HOST_TABLE_SET 0 5 1');
+  env.event(K.EXPORT_RETURN, 0);
+  finishAndDecode(env);
 });
 
 test('trace path resolution: absolute paths by longest preopen prefix, relative by "." or the first', () => {

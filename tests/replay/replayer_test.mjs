@@ -35,11 +35,11 @@ const replayerModule = new WebAssembly.Module(fs.readFileSync(wasmPath));
 const PAGE = 65536;
 const LOW = 65536; // the region the replayer may borrow
 const NO_MEMORY = 0xffffffff;
-const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
-const TYPE_NAME = { [I32]: 'i32', [I64]: 'i64', [F32]: 'f32', [F64]: 'f64', [V128]: 'v128' };
+const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b, FUNCREF = 0x70, EXTERNREF = 0x6f;
+const TYPE_NAME = { [I32]: 'i32', [I64]: 'i64', [F32]: 'f32', [F64]: 'f64', [V128]: 'v128', [FUNCREF]: 'funcref', [EXTERNREF]: 'externref' };
 const K = {
   IMPORT_CALL: 1, IMPORT_RETURN: 2, EXPORT_CALL: 3, EXPORT_RETURN: 4, MEMORY_WRITE: 5,
-  MEMORY_GROW: 6, HOST_MEMORY_GROW: 7, GLOBAL_CHANGE: 8, TRAP: 9, END: 10,
+  MEMORY_GROW: 6, HOST_MEMORY_GROW: 7, GLOBAL_CHANGE: 8, TRAP: 9, END: 10, HOST_TABLE_SET: 11, HOST_TABLE_GROW: 12,
 };
 const E = { SUCCESS: 0, BADF: 8, INVAL: 28, NOENT: 44, NOSYS: 52, NOTCAPABLE: 76 };
 const EXIT = { DIVERGED: 101, TRUNCATED: 102, BAD_TRACE: 103 };
@@ -134,14 +134,16 @@ function makeModule() {
       { name: 'compute', params: [I32], results: [I64] }, // 1
       { name: 'cb', params: [I32], results: [I32] }, // 2
       { name: 'vec', params: [V128, F32, F64], results: [V128, F64, F32] }, // 3
+      { name: 'refs', params: [EXTERNREF, I32, FUNCREF], results: [FUNCREF, EXTERNREF] }, // 4
     ],
     memories: [{ index: 0, pages: 2 }, { index: 1, pages: 1 }],
     globals: [{ index: 0, type: I32, name: 'g0' }, { index: 5, type: F64, name: 'g5' },
       { index: 7, type: V128, name: 'g7' }, { index: 9, type: I64, name: 'g9' }],
+    tables: [{ index: 1, size: 2 }], // host-written externref tables, by the module's table index
   };
 }
 const IMP = { fd_write: 0, get: 1, floats: 2, proc_exit: 3, multi: 4, callback: 5 };
-const EXP = { _start: 0, compute: 1, cb: 2, vec: 3 };
+const EXP = { _start: 0, compute: 1, cb: 2, vec: 3, refs: 4 };
 
 function headerBody(mod, { unknownField = true } = {}) {
   const field = (tag, payload) => [tag, ...uleb(payload.length), ...payload];
@@ -153,6 +155,7 @@ function headerBody(mod, { unknownField = true } = {}) {
     ...mod.exports.flatMap((s, i) => field(4, [...uleb(i), ...str(s.name), ...sig(s)])),
     ...mod.memories.flatMap((m) => field(5, [...uleb(m.index), ...uleb(m.pages), 0])),
     ...mod.globals.flatMap((g) => field(6, [...uleb(g.index), g.type, ...str(g.name)])),
+    ...(mod.tables ?? []).flatMap((t) => field(10, [...uleb(t.index), EXTERNREF])),
     ...field(7, str('shadowrr test')),
     ...field(8, uleb(0)),
     ...(unknownField ? field(42, [1, 2, 3]) : []),
@@ -167,6 +170,7 @@ function encodeValue(t, v) {
     case F32: return u32(v);
     case F64: return u64(v);
     case V128: return [...u64(v[0]), ...u64(v[1])];
+    case FUNCREF: case EXTERNREF: return [v ? 1 : 0]; // non-null?
     default: throw new Error(`bad type ${t}`);
   }
 }
@@ -196,6 +200,8 @@ class TraceBuilder {
     const g = this.mod.globals.find((x) => x.index === i);
     return this.ev([K.GLOBAL_CHANGE, ...uleb(i), ...encodeValue(g.type, v)]);
   }
+  tableSet(t, element, nonNull) { return this.ev([K.HOST_TABLE_SET, ...uleb(t), ...uleb(element), nonNull ? 1 : 0]); }
+  tableGrow(t, size) { return this.ev([K.HOST_TABLE_GROW, ...uleb(t), ...uleb(size)]); }
   trap(message = '') { return this.ev([K.TRAP, ...str(message)]); }
   end() { return this.ev([K.END]); }
   raw(bytes) { this.chunks[this.chunks.length - 1].push(...bytes); this.count++; return this; }
@@ -228,6 +234,7 @@ class Exit extends Error {
   constructor(code) { super(`proc_exit(${code})`); this.code = code; }
 }
 class GuestTrap extends Error {}
+const STAND_IN = { standIn: true };
 
 class FakeWasi {
   constructor(env, { preopens = ['.'], files = {}, environ = [], enosys = false, maxRead = Infinity, maxWrite = Infinity } = {}) {
@@ -398,6 +405,9 @@ class Env {
     this.guest = opts.guest ?? {};
     this.log = [];
     this.globalsSet = [];
+    // The host-written tables: what the replayer's stand-in for a non-null
+    // element puts there is STAND_IN.
+    this.tables = Object.fromEntries((this.mod.tables ?? []).map((t) => [t.index, new WebAssembly.Table({ initial: t.size, element: 'externref' })]));
     this.lowChecks = 0;
     let wasiImports;
     if (this.wasiMode === 'fake' || this.wasiMode === 'enosys') {
@@ -451,6 +461,16 @@ class Env {
         env.log.push(`global ${i} ${show(v)}`);
       },
       srr_host_call_export: (i) => env.callExport(i),
+      srr_host_table_size: (t) => { check(env.tables[t], `table_size of unknown table ${t}`); return env.tables[t].length; },
+      srr_host_table_set: (t, i, nonNull) => {
+        check(env.tables[t] && i >>> 0 < env.tables[t].length, `table_set of table ${t} element ${i}`);
+        env.tables[t].set(i >>> 0, nonNull ? STAND_IN : null);
+        env.log.push(`table ${t} [${i}] = ${nonNull ? 'non-null' : 'null'}`);
+      },
+      srr_host_table_grow: (t, delta) => {
+        env.log.push(`table ${t} grow ${delta}`);
+        try { return env.tables[t].grow(delta >>> 0); } catch { return -1; }
+      },
     };
     this.instance = new WebAssembly.Instance(replayerModule, { shadowrr: host, wasi_snapshot_preview1: wasiImports });
     this.x = this.instance.exports;
@@ -537,6 +557,7 @@ class Env {
       case F32: return this.helper.xargF32() >>> 0;
       case F64: return BigInt.asUintN(64, this.helper.xargF64());
       case V128: { const lo = x.srr_rep_export_arg_v128_low(); const hi = x.srr_rep_export_arg_v128_high(); return [BigInt.asUintN(64, lo), BigInt.asUintN(64, hi)]; }
+      case FUNCREF: case EXTERNREF: return x.srr_rep_export_arg_ref(t); // 1: non-null
     }
   }
   xres(t, v) {
@@ -547,6 +568,7 @@ class Env {
       case F32: this.helper.xresF32(v | 0); break;
       case F64: this.helper.xresF64(BigInt.asIntN(64, v)); break;
       case V128: x.srr_rep_export_result_v128(BigInt.asIntN(64, v[0]), BigInt.asIntN(64, v[1])); break;
+      case FUNCREF: case EXTERNREF: x.srr_rep_export_result_ref(t, v); break;
     }
   }
   callExport(i) {
@@ -561,11 +583,14 @@ class Env {
     this.log.push(`exported ${ex.name} ${show(results)}`);
   }
   // Runs the driver (the replay module's _start); returns how it ended.
-  run() {
+  run() { return this.drive(() => this.x.srr_rep_run()); }
+  // After a trap: shadowrr_resume, as a host going on with the run does.
+  resume() { return this.drive(() => this.x.shadowrr_resume()); }
+  drive(entry) {
     let outcome;
     try {
-      this.x.srr_rep_run();
-      outcome = { kind: 'returned' };
+      const value = entry();
+      outcome = { kind: 'returned', value };
     } catch (e) {
       if (e instanceof Exit) outcome = { kind: 'exit', code: e.code };
       else if (e instanceof WebAssembly.RuntimeError) outcome = { kind: 'trap', message: e.message };
@@ -705,6 +730,73 @@ test('every value type passes both ways, bit-exact (NaN payloads), through expor
   const outcome = env.run();
   eq(outcome.kind, 'returned', `outcome ${env.message()}`);
   eq(seen, show([[0x0123456789abcdefn, 0xfedcba9876543210n], nan32, nan64]), 'export arguments');
+});
+
+test('references pass by null-ness; a non-null one that differs is a divergence; calling a funcref the host gave', () => {
+  const tb = new TraceBuilder();
+  tb.exportCall(EXP.refs, [1, 7, 0]).exportReturn(EXP.refs, [0, 1])
+    .exportCall(EXP.refs, [0, 8, 1]).exportReturn(EXP.refs, [1, 0])
+    .end();
+  const seen = [];
+  const env = new Env({
+    trace: tb.file(),
+    guest: { refs: (env, r, i, f) => { seen.push(`${r} ${i} ${f}`); return [f, r]; } },
+  });
+  eq(env.run().kind, 'returned', `outcome: ${env.message()}`);
+  eq(env.x.shadowrr_status(), 0, 'status');
+  eqList(seen, ['1 7 0', '0 8 1'], 'arguments: whether each reference is non-null');
+
+  const div = new Env({ trace: tb.file(), guest: { refs: () => [1, 1] } });
+  expectExit(div, div.run(), EXIT.DIVERGED,
+    'shadowrr replay: divergence at event 1: export refs returned (non-null funcref, non-null externref) ' +
+    'but the trace has export refs returning (null funcref, non-null externref) (result 1 differs)');
+
+  // The replay module's stand-in for the non-null funcref of the second
+  // call, called by the guest.
+  const called = new Env({
+    trace: tb.file(),
+    guest: { refs: (env, r, i, f) => { if (f) env.x.srr_rep_host_funcref_called(); return [f, r]; } },
+  });
+  expectExit(called, called.run(), EXIT.DIVERGED,
+    'shadowrr replay: divergence at event 3: the guest called a function reference the host gave it, which the ' +
+    'trace cannot replay (it holds only whether a reference is null)');
+});
+
+test('host-written externref tables: elements by null-ness, growth, at their events', () => {
+  const tb = new TraceBuilder();
+  tb.exportCall(EXP._start).tableSet(1, 1, true) // found at the guest's first read
+    .call(IMP.get, [1, 2n], [0]).tableGrow(1, 5).tableSet(1, 4, true).tableSet(1, 1, false)
+    .exportReturn(EXP._start).end();
+  const env = new Env({
+    trace: tb.file(),
+    guest: startGuest((env) => {
+      const t = env.tables[1];
+      eq(t.get(1), STAND_IN, 'element 1 set before the first call');
+      env.call('get', 1, 2n);
+      eq(t.length, 5, 'grown by the host');
+      eq(t.get(4), STAND_IN, 'element 4');
+      eq(t.get(1), null, 'element 1 back to null');
+    }),
+  });
+  eq(env.run().kind, 'returned', `outcome: ${env.message()}`);
+  eqList(env.log.filter((l) => l.startsWith('table')), ['table 1 [1] = non-null', 'table 1 grow 3', 'table 1 [4] = non-null',
+    'table 1 [1] = null'], 'what the replayer did');
+
+  const far = new TraceBuilder();
+  far.exportCall(EXP._start).tableSet(1, 2, true).exportReturn(EXP._start).end();
+  const oob = new Env({ trace: far.file(), guest: startGuest(() => {}) });
+  expectExit(oob, oob.run(), EXIT.DIVERGED, 'shadowrr replay: divergence at event 1: the trace writes element 2 of table 1, beyond its 2 elements');
+
+  const shrink = new TraceBuilder();
+  shrink.exportCall(EXP._start).tableGrow(1, 1).exportReturn(EXP._start).end();
+  const small = new Env({ trace: shrink.file(), guest: startGuest(() => {}) });
+  expectExit(small, small.run(), EXIT.DIVERGED, 'shadowrr replay: divergence at event 1: the host grew table 1 to 1 element but it has 2 elements');
+
+  const other = makeModule();
+  other.tables = [{ index: 0, size: 2 }];
+  const foreign = new Env({ trace: new TraceBuilder(other).exportCall(EXP._start).exportReturn(EXP._start).end().file(), guest: startGuest(() => {}) });
+  expectExit(foreign, foreign.run(), EXIT.BAD_TRACE,
+    'shadowrr replay: trace.srr: the trace does not describe this module: the trace has table 0 (externref, written by the host), which this module does not export or import');
 });
 
 test('a start function calls imports before the driver runs', () => {
@@ -889,7 +981,10 @@ test('a trap where the recording trapped; a trap where it did not (shadowrr_stat
   eq(env.run().kind, 'guest-trap', 'the guest trapped');
   eq(env.x.shadowrr_status(), 0, 'status: as recorded');
   eq(env.x.shadowrr_exit_code(), -1, 'no exit code');
-  eq(env.message(), 'shadowrr replay: the replay trapped where the recording did, at event 3 (boom)', 'message');
+  eq(env.message(), 'shadowrr replay: the replay trapped where the recording did, at event 3, in export _start (boom)', 'message');
+  eq(env.stderr(), '', 'a trap as recorded is no failure: nothing printed');
+  eq(env.resume().value, 0, 'nothing to resume: the run ended at the trap');
+  eq(env.x.shadowrr_status(), 0, 'status after resume');
 
   const tb2 = new TraceBuilder();
   tb2.exportCall(EXP._start).call(IMP.get, [1, 2n], [0]).call(IMP.get, [3, 4n], [0]);
@@ -897,7 +992,10 @@ test('a trap where the recording trapped; a trap where it did not (shadowrr_stat
   eq(div.run().kind, 'guest-trap', 'the guest trapped');
   eq(div.x.shadowrr_status(), EXIT.DIVERGED, 'status: diverged');
   eq(div.message(), 'shadowrr replay: divergence at event 3: the guest trapped but the trace has env.get(3, 4)', 'message');
+  eq(div.stderr(), div.message() + '\n', 'the divergence is printed');
   eq(div.x.shadowrr_status(), EXIT.DIVERGED, 'status stays');
+  eq(div.resume().value, 0, 'nothing to resume after a divergence');
+  eq(div.x.shadowrr_status(), EXIT.DIVERGED, 'status stays after resume');
 
   const tb3 = new TraceBuilder();
   tb3.exportCall(EXP._start).importCall(IMP.get, [1, 2n]).trap('host error');
@@ -908,6 +1006,120 @@ test('a trap where the recording trapped; a trap where it did not (shadowrr_stat
   const m = 'shadowrr replay: the recording trapped at event 2, in the host during env.get (host error): the replay traps there too';
   eq(host.message(), m, 'message');
   eq(host.stderr(), m + '\n', 'stderr');
+});
+
+test('a reactor replayed across traps: the host resumes after each recorded trap', () => {
+  const tb = new TraceBuilder();
+  tb.exportCall(EXP.compute, [1]).call(IMP.get, [1, 1n], [5]).trap() // the guest traps
+    .exportCall(EXP.compute, [2]).exportReturn(EXP.compute, [4n])
+    .exportCall(EXP._start).importCall(IMP.callback, [5]) // a trap in an export called back during an import
+    .exportCall(EXP.cb, [6]).write(0, 70000, [9]).trap()
+    .exportCall(EXP.cb, [7]).exportReturn(EXP.cb, [8])
+    .exportCall(EXP.compute, [3]).importCall(IMP.get, [3, 3n]).trap('host trapped') // in the host, during an import
+    .exportCall(EXP.compute, [4]).call(IMP.get, [4, 4n], [6]).exportReturn(EXP.compute, [16n])
+    .end();
+  const seen = [];
+  const env = new Env({
+    trace: tb.file(),
+    guest: {
+      compute: (env, v) => {
+        seen.push(`compute ${v}`);
+        if (v !== 2) eq(env.call('get', v, BigInt(v))[0], v === 1 ? 5 : 6, 'get');
+        if (v === 1) throw new GuestTrap();
+        return [BigInt(v * v)];
+      },
+      _start: (env) => { seen.push('_start'); env.call('callback', 5); throw new Fail('callback returned'); },
+      cb: (env, v) => {
+        seen.push(`cb ${v}`);
+        if (v === 6) {
+          eq(env.app(0)[70000], 9, 'the host write before the trap');
+          throw new GuestTrap();
+        }
+        return [v + 1];
+      },
+    },
+  });
+  const messages = [];
+  let outcome = env.run();
+  while (outcome.kind !== 'returned') {
+    check(outcome.kind === 'guest-trap' || outcome.kind === 'trap', `outcome ${outcome.kind}: ${env.message()}`);
+    eq(env.x.shadowrr_status(), 0, `status after trap ${messages.length + 1}`);
+    eq(env.x.shadowrr_exit_code(), -1, 'no exit code at a trap');
+    messages.push(env.message());
+    outcome = env.resume();
+  }
+  eq(outcome.value, 1, 'resume ran to the end');
+  eq(env.x.shadowrr_status(), 0, 'status');
+  eq(env.x.shadowrr_exit_code(), 0, 'exit code');
+  eq(env.message(), '', 'no message');
+  eqList(seen, ['compute 1', 'compute 2', '_start', 'cb 6', 'cb 7', 'compute 3', 'compute 4'], 'calls');
+  eqList(messages, [
+    'shadowrr replay: the replay trapped where the recording did, at event 3, in export compute',
+    'shadowrr replay: the replay trapped where the recording did, at event 10, in export cb',
+    'shadowrr replay: the recording trapped at event 15, in the host during env.get (host trapped): the replay traps there too',
+  ], 'where each trap was');
+  eq(env.x.shadowrr_resume(), 0, 'nothing left to resume');
+
+  // The replay does not trap where the recording did; traps where it did not.
+  const noTrap = new Env({ trace: tb.file(), guest: { compute: (env, v) => { env.call('get', v, BigInt(v)); return [0n]; } } });
+  expectExit(noTrap, noTrap.run(), EXIT.DIVERGED,
+    'shadowrr replay: divergence at event 3: the recording trapped here, the replay did not: export compute returned (0)');
+  const early = new Env({ trace: tb.file(), guest: { compute: (env, v) => { if (v === 2) throw new GuestTrap(); env.call('get', v, BigInt(v)); throw new GuestTrap(); } } });
+  eq(early.run().kind, 'guest-trap', 'first trap');
+  eq(early.x.shadowrr_status(), 0, 'as recorded');
+  eq(early.resume().kind, 'guest-trap', 'second trap');
+  eq(early.x.shadowrr_status(), EXIT.DIVERGED, 'not recorded');
+  eq(early.message(), 'shadowrr replay: divergence at event 5: the guest trapped but the trace has export compute returning (4)', 'message');
+  eq(early.resume().value, 0, 'no resuming after a divergence');
+
+  // resume without asking shadowrr_status first decides itself.
+  const direct = new Env({ trace: tb.file(), guest: env.guest });
+  direct.guest = env.guest;
+  let o = direct.run();
+  let traps = 0;
+  while (o.kind !== 'returned') { traps++; o = direct.resume(); }
+  eq(traps, 3, 'three traps');
+  eq(direct.x.shadowrr_status(), 0, 'status');
+
+  // A trace cut after a trap: resuming reports the truncation.
+  const cut = new TraceBuilder();
+  cut.exportCall(EXP.compute, [2]).trap().chunk().exportCall(EXP.compute, [2]).exportReturn(EXP.compute, [4n]).end();
+  const c = new Env({ trace: cut.file({ cutChunk: 1 }), guest: { compute: () => { throw new GuestTrap(); } } });
+  eq(c.run().kind, 'guest-trap', 'trapped');
+  eq(c.x.shadowrr_status(), 0, 'as recorded');
+  expectExit(c, c.resume(), EXIT.TRUNCATED,
+    `shadowrr replay: trace.srr: truncated trace (chunk 1 at byte ${cut.chunkOffsets[1]} is cut short): the replay went through all its 2 events, then the guest waited for the host's next call`);
+});
+
+test('many traps leave no C stack behind: shadowrr_resume puts it back', () => {
+  // Each trap unwinds the replayer's driver and nested export calls (their
+  // frames on its 128 KiB C stack, without their epilogues): 5000 of them
+  // would run it out without the reset in shadowrr_resume.
+  const tb = new TraceBuilder();
+  const n = 5000;
+  for (let i = 0; i < n; i++) {
+    tb.exportCall(EXP._start).importCall(IMP.callback, [i]).exportCall(EXP.cb, [i]).trap();
+  }
+  tb.exportCall(EXP.cb, [1]).exportReturn(EXP.cb, [2]).end();
+  const env = new Env({
+    trace: tb.file(),
+    guest: {
+      _start: (env) => { env.call('callback', env.calls++); },
+      cb: (env, v) => { if (env.trapping) throw new GuestTrap(); return [v + 1]; },
+    },
+  });
+  env.calls = 0;
+  env.trapping = true;
+  let o = env.run();
+  for (let i = 1; i < n; i++) {
+    eq(o.kind, 'guest-trap', `trap ${i}: ${o.message ?? ''} ${env.message()}`);
+    eq(env.x.shadowrr_status(), 0, `status ${i}`);
+    o = env.resume();
+  }
+  env.trapping = false;
+  eq(env.x.shadowrr_status(), 0, 'status');
+  eq(env.resume().value, 1, 'ran to the end');
+  eq(env.x.shadowrr_exit_code(), 0, 'exit code');
 });
 
 test('divergence at the top level: the start function made fewer calls; host writes out of bounds', () => {
@@ -996,7 +1208,7 @@ test('bad traces: LZ4 chunks, foreign files, versions, checksums, corrupt events
   const cases = [
     [Uint8Array.from(utf8('#!/bin/sh\necho not a trace\n')), 'foreign file: not a shadowrr trace'],
     [new Uint8Array(0), 'foreign file: not a shadowrr trace (empty file)'],
-    [tb.file({ major: 2, minor: 1 }), 'trace format version 2.1 is newer than this shadowrr (1.0)'],
+    [tb.file({ major: 2, minor: 1 }), 'trace format version 2.1 is newer than this shadowrr (1.1)'],
     [tb.file({ badHeaderCrc: true }), 'corrupt trace: header checksum mismatch'],
     [tb.file().subarray(0, 30), 'truncated trace: the file ends inside its header'],
   ];
@@ -1013,7 +1225,7 @@ test('bad traces: LZ4 chunks, foreign files, versions, checksums, corrupt events
   newer.exportCall(EXP._start).raw([42]);
   const nv = new Env({ trace: newer.file({ minor: 3 }), guest });
   expectExit(nv, nv.run(), EXIT.BAD_TRACE,
-    'shadowrr replay: trace.srr: corrupt trace: event 1 at byte 2: unknown event kind 42 (the trace is format 1.3, this shadowrr reads 1.0)');
+    'shadowrr replay: trace.srr: corrupt trace: event 1 at byte 2: unknown event kind 42 (the trace is format 1.3, this shadowrr reads 1.1)');
   const cut = new TraceBuilder();
   cut.exportCall(EXP._start).raw([K.MEMORY_WRITE, 0, 0, 10, 1, 2]);
   const ce = new Env({ trace: cut.file(), guest });

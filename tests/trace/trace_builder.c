@@ -44,6 +44,8 @@ void tb_types(const char *letters, uint8_t *codes) {
     case 'f': codes[i] = SRR_T_F32; break;
     case 'F': codes[i] = SRR_T_F64; break;
     case 'v': codes[i] = SRR_T_V128; break;
+    case 'r': codes[i] = SRR_T_FUNCREF; break;
+    case 'e': codes[i] = SRR_T_EXTERNREF; break;
     default: fprintf(stderr, "trace_builder: bad type letter %c\n", letters[i]); abort();
     }
   }
@@ -157,6 +159,8 @@ void tb_ev_f32(tb_buffer *ev, uint32_t bits) {
 void tb_ev_f64(tb_buffer *ev, uint64_t bits) {
   ev->size += srr_put_value_f64(tb_room(ev, 8), bits);
 }
+void tb_ev_ref(tb_buffer *ev, int non_null) { ev->size += srr_put_value_ref(tb_room(ev, 1), non_null); }
+
 void tb_ev_v128(tb_buffer *ev, uint64_t low, uint64_t high) {
   ev->size += srr_put_value_v128(tb_room(ev, SRR_MAX_VALUE_SIZE), low, high);
 }

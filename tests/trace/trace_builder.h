@@ -36,7 +36,7 @@ void tb_field_memory(tb_buffer *body, uint32_t index, uint64_t initial, int has_
 void tb_field_global(tb_buffer *body, uint32_t index, uint8_t type, const char *name);
 
 /* Signatures are given as strings of letters: i (i32), I (i64), f (f32),
- * F (f64), v (v128); "" is none. */
+ * F (f64), v (v128), r (funcref), e (externref); "" is none. */
 void tb_types(const char *letters, uint8_t *codes);
 
 /* Starts a file: prefix with the given version, the body, its CRC-32. */
@@ -53,6 +53,7 @@ void tb_ev_i64(tb_buffer *ev, uint64_t v);
 void tb_ev_f32(tb_buffer *ev, uint32_t bits);
 void tb_ev_f64(tb_buffer *ev, uint64_t bits);
 void tb_ev_v128(tb_buffer *ev, uint64_t low, uint64_t high);
+void tb_ev_ref(tb_buffer *ev, int non_null); /* funcref, externref */
 void tb_ev_memory_write(tb_buffer *ev, uint32_t memory, uint64_t address, const uint8_t *bytes,
                         uint64_t length);
 void tb_ev_memory_grow(tb_buffer *ev, uint32_t memory, uint64_t delta, int64_t result);

@@ -67,6 +67,36 @@ static void close_opened(opened *o) {
   memset(o, 0, sizeof *o);
 }
 
+/* A trace built in `file` (its header so far), the events in `ev` appended
+ * as one raw chunk, opened with a cursor on its events. */
+typedef struct event_reader {
+  opened o;
+  uint8_t *events;
+  srr_event_cursor cursor;
+  int ready; /* opened, read, cursor set */
+} event_reader;
+
+static void open_events(event_reader *r, tb_buffer *file, const tb_buffer *ev) {
+  size_t size;
+  tb_chunk_raw(file, ev->bytes, ev->size);
+  r->o = open_bytes(file->bytes, file->size);
+  r->events = NULL;
+  r->ready = r->o.trace && srr_trace_read_events(r->o.trace, &r->events, &size, &r->o.err) == 0 &&
+             srr_event_cursor_init(&r->cursor, r->o.trace, r->events, size, &r->o.err) == 0;
+}
+
+/* Closes the reader and frees the buffers the trace was built in. */
+static void close_events(event_reader *r, tb_buffer *body, tb_buffer *file, tb_buffer *ev) {
+  if (r->ready) {
+    srr_event_cursor_free(&r->cursor);
+  }
+  free(r->events);
+  close_opened(&r->o);
+  tb_free(body);
+  tb_free(file);
+  tb_free(ev);
+}
+
 static uint32_t u32_at(const uint8_t *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
@@ -137,7 +167,7 @@ static void test_encoder(void) {
   n = srr_put_end(b);
   CHECK_BYTES(b, n, 10);
   n = srr_put_file_prefix(b, 0x01020304);
-  CHECK_BYTES(b, n, 0x89, 'S', 'R', 'R', '\r', '\n', 0x1a, '\n', 1, 0, 0, 0, 4, 3, 2, 1);
+  CHECK_BYTES(b, n, 0x89, 'S', 'R', 'R', '\r', '\n', 0x1a, '\n', 1, 0, 1, 0, 4, 3, 2, 1);
   n = srr_put_chunk_header(b, SRR_CODEC_LZ4, 0x100, 0x20, 0xdeadbeef);
   CHECK_BYTES(b, n, 'S', 'R', 'R', 'C', 1, 0, 0, 0, 0, 1, 0, 0, 0x20, 0, 0, 0, 0xef, 0xbe, 0xad, 0xde);
 }
@@ -167,7 +197,8 @@ static int v128_is(const srr_value *v, uint64_t low, uint64_t high) {
 static void check_sample_header(const srr_trace *t) {
   const srr_trace_header *h = srr_trace_get_header(t);
   CHECK_EQ(h->major, 1);
-  CHECK_EQ(h->minor, 0);
+  /* Written as 1.1, and as 1.0 by test_sample_lz4 (a 1.0 trace reads the same). */
+  CHECK(h->minor == SRR_TRACE_MINOR || h->minor == 0);
   int sha_ok = 1;
   for (int i = 0; i < 32; i++) {
     sha_ok &= h->module_sha256[i] == (uint8_t)(7 * i + 1);
@@ -877,13 +908,14 @@ static void test_damage(void) {
                     "truncated trace: the file ends inside its header (after 3 bytes)");
   RESET();
   srr_put_u16(b + 8, 2);
+  srr_put_u16(b + 10, 0);
   expect_open_error(b, file.size, SRR_TRACE_VERSION,
-                    "trace format version 2.0 is newer than this shadowrr (1.0)");
-  expect_open_error(b, 12, SRR_TRACE_VERSION, "trace format version 2.0 is newer than this shadowrr (1.0)");
+                    "trace format version 2.0 is newer than this shadowrr (1.1)");
+  expect_open_error(b, 12, SRR_TRACE_VERSION, "trace format version 2.0 is newer than this shadowrr (1.1)");
   srr_put_u16(b + 8, 0);
   srr_put_u16(b + 10, 9);
   expect_open_error(b, file.size, SRR_TRACE_VERSION,
-                    "trace format version 0.9 is older than this shadowrr (1.0)");
+                    "trace format version 0.9 is older than this shadowrr (1.1)");
 #undef RESET
   free(b);
   tb_free(&body);
@@ -935,10 +967,10 @@ static void test_event_errors(void) {
                      "corrupt trace: event 1 at byte 2: unknown memory 7");
   expect_event_error((const uint8_t *)"\x07\x02\x05", 3, 0, "corrupt trace: event 1 at byte 2: unknown memory 2");
   expect_event_error((const uint8_t *)"\x00", 1, 0, "corrupt trace: event 1 at byte 2: unknown event kind 0");
-  expect_event_error((const uint8_t *)"\x0b", 1, 0, "corrupt trace: event 1 at byte 2: unknown event kind 11");
-  expect_event_error((const uint8_t *)"\x0b", 1, 7,
-                     "corrupt trace: event 1 at byte 2: unknown event kind 11 (the trace is format 1.7, "
-                     "this shadowrr reads 1.0)");
+  expect_event_error((const uint8_t *)"\x0d", 1, 0, "corrupt trace: event 1 at byte 2: unknown event kind 13");
+  expect_event_error((const uint8_t *)"\x0d", 1, 7,
+                     "corrupt trace: event 1 at byte 2: unknown event kind 13 (the trace is format 1.7, "
+                     "this shadowrr reads 1.1)");
   expect_event_error((const uint8_t *)"\x05\x00\x10\x64\x01\x02\x03", 7, 0,
                      "corrupt trace: event 1 at byte 2: memory_write runs past the end of the events");
   expect_event_error((const uint8_t *)"\x01\x00\x01\x02", 4, 0,
@@ -1162,36 +1194,107 @@ static void test_number_edges(void) {
     tb_ev_head(&ev, SRR_EV_IMPORT_RETURN, 0); /* fd_write -> i32 */
     tb_ev_i32(&ev, (uint32_t)kUnsigned[i]);
   }
-  tb_chunk_raw(&file, ev.bytes, ev.size);
-  opened o = open_bytes(file.bytes, file.size);
-  uint8_t *events = NULL;
-  size_t size;
-  srr_event_cursor c;
+  event_reader r;
   srr_event e;
-  if (CHECK(o.trace && srr_trace_read_events(o.trace, &events, &size, &o.err) == 0 &&
-            srr_event_cursor_init(&c, o.trace, events, size, &o.err) == 0)) {
+  open_events(&r, &file, &ev);
+  if (CHECK(r.ready)) {
     int grows_ok = 1, others_ok = 1;
     for (size_t i = 0; i < results; i++) {
-      grows_ok &= srr_event_next(&c, &e, &o.err) == 1 && e.kind == SRR_EV_MEMORY_GROW &&
+      grows_ok &= srr_event_next(&r.cursor, &e, &r.o.err) == 1 && e.kind == SRR_EV_MEMORY_GROW &&
                   e.result == kResults[i] && e.delta_pages == kUnsigned[i % unsigned_count];
     }
     for (size_t i = 0; i < unsigned_count; i++) {
-      others_ok &= srr_event_next(&c, &e, &o.err) == 1 && e.kind == SRR_EV_HOST_MEMORY_GROW &&
+      others_ok &= srr_event_next(&r.cursor, &e, &r.o.err) == 1 && e.kind == SRR_EV_HOST_MEMORY_GROW &&
                    e.memory == 1 && e.new_pages == kUnsigned[i];
-      others_ok &= srr_event_next(&c, &e, &o.err) == 1 && v128_is(&e.values[0], kUnsigned[i], ~kUnsigned[i]) &&
+      others_ok &= srr_event_next(&r.cursor, &e, &r.o.err) == 1 && v128_is(&e.values[0], kUnsigned[i], ~kUnsigned[i]) &&
                    value_is(&e.values[1], SRR_T_I64, kUnsigned[i]);
-      others_ok &= srr_event_next(&c, &e, &o.err) == 1 && value_is(&e.values[0], SRR_T_I32, (uint32_t)kUnsigned[i]);
+      others_ok &= srr_event_next(&r.cursor, &e, &r.o.err) == 1 && value_is(&e.values[0], SRR_T_I32, (uint32_t)kUnsigned[i]);
     }
     CHECK(grows_ok);
     CHECK(others_ok);
-    CHECK_EQ(srr_event_next(&c, &e, &o.err), 0);
-    srr_event_cursor_free(&c);
+    CHECK_EQ(srr_event_next(&r.cursor, &e, &r.o.err), 0);
   }
-  free(events);
-  close_opened(&o);
-  tb_free(&body);
-  tb_free(&file);
-  tb_free(&ev);
+  close_events(&r, &body, &file, &ev);
+}
+
+/* References (format 1.1): a byte, 1 for non-null, 0 for null; another
+ * byte is a corrupt trace. */
+static void test_references(void) {
+  for (int bad = 0; bad < 2; bad++) {
+    tb_buffer body = {0}, file = {0}, ev = {0};
+    uint8_t sha[32] = {0};
+    tb_field(&body, SRR_HDR_MODULE_SHA256, sha, 32);
+    tb_field_export(&body, 0, "refs", "eir", "re");
+    tb_file_start(&file, SRR_TRACE_MAJOR, SRR_TRACE_MINOR, &body);
+    tb_ev_head(&ev, SRR_EV_EXPORT_CALL, 0);
+    tb_ev_ref(&ev, 1);
+    tb_ev_i32(&ev, 300);
+    tb_ev_ref(&ev, 0);
+    tb_ev_head(&ev, SRR_EV_EXPORT_RETURN, 0);
+    tb_ev_ref(&ev, 0);
+    if (bad) {
+      *tb_room(&ev, 1) = 2;
+      ev.size++;
+    } else {
+      tb_ev_ref(&ev, 1);
+    }
+    event_reader r;
+    srr_event e;
+    open_events(&r, &file, &ev);
+    if (CHECK(r.ready)) {
+      const srr_trace_export *x = srr_trace_find_export(r.o.trace, 0);
+      CHECK(x && x->signature.param_count == 3 && x->signature.params[0] == SRR_T_EXTERNREF &&
+            x->signature.params[2] == SRR_T_FUNCREF && x->signature.results[1] == SRR_T_EXTERNREF);
+      CHECK(srr_event_next(&r.cursor, &e, &r.o.err) == 1 && e.value_count == 3 && e.values[0].type == SRR_T_EXTERNREF &&
+            e.values[0].as.non_null == 1 && value_is(&e.values[1], SRR_T_I32, 300) &&
+            e.values[2].type == SRR_T_FUNCREF && e.values[2].as.non_null == 0);
+      if (bad) {
+        CHECK_EQ(srr_event_next(&r.cursor, &e, &r.o.err), -1);
+        CHECK_STR(r.o.err.message, "corrupt trace: event 1 at byte 6: unknown reference value 2");
+      } else {
+        CHECK(srr_event_next(&r.cursor, &e, &r.o.err) == 1 && e.values[0].type == SRR_T_FUNCREF &&
+              e.values[0].as.non_null == 0 && e.values[1].type == SRR_T_EXTERNREF && e.values[1].as.non_null == 1);
+        CHECK_EQ(srr_event_next(&r.cursor, &e, &r.o.err), 0);
+      }
+    }
+    close_events(&r, &body, &file, &ev);
+  }
+}
+
+/* Host-written externref tables (format 1.1): the TABLE header field, and
+ * HOST_TABLE_SET / HOST_TABLE_GROW naming a table the header has. */
+static void test_tables(void) {
+  for (int bad = 0; bad < 3; bad++) {
+    tb_buffer body = {0}, file = {0}, ev = {0};
+    uint8_t sha[32] = {0};
+    uint8_t table[2] = {2, bad == 2 ? SRR_T_FUNCREF : SRR_T_EXTERNREF};
+    tb_field(&body, SRR_HDR_MODULE_SHA256, sha, 32);
+    tb_field(&body, SRR_HDR_TABLE, table, 2);
+    tb_file_start(&file, SRR_TRACE_MAJOR, SRR_TRACE_MINOR, &body);
+    ev.size += srr_put_host_table_set(tb_room(&ev, 32), 2, 300, 1);
+    ev.size += srr_put_host_table_grow(tb_room(&ev, 32), bad == 1 ? 3 : 2, 500);
+    event_reader r;
+    srr_event e;
+    open_events(&r, &file, &ev);
+    if (bad == 2) {
+      CHECK(!r.o.trace);
+      CHECK_STR(r.o.err.message, "corrupt trace: header field 1 (TABLE) at byte 50: unknown table type");
+    } else if (CHECK(r.ready)) {
+      const srr_trace_header *h = srr_trace_get_header(r.o.trace);
+      CHECK(h->table_count == 1 && h->tables[0].index == 2 && h->tables[0].type == SRR_T_EXTERNREF);
+      CHECK(srr_event_next(&r.cursor, &e, &r.o.err) == 1 && e.kind == SRR_EV_HOST_TABLE_SET && e.table == 2 &&
+            e.element == 300 && e.non_null == 1);
+      if (bad) {
+        CHECK_EQ(srr_event_next(&r.cursor, &e, &r.o.err), -1);
+        CHECK_STR(r.o.err.message, "corrupt trace: event 1 at byte 5: unknown table 3");
+      } else {
+        CHECK(srr_event_next(&r.cursor, &e, &r.o.err) == 1 && e.kind == SRR_EV_HOST_TABLE_GROW && e.table == 2 &&
+              e.new_size == 500);
+        CHECK_EQ(srr_event_next(&r.cursor, &e, &r.o.err), 0);
+      }
+    }
+    close_events(&r, &body, &file, &ev);
+  }
 }
 
 static void test_names(void) {
@@ -1199,8 +1302,12 @@ static void test_names(void) {
   CHECK_STR(srr_event_kind_name(SRR_EV_HOST_MEMORY_GROW), "host_memory_grow");
   CHECK_STR(srr_event_kind_name(SRR_EV_END), "end");
   CHECK_STR(srr_event_kind_name(0), "?");
-  CHECK_STR(srr_event_kind_name(11), "?");
+  CHECK_STR(srr_event_kind_name(SRR_EV_HOST_TABLE_SET), "host_table_set");
+  CHECK_STR(srr_event_kind_name(SRR_EV_HOST_TABLE_GROW), "host_table_grow");
+  CHECK_STR(srr_event_kind_name(13), "?");
   CHECK_STR(srr_value_type_name(SRR_T_V128), "v128");
+  CHECK_STR(srr_value_type_name(SRR_T_FUNCREF), "funcref");
+  CHECK_STR(srr_value_type_name(SRR_T_EXTERNREF), "externref");
   CHECK_STR(srr_value_type_name(0x40), "?");
 }
 
@@ -1208,6 +1315,8 @@ int main(void) {
   test_encoder();
   test_names();
   test_number_edges();
+  test_references();
+  test_tables();
   test_sample_raw();
   test_sample_lz4();
   test_pack();

@@ -12,8 +12,22 @@
 
 namespace srr {
 
+// funcref or externref (nullable, inexact): the references a trace holds, by
+// whether they are null (docs/trace-format.md, "References").
+inline bool isTraceRef(wasm::Type type) {
+  using namespace wasm;
+  return type.isRef() && type.isNullable() && !type.isExact() &&
+         (type.getHeapType() == HeapType(HeapType::func) || type.getHeapType() == HeapType(HeapType::ext));
+}
+
 // Bytes a value of `type` takes at most in the trace (docs/trace-format.md).
 inline uint32_t maxEncodedSize(wasm::Type type) {
+  if (isTraceRef(type)) {
+    return 1;
+  }
+  if (!type.isBasic()) {
+    return 0;
+  }
   switch (type.getBasic()) {
     case wasm::Type::i32:
       return 5;
@@ -30,11 +44,11 @@ inline uint32_t maxEncodedSize(wasm::Type type) {
   }
 }
 
-// Whether every value of a signature can go into a trace (numbers and
-// vectors; references cannot be written down).
-inline bool recordable(wasm::Type types) {
+// Whether every value of a signature can go into a trace: numbers and
+// vectors, and with `references` funcref and externref (by null-ness).
+inline bool recordable(wasm::Type types, bool references = false) {
   for (auto t : types) {
-    if (!t.isBasic() || maxEncodedSize(t) == 0) {
+    if (maxEncodedSize(t) == 0 || (!references && isTraceRef(t))) {
       return false;
     }
   }
@@ -55,6 +69,11 @@ inline void recordEvent(wasm::Builder& builder, const RecordContext& context, ui
                                   builder.makeConst(Literal(int32_t(maxSize)))},
                                  Type::none));
   for (auto* value : values) {
+    if (isTraceRef(value->type)) { // 1 for a non-null reference, 0 for null
+      out.push_back(builder.makeCall(context.recI32, {builder.makeUnary(EqZInt32, builder.makeRefIsNull(value))},
+                                     Type::none));
+      continue;
+    }
     switch (value->type.getBasic()) {
       case Type::i32:
         out.push_back(builder.makeCall(context.recI32, {value}, Type::none));

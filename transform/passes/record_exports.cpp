@@ -2,9 +2,11 @@
 // records the host's call with its arguments and the return with its
 // results, so reactors, callbacks and re-entrant calls from inside an import
 // replay in order. The module's own calls to the function are not events.
-// When `_start` returns, the run is over: the trace is finished. An export
-// that passes references (funcref, externref) is left unwrapped: a trace holds
-// numbers, so its calls are not events and are not replayed.
+// When `_start` returns, the run is over: the trace is finished. A funcref
+// or externref goes into the trace as whether it is null (docs/
+// trace-format.md, "References"); an export that passes other references, or
+// any reference in a module that inspects them (casts, type tests), is not in
+// the list (module_items.h): its calls are not events.
 //
 //  Before:
 //   (export "add" (func $add))

@@ -119,6 +119,9 @@ Name addBoundaryCheck(Module& wasm, const RecordContext& context) {
   for (const auto& pair : context.memories) {
     checks.push_back(hostGrowthCheck(builder, context, pair));
   }
+  for (const auto& pair : context.tables) {
+    checks.push_back(tableSizeCheck(builder, pair));
+  }
   for (const auto& pair : context.globals) {
     // Floats compare by bits (a NaN is never equal to itself), vectors whole.
     auto get = [&]() { return builder.makeGlobalGet(pair.global, pair.type); };

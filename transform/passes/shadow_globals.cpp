@@ -92,8 +92,7 @@ void addShadowGlobals(Module& wasm, RecordContext& context) {
     Expression* init = global->imported() ? builder.makeConstantExpression(Literal::makeZero(global->type))
                                           : ExpressionManipulator::copy(global->init, wasm);
     wasm.addGlobal(builder.makeGlobal(shadow, global->type, init, Builder::Mutable));
-    context.byGlobal[global->name] = context.globals.size();
-    context.globals.push_back({global->name, shadow, host.index, global->type, host.name});
+    context.globals.add(global->name, {global->name, shadow, host.index, global->type, host.name});
   }
 }
 

@@ -123,6 +123,12 @@ void addShadowInit(Module& wasm, const RecordContext& context) {
       body.push_back(hostGrowthCheck(builder, context, pair));
     }
   }
+  // (shadow-tables: the same for imported externref tables)
+  for (const auto& pair : context.tables) {
+    if (wasm.getTable(pair.table)->imported()) {
+      body.push_back(tableSizeCheck(builder, pair));
+    }
+  }
   if (body.empty()) {
     return;
   }
@@ -130,6 +136,11 @@ void addShadowInit(Module& wasm, const RecordContext& context) {
     body.push_back(builder.makeMemoryInit(deferred.segment, deferred.offset, builder.makeConst(Literal(int32_t(0))),
                                           builder.makeConst(Literal(int32_t(deferred.size))), deferred.shadow));
     body.push_back(builder.makeDataDrop(deferred.segment));
+  }
+  for (const auto& deferred : context.deferredElements) {
+    body.push_back(builder.makeTableInit(deferred.segment, deferred.offset, builder.makeConst(Literal(int32_t(0))),
+                                         builder.makeConst(Literal(int32_t(deferred.size))), deferred.shadow));
+    body.push_back(builder.makeElemDrop(deferred.segment));
   }
   if (!context.deferredSegments.empty()) {
     wasm.features |= FeatureSet::BulkMemory;
