@@ -71,8 +71,9 @@ static const char kUsage[] =
     "A measurement, not a test: it fails only when it cannot measure at all.\n"
     "\n"
     "options:\n"
-    "  --engine E      node (default) or wasmtime (also node20, bun, deno);\n"
-    "                  repeatable\n"
+    "  --engine E      node (default), node-no-liftoff (node 24 with V8's\n"
+    "                  --no-liftoff: optimised code from the first call) or\n"
+    "                  wasmtime (also node20, bun, deno); repeatable\n"
     "  --runs N        runs of each of plain, record and replay (default 5)\n"
     "  --quick         1 run (unless --runs) and only 3 small benchmarks\n"
     "  --filter S      only benchmarks whose id contains S (e.g. sightglass/,\n"
@@ -395,6 +396,9 @@ typedef struct bench {
   char trace_note[WHY_SIZE];
   char trace_status[32];
   long long trace_bytes, trace_lz4_bytes, events, memwrite_bytes, raw_event_bytes;
+  /* The memory-write bytes of a --reads-only recording: the host's bytes
+   * the guest read, the least this design can record. */
+  long long read_bytes;
   int stdout_same; /* -1 unknown */
 } bench;
 
@@ -461,7 +465,7 @@ static bench *add_bench(bench_list *l, const char *id, const char *path, const c
   b->wasi = wasi;
   b->static_accesses = -1;
   b->size_plain = b->size_rec = b->size_replay = -1;
-  b->trace_bytes = b->trace_lz4_bytes = b->events = b->memwrite_bytes = b->raw_event_bytes = -1;
+  b->trace_bytes = b->trace_lz4_bytes = b->events = b->memwrite_bytes = b->raw_event_bytes = b->read_bytes = -1;
   b->stdout_same = -1;
   for (size_t i = 0; i < sizeof kMemoryHeavy / sizeof kMemoryHeavy[0]; i++) {
     if (strcmp(kMemoryHeavy[i].id, id) == 0) b->heavy_why = kMemoryHeavy[i].why;
@@ -524,6 +528,7 @@ static void discover_programs(bench_list *l, const char *dir) {
 
 typedef struct context {
   const srr_engine *engine;
+  const char *name;      /* the engine's name, or "node-no-liftoff" */
   const char *prefix[8]; /* the engine's command prefix */
   int nprefix;
   /* Where a module that imports nothing is recorded for its replay when this
@@ -718,6 +723,36 @@ static void summarise_trace(const context *cx, bench *b, const paths *p) {
   const char *pack[] = {"pack", p->trace, "-o", packed, NULL};
   rc = run_tool(cx, p, pack, NULL);
   if (rc == 0 || rc == 3) b->trace_lz4_bytes = file_size(packed);
+}
+
+/* Records b once more, untimed, with a --reads-only module, and keeps the
+ * memory-write bytes of its trace in b->read_bytes. Leaves it -1 when that
+ * cannot be measured (the reason is not worth a failure: the main
+ * measurement stands). Overwrites the trace, already summarised. */
+static void measure_reads_only(const context *cx, bench *b, const paths *p) {
+  if (!b->have_trace) return;
+  paths rp = *p;
+  if ((size_t)snprintf(rp.rec, sizeof rp.rec, "%s.reads-only.wasm", p->rec) >= sizeof rp.rec) return;
+  const char *inst[16];
+  int ni = 0;
+  inst[ni++] = "instrument";
+  inst[ni++] = "--reads-only";
+  if (b->wasi) {
+    inst[ni++] = "--trace-path";
+    inst[ni++] = TRACE_GUEST_PATH;
+  }
+  if (cx->engine->single_memory) inst[ni++] = "--single-memory";
+  inst[ni++] = b->path;
+  inst[ni++] = "-o";
+  inst[ni++] = rp.rec;
+  inst[ni] = NULL;
+  char why[WHY_SIZE];
+  if (run_tool(cx, &rp, inst, NULL) != 0 || run_once(cx, b, &rp, V_RECORD, why) < 0) return;
+  const char *info[] = {"info", rp.trace, NULL};
+  int rc = run_tool(cx, &rp, info, NULL);
+  char *text = read_text(rp.tool_out);
+  if ((rc == 0 || rc == 3) && text) b->read_bytes = info_field(text, "\nmemory writes:");
+  free(text);
 }
 
 static int cmp_ll(const void *a, const void *b) {
@@ -918,6 +953,7 @@ static void measure(const context *cx, bench *b, int index) {
     return;
   }
   summarise_trace(cx, b, &p);
+  measure_reads_only(cx, b, &p);
 }
 
 /* ---- results ------------------------------------------------------------------ */
@@ -1083,6 +1119,9 @@ static json_t *bench_json(const bench *b) {
   json_object_set_new(t, "lz4_bytes", json_ll_or_null(b->trace_lz4_bytes));
   json_object_set_new(t, "events", json_ll_or_null(b->events));
   json_object_set_new(t, "memory_write_bytes", json_ll_or_null(b->memwrite_bytes));
+  /* The host's bytes the guest read (a --reads-only recording's memory
+   * writes): what memory_write_bytes would be at the least. */
+  json_object_set_new(t, "host_bytes_read", json_ll_or_null(b->read_bytes));
   json_object_set_new(t, "raw_event_bytes", json_ll_or_null(b->raw_event_bytes));
   json_object_set_new(t, "status", b->trace_status[0] ? json_string(b->trace_status) : json_null());
   json_object_set_new(t, "note", b->trace_note[0] ? json_string(b->trace_note) : json_null());
@@ -1251,8 +1290,9 @@ static void print_table(FILE *f, const bench_list *l, const run_info *ri) {
     int len = (int)strlen(l->items[i].id) + (l->items[i].heavy_why ? 2 : 0);
     w = len > w ? len : w;
   }
-  fprintf(f, "%-*s %9s %9s %9s %7s %7s %8s %9s %6s %9s %9s %9s %9s\n", w, "benchmark", "plain", "record", "replay",
-          "rec x", "rep x", "instr ms", "size KiB", "growth", "trace KiB", "lz4 KiB", "events", "memw KiB");
+  fprintf(f, "%-*s %9s %9s %9s %7s %7s %8s %9s %6s %9s %9s %9s %9s %9s\n", w, "benchmark", "plain", "record",
+          "replay", "rec x", "rep x", "instr ms", "size KiB", "growth", "trace KiB", "lz4 KiB", "events", "memw B",
+          "read B");
   for (size_t i = 0; i < l->n; i++) {
     const bench *b = &l->items[i];
     char name[256];
@@ -1261,7 +1301,7 @@ static void print_table(FILE *f, const bench_list *l, const run_info *ri) {
       fprintf(f, "%-*s %s: %s\n", w, name, kStatusName[b->status], b->reason);
       continue;
     }
-    char ms[V_COUNT][32], ratio[V_COUNT][32], size[32], growth[32], tr[32], lz[32], ev[32], mw[32];
+    char ms[V_COUNT][32], ratio[V_COUNT][32], size[32], growth[32], tr[32], lz[32], ev[32], mw[32], rd[32];
     for (int v = 0; v < V_COUNT; v++) {
       fmt_ms(ms[v], sizeof ms[v], median_of(b, (variant)v));
       snprintf(ratio[v], sizeof ratio[v], "%.2fx", ratio_of(b, (variant)v));
@@ -1272,9 +1312,13 @@ static void print_table(FILE *f, const bench_list *l, const run_info *ri) {
     fmt_kib(lz, sizeof lz, b->trace_lz4_bytes);
     if (b->events >= 0) snprintf(ev, sizeof ev, "%lld", b->events);
     else snprintf(ev, sizeof ev, "-");
-    fmt_kib(mw, sizeof mw, b->memwrite_bytes);
-    fprintf(f, "%-*s %9s %9s %9s %7s %7s %8.0f %9s %6s %9s %9s %9s %9s\n", w, name, ms[V_PLAIN], ms[V_RECORD],
-            ms[V_REPLAY], ratio[V_RECORD], ratio[V_REPLAY], b->instrument_ms, size, growth, tr, lz, ev, mw);
+    /* In bytes: the host writes a handful of bytes into many of them. */
+    if (b->memwrite_bytes >= 0) snprintf(mw, sizeof mw, "%lld", b->memwrite_bytes);
+    else snprintf(mw, sizeof mw, "-");
+    if (b->read_bytes >= 0) snprintf(rd, sizeof rd, "%lld", b->read_bytes);
+    else snprintf(rd, sizeof rd, "-");
+    fprintf(f, "%-*s %9s %9s %9s %7s %7s %8.0f %9s %6s %9s %9s %9s %9s %9s\n", w, name, ms[V_PLAIN], ms[V_RECORD],
+            ms[V_REPLAY], ratio[V_RECORD], ratio[V_REPLAY], b->instrument_ms, size, growth, tr, lz, ev, mw, rd);
   }
   summary s = summarise(l);
   fprintf(f, "\n(* = memory-heavy, see bench/README.md)\n");
@@ -1546,10 +1590,22 @@ int main(int argc, char **argv) {
   context cx[MAX_ENGINES];
   for (int e = 0; e < nengines; e++) {
     memset(&cx[e], 0, sizeof cx[e]);
-    cx[e].engine = srr_engine_find(engines[e]);
-    if (!cx[e].engine) die(2, "unknown engine '%s' (node, wasmtime, node20, bun, deno)", engines[e]);
-    cx[e].nprefix = srr_engine_command(cx[e].engine, cx[e].prefix, 8);
+    /* node-no-liftoff: node 24 with V8's baseline compiler off, so every
+     * function runs optimised code from its first call. V8 never replaces
+     * the code of a wasm function that is already running, so a hot loop in
+     * a function called once (a `main`) stays in baseline code by default:
+     * the two measure different things, and both are reported. */
+    int no_liftoff = strcmp(engines[e], "node-no-liftoff") == 0;
+    cx[e].name = engines[e];
+    cx[e].engine = srr_engine_find(no_liftoff ? "node" : engines[e]);
+    if (!cx[e].engine) die(2, "unknown engine '%s' (node, node-no-liftoff, wasmtime, node20, bun, deno)", engines[e]);
+    cx[e].nprefix = srr_engine_command(cx[e].engine, cx[e].prefix, 7);
     if (cx[e].nprefix < 0) die(1, "%s: engine not installed (run scripts/bootstrap.sh)", cx[e].engine->name);
+    if (no_liftoff) {
+      memmove(&cx[e].prefix[2], &cx[e].prefix[1], (size_t)(cx[e].nprefix - 1) * sizeof cx[e].prefix[0]);
+      cx[e].prefix[1] = "--no-liftoff";
+      cx[e].nprefix++;
+    }
     const srr_engine *node = srr_engine_find("node");
     cx[e].nnode = srr_engine_command(node, cx[e].node_prefix, 8);
     if (cx[e].nnode < 0) cx[e].nnode = 0;
@@ -1655,7 +1711,7 @@ int main(int argc, char **argv) {
   int status = 0;
   for (int e = 0; e < nengines; e++) {
     context *c = &cx[e];
-    snprintf(c->scratch, sizeof c->scratch, "/tmp/shadowrr-bench-%s-XXXXXX", c->engine->name);
+    snprintf(c->scratch, sizeof c->scratch, "/tmp/shadowrr-bench-%s-XXXXXX", c->name);
     if (!mkdtemp(c->scratch)) die(1, "/tmp: cannot make a scratch folder: %s", strerror(errno));
     run_info ri;
     memset(&ri, 0, sizeof ri);
@@ -1663,8 +1719,12 @@ int main(int argc, char **argv) {
     const char *version_argv[] = {shadowrr, "--version", NULL};
     command_line_output(version_argv, ri.shadowrr_version, sizeof ri.shadowrr_version, "unknown");
     snprintf(ri.source_tree, sizeof ri.source_tree, "%s", source_tree);
-    ri.engine_name = c->engine->name;
+    ri.engine_name = c->name;
     engine_version(c->engine, ri.engine_version, sizeof ri.engine_version);
+    if (c->engine != srr_engine_find(c->name)) {
+      size_t used = strlen(ri.engine_version);
+      snprintf(ri.engine_version + used, sizeof ri.engine_version - used, " --no-liftoff");
+    }
     time_t now = time(NULL);
     strftime(ri.date, sizeof ri.date, "%Y-%m-%d", localtime(&now));
     strftime(ri.timestamp, sizeof ri.timestamp, "%Y-%m-%dT%H:%M:%S%z", localtime(&now));
@@ -1704,8 +1764,8 @@ int main(int argc, char **argv) {
     if (!keep) rm_rf(c->scratch);
     else fprintf(stderr, PROG ": scratch kept in %s\n", c->scratch);
 
-    char *json_path = xprintf("%s/%s-%s.json", out_dir, ri.date, c->engine->name);
-    char *svg_path = xprintf("%s/%s-%s.svg", out_dir, ri.date, c->engine->name);
+    char *json_path = xprintf("%s/%s-%s.json", out_dir, ri.date, c->name);
+    char *svg_path = xprintf("%s/%s-%s.svg", out_dir, ri.date, c->name);
     char *tmp = xprintf("%s.tmp.%ld", json_path, (long)getpid());
     json_t *root = results_json(&l, &ri);
     if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0 || rename(tmp, json_path) != 0) {

@@ -23,6 +23,10 @@ static const char kUsage[] =
     "                     directory \".\" (default: INPUT's name with .srr)\n"
     "  --durable          record: write the trace at every event, so that a trap\n"
     "                     under any runtime loses nothing (slower)\n"
+    "  --reads-only       record: check every load, sync nothing and reconcile\n"
+    "                     nothing when a WASI call returns, so that the trace\n"
+    "                     holds only the host's bytes the guest read (the least\n"
+    "                     this design records; slower: the bench measures it)\n"
     "  --mode replay      the guest's code with every import answered from a trace\n"
     "  --trace T          replay: the trace (read at run time from T, relative to\n"
     "                     the preopened directory \".\"; default INPUT's name .srr)\n"
@@ -56,7 +60,7 @@ int srr_cmd_instrument(int argc, char **argv) {
   const char *mode = "record";
   const char *output = NULL;
   const char *trace_path = NULL, *trace = NULL;
-  int durable = 0, embed = 0, quiet = 0, other = 0, single = 0;
+  int durable = 0, reads_only = 0, embed = 0, quiet = 0, other = 0, single = 0;
   const char *passthrough[MAX_PASSTHROUGH];
   int npassthrough = 0;
   const srr_cli_option options[] = {
@@ -65,6 +69,7 @@ int srr_cmd_instrument(int argc, char **argv) {
       {"--trace-path", NULL, SRR_OPT_VALUE, &trace_path, NULL, 0},
       {"--trace", NULL, SRR_OPT_VALUE, &trace, NULL, 0},
       {"--durable", NULL, SRR_OPT_FLAG, &durable, NULL, 0},
+      {"--reads-only", NULL, SRR_OPT_FLAG, &reads_only, NULL, 0},
       {"--embed", NULL, SRR_OPT_FLAG, &embed, NULL, 0},
       {"--quiet", NULL, SRR_OPT_FLAG, &quiet, NULL, 0},
       {"--allow-other-module", NULL, SRR_OPT_FLAG, &other, NULL, 0},
@@ -91,8 +96,8 @@ int srr_cmd_instrument(int argc, char **argv) {
   if (trace_path && (!*trace_path || strlen(trace_path) > 4096)) {
     return srr_cli_usage_error("instrument", "--trace-path needs a path (1 to 4096 bytes)");
   }
-  if (!record && (trace_path || durable)) {
-    return srr_cli_usage_error("instrument", "--trace-path and --durable go with --mode record");
+  if (!record && (trace_path || durable || reads_only)) {
+    return srr_cli_usage_error("instrument", "--trace-path, --durable and --reads-only go with --mode record");
   }
   if (!input) {
     return srr_cli_usage_error("instrument", "no input module given");
@@ -115,6 +120,7 @@ int srr_cmd_instrument(int argc, char **argv) {
       .trace_path = trace_path ? trace_path : default_trace_path(input, default_path, sizeof default_path),
       .module_name = base ? base + 1 : input,
       .durable = durable,
+      .reads_only = reads_only,
   };
   uint8_t *raw = NULL;
   size_t raw_size = 0;

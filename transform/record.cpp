@@ -105,8 +105,10 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
       srr_set_error(err, "%s", error.c_str());
       return 1;
     }
-    srr::addSyncState(wasm, context);
-    srr::addSyncedVersions(wasm, context, app.functions);
+    if (!options->reads_only) {
+      srr::addSyncState(wasm, context);
+      srr::addSyncedVersions(wasm, context, app.functions);
+    }
     srr::addTableHelpers(wasm, context);
     PassRunner runner(&wasm);
     runner.add(srr::createShadowStoresPass(&context));

@@ -62,15 +62,19 @@ struct ShadowLayout {
 // at kEagerPages and grows each time a budget is spent, up to
 // kEagerPagesMax. A sync reads the memory and its shadow whole (measured on
 // V8: 16 MiB in 1.4 to 2.9 ms, 30 ms the first time, when the pages are
-// first touched), so a program with a large memory starts unsynced and syncs
-// only once its checked work has paid for it: on the 26 libsodium-s*
-// sightglass benchmarks (16 MiB memories, timed regions of 0.02 to 900 ms),
-// an allowance that synced them at once cost 3.50x geomean, 2.42x
-// without. 256 pages (16 MiB) lets a program with a memory of a few MiB
-// sync at its first host events.
+// first touched), so a program with a larger memory starts unsynced and
+// syncs only once its checked work has paid for it (the rent-or-buy rule:
+// it never pays more than twice the better of the two). On the 26
+// libsodium-s* sightglass benchmarks (16 MiB memories, timed regions of
+// 0.02 to 900 ms) syncing at once cost 3.50x geomean, 2.42x without; on the
+// wasm-r3 programs, whose timed region is the whole `_start` call (16 MiB
+// memories, some under 0.1 ms), syncing at once at `_start` took the record
+// geomean on Wasmtime from 1.93x to 5.37x. So only a memory of up to 1 MiB,
+// whose first sync costs at most a few hundred microseconds, syncs at its
+// first host event.
 struct SyncPolicy {
   static constexpr uint64_t kBudgetPerPage = 1024;
-  static constexpr int32_t kEagerPages = 256;
+  static constexpr int32_t kEagerPages = 16;
   static constexpr int32_t kEagerPagesMax = 1 << 30;
 };
 

@@ -112,6 +112,11 @@ typedef struct srr_record_options {
   /* Non-zero: flush the trace at every event, so that a trap under a runtime
    * that cannot drain the buffer afterwards loses nothing. */
   int durable;
+  /* Non-zero: every load is checked, the memories are never synced whole
+   * and a WASI call's output is not reconciled when it returns, so the trace
+   * holds exactly the host-written bytes the guest read: the least this
+   * design can record, which the bench compares the real trace with. */
+  int reads_only;
 } srr_record_options;
 
 /* The record transform (docs/trace-format.md, recorder_abi.h): adds a shadow
