@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -301,11 +302,21 @@ typedef struct spawn_opts {
   const char *err;     /* stderr to this file (NULL: /dev/null) */
   const char *setenv;  /* "K=V" added to the environment, or NULL */
   double timeout_s;    /* 0: none */
+  /* A file the run writes just before it exits (the launcher's times file),
+   * or NULL. Once it exists the process must be gone within
+   * EXIT_GRACE_S: node 24 can deadlock while it shuts down, after the guest
+   * is done (V8 worker threads parked for a garbage collection that the
+   * exiting main thread never runs; nodejs/node#54918), and such a run is
+   * killed and reported as -3 rather than waited on until the timeout. */
+  const char *done_file;
 } spawn_opts;
+
+#define EXIT_GRACE_S 20
 
 /* Runs argv (NULL-terminated) in a process group of its own, stdin
  * /dev/null, and waits. Returns its exit code, 128+signal if killed, -1 if it
- * could not start, -2 after a timeout (the group is killed). */
+ * could not start, -2 after a timeout, -3 if it hung after writing
+ * o->done_file (the group is killed in both cases). */
 static int run_cmd(const char *const *argv, const spawn_opts *o) {
   pid_t pid = fork();
   if (pid < 0) return -1;
@@ -328,25 +339,36 @@ static int run_cmd(const char *const *argv, const spawn_opts *o) {
   setpgid(pid, pid);
   g_child = pid;
   g_alarm = 0;
-  if (o->timeout_s > 0) alarm((unsigned)ceil(o->timeout_s));
-  int status = 0, timed_out = 0;
+  /* The alarm comes every second: the timeout and the exit grace are
+   * counted in it, and the wait itself stays a blocking waitpid. */
+  struct itimerval tick = {{1, 0}, {1, 0}};
+  setitimer(ITIMER_REAL, &tick, NULL);
+  int status = 0, timed_out = 0, hung = 0, seconds = 0, done_at = -1;
   for (;;) {
     pid_t r = waitpid(pid, &status, 0);
     if (r == pid) break;
     if (r < 0 && errno == EINTR) {
-      if (g_alarm && !timed_out) {
-        timed_out = 1;
-        kill(-pid, SIGKILL);
-      }
+      if (!g_alarm || timed_out || hung) continue;
+      g_alarm = 0;
+      seconds++;
+      if (done_at < 0 && o->done_file && access(o->done_file, F_OK) == 0) done_at = seconds;
+      if (o->timeout_s > 0 && seconds >= o->timeout_s) timed_out = 1;
+      else if (done_at >= 0 && seconds - done_at >= EXIT_GRACE_S) hung = 1;
+      if (timed_out || hung) kill(-pid, SIGKILL);
       continue;
     }
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &off, NULL);
     g_child = 0;
     return -1;
   }
-  alarm(0);
+  struct itimerval off = {{0, 0}, {0, 0}};
+  setitimer(ITIMER_REAL, &off, NULL);
+  g_alarm = 0;
   kill(-pid, SIGKILL); /* anything the launcher left behind */
   g_child = 0;
   if (timed_out) return -2;
+  if (hung) return -3;
   if (WIFEXITED(status)) return WEXITSTATUS(status) == 127 ? -1 : WEXITSTATUS(status);
   return 128 + WTERMSIG(status);
 }
@@ -400,6 +422,7 @@ typedef struct bench {
    * the guest read, the least this design can record. */
   long long read_bytes;
   int stdout_same; /* -1 unknown */
+  int exit_hangs;  /* runs made again after the engine hung on its way out */
 } bench;
 
 /* The memory-heavy benchmarks, by what their timed region does (judged from
@@ -603,7 +626,7 @@ static long long run_prefixed(const context *cx, const srr_engine *engine, const
   argv[n] = NULL;
 
   char drain_env[PATH_SIZE + 32];
-  spawn_opts o = {.cwd = p->cwd, .out = NULL, .err = p->herr, .timeout_s = cx->timeout_s};
+  spawn_opts o = {.cwd = p->cwd, .out = NULL, .err = p->herr, .timeout_s = cx->timeout_s, .done_file = p->times};
   if (v == V_RECORD && !b->wasi) {
     /* An import-free module keeps its trace in memory; the recorder hooks
      * drain it into this file (JS engines only). */
@@ -613,6 +636,14 @@ static long long run_prefixed(const context *cx, const srr_engine *engine, const
   unlink(p->times);
   if (v == V_RECORD) unlink(p->trace);
   int rc = run_cmd(argv, &o);
+  if (rc == -3) {
+    /* The engine hung on its way out, after the run (run_cmd): the run is
+     * made again, once, and the hang counted. */
+    b->exit_hangs++;
+    unlink(p->times);
+    if (v == V_RECORD) unlink(p->trace);
+    rc = run_cmd(argv, &o);
+  }
   char host[WHY_SIZE - 32];
   last_line(p->herr, host, sizeof host);
   if (!host[0] && v == V_REPLAY) last_line(p->gerr, host, sizeof host); /* the replayer's message */
@@ -622,6 +653,11 @@ static long long run_prefixed(const context *cx, const srr_engine *engine, const
   }
   if (rc == -2) {
     snprintf(why, WHY_SIZE, "timed out after %.0f s", cx->timeout_s);
+    return -1;
+  }
+  if (rc == -3) {
+    snprintf(why, WHY_SIZE, "the engine hung after the run, twice (killed %d s after it wrote its timing)",
+             EXIT_GRACE_S);
     return -1;
   }
   if (rc != 0) {
@@ -733,7 +769,7 @@ static void measure_reads_only(const context *cx, bench *b, const paths *p) {
   if (!b->have_trace) return;
   paths rp = *p;
   if ((size_t)snprintf(rp.rec, sizeof rp.rec, "%s.reads-only.wasm", p->rec) >= sizeof rp.rec) return;
-  const char *inst[16];
+  const char *inst[16] = {0};
   int ni = 0;
   inst[ni++] = "instrument";
   inst[ni++] = "--reads-only";
@@ -868,7 +904,7 @@ static void measure(const context *cx, bench *b, int index) {
   static_accesses(cx, b, &p);
 
   /* Instrument once, timed. */
-  const char *inst[16];
+  const char *inst[16] = {0};
   int ni = 0;
   inst[ni++] = "instrument";
   inst[ni++] = "--mode";
@@ -1126,6 +1162,7 @@ static json_t *bench_json(const bench *b) {
   json_object_set_new(t, "status", b->trace_status[0] ? json_string(b->trace_status) : json_null());
   json_object_set_new(t, "note", b->trace_note[0] ? json_string(b->trace_note) : json_null());
   json_object_set_new(o, "trace", t);
+  json_object_set_new(o, "runs_hung_at_exit", json_integer(b->exit_hangs));
   json_object_set_new(o, "record_stdout_matches_plain",
                       b->stdout_same < 0 ? json_null() : json_boolean(b->stdout_same));
   return o;

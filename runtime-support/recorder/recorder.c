@@ -80,6 +80,7 @@
 #include "recorder_imports.h"
 #include "srr_trace.h"
 #include "wasi_preopen.h"
+#include "wasm_own_memory.h"
 #include "wasm_stack.h"
 
 #define SRR_EXPORT(name) __attribute__((export_name(#name)))
@@ -231,26 +232,7 @@ static int32_t do_flush(void);
 /* ---- recorder memory ------------------------------------------------------ */
 
 /* Makes recorder memory exist up to `end` (exclusive). */
-static int ensure(uint64_t end) {
-  if (end <= mem_top) {
-    return 1;
-  }
-  uint64_t have = (uint64_t)__builtin_wasm_memory_size(0) << 16;
-  if (end > have) {
-    if (end > (UINT64_C(1) << 32)) {
-      return 0;
-    }
-    uint64_t need = (end - have + 0xffff) >> 16;
-    uint64_t more = need < 16 ? 16 : need; /* grow by 1 MiB at least */
-    if (__builtin_wasm_memory_grow(0, (size_t)more) == (size_t)-1 &&
-        (more == need || __builtin_wasm_memory_grow(0, (size_t)need) == (size_t)-1)) {
-      return 0;
-    }
-    have = (uint64_t)__builtin_wasm_memory_size(0) << 16;
-  }
-  mem_top = have;
-  return 1;
-}
+static int ensure(uint64_t end) { return srr_own_memory_ensure(end, &mem_top); }
 
 /* ---- watched imports: from the trace header ------------------------------- */
 

@@ -44,6 +44,7 @@
 #include "srr_trace.h"
 #include "srr_trace_decode.h"
 #include "wasi_preopen.h"
+#include "wasm_own_memory.h"
 #include "wasm_stack.h"
 
 #define SRR_EXPORT(name) __attribute__((export_name(#name)))
@@ -193,12 +194,17 @@ static int cur_valid;
 static uint32_t call_index = NONE;
 static srr_value *args;
 static uint32_t arg_count;
+/* Recorded values the replay module takes one at a time, through the
+ * getters VALUE_GETTERS makes. */
+typedef struct value_queue {
+  srr_value *values;
+  uint32_t count, pos;
+  const char *misuse; /* the message when the module asks for another value */
+} value_queue;
 /* The recorded results of the last import returned. */
-static srr_value *rets;
-static uint32_t ret_count, ret_pos;
+static value_queue rets = {NULL, 0, 0, "srr_rep_ret_*: no such result"};
 /* The arguments of the export being called, and the results it gives. */
-static srr_value *xargs;
-static uint32_t xarg_count, xarg_pos;
+static value_queue xargs = {NULL, 0, 0, "srr_rep_export_arg_*: no such argument"};
 static srr_value *xres;
 static uint32_t xres_count;
 
@@ -238,26 +244,7 @@ static int is_str(const uint8_t *a, size_t a_length, const char *s) {
 /* ---- replayer memory ------------------------------------------------------- */
 
 /* Makes replayer memory exist up to `end` (exclusive). */
-static int ensure(uint64_t end) {
-  if (end <= mem_top) {
-    return 1;
-  }
-  uint64_t have = (uint64_t)__builtin_wasm_memory_size(0) << 16;
-  if (end > have) {
-    if (end > (UINT64_C(1) << 32)) {
-      return 0;
-    }
-    uint64_t need = (end - have + 0xffff) >> 16;
-    uint64_t more = need < 16 ? 16 : need; /* grow by 1 MiB at least */
-    if (__builtin_wasm_memory_grow(0, (size_t)more) == (size_t)-1 &&
-        (more == need || __builtin_wasm_memory_grow(0, (size_t)need) == (size_t)-1)) {
-      return 0;
-    }
-    have = (uint64_t)__builtin_wasm_memory_size(0) << 16;
-  }
-  mem_top = have;
-  return 1;
-}
+static int ensure(uint64_t end) { return srr_own_memory_ensure(end, &mem_top); }
 
 /* n bytes, 16-aligned, zeroed; NULL when memory runs out. */
 static void *alloc(uint64_t n) {
@@ -1271,10 +1258,10 @@ COLD static int load(void) {
   uint64_t values = (uint64_t)max_values * sizeof(srr_value);
   cur_values = alloc(values);
   args = alloc(values);
-  rets = alloc(values);
-  xargs = alloc(values);
+  rets.values = alloc(values);
+  xargs.values = alloc(values);
   xres = alloc(values);
-  if (!cur_values || !args || !rets || !xargs || !xres) {
+  if (!cur_values || !args || !rets.values || !xargs.values || !xres) {
     m_start(1);
     m_str("out of memory");
     set_failure(SRR_REPLAY_EXIT_BAD_TRACE);
@@ -1769,9 +1756,9 @@ NORETURN static void end_in_import(uint32_t index, uint32_t code) {
 /* cur is an EXPORT_CALL: calls the export and checks its EXPORT_RETURN. */
 static void call_export(void) {
   uint32_t index = cur.index;
-  copy_values(xargs, cur_values, cur.value_count);
-  xarg_count = cur.value_count;
-  xarg_pos = 0;
+  copy_values(xargs.values, cur_values, cur.value_count);
+  xargs.count = cur.value_count;
+  xargs.pos = 0;
   consume();
   apply_passive();
   xres_count = 0;
@@ -1928,28 +1915,25 @@ static srr_value *push_arg(uint8_t type) {
   return v;
 }
 
-SRR_EXPORT(srr_rep_arg_i32)
-void srr_rep_arg_i32(uint32_t value) { push_arg(SRR_T_I32)->as.i32 = value; }
+/* PREFIX_i32 .. PREFIX_v128: the replay module's setters of values that
+ * PUSH(type) appends, one per value type (a v128 comes as two i64 halves). */
+#define VALUE_SETTERS(PREFIX, PUSH)                                             \
+  SRR_EXPORT(PREFIX##_i32)                                                      \
+  void PREFIX##_i32(uint32_t value) { PUSH(SRR_T_I32)->as.i32 = value; }        \
+  SRR_EXPORT(PREFIX##_i64)                                                      \
+  void PREFIX##_i64(uint64_t value) { PUSH(SRR_T_I64)->as.i64 = value; }        \
+  SRR_EXPORT(PREFIX##_f32)                                                      \
+  void PREFIX##_f32(float value) { __builtin_memcpy(&PUSH(SRR_T_F32)->as.f32_bits, &value, 4); } \
+  SRR_EXPORT(PREFIX##_f64)                                                      \
+  void PREFIX##_f64(double value) { __builtin_memcpy(&PUSH(SRR_T_F64)->as.f64_bits, &value, 8); } \
+  SRR_EXPORT(PREFIX##_v128)                                                     \
+  void PREFIX##_v128(uint64_t low, uint64_t high) {                             \
+    srr_value *v = PUSH(SRR_T_V128);                                            \
+    srr_put_u64(v->as.v128, low);                                               \
+    srr_put_u64(v->as.v128 + 8, high);                                          \
+  }
 
-SRR_EXPORT(srr_rep_arg_i64)
-void srr_rep_arg_i64(uint64_t value) { push_arg(SRR_T_I64)->as.i64 = value; }
-
-SRR_EXPORT(srr_rep_arg_f32)
-void srr_rep_arg_f32(float value) {
-  __builtin_memcpy(&push_arg(SRR_T_F32)->as.f32_bits, &value, 4);
-}
-
-SRR_EXPORT(srr_rep_arg_f64)
-void srr_rep_arg_f64(double value) {
-  __builtin_memcpy(&push_arg(SRR_T_F64)->as.f64_bits, &value, 8);
-}
-
-SRR_EXPORT(srr_rep_arg_v128)
-void srr_rep_arg_v128(uint64_t low, uint64_t high) {
-  srr_value *v = push_arg(SRR_T_V128);
-  srr_put_u64(v->as.v128, low);
-  srr_put_u64(v->as.v128 + 8, high);
-}
+VALUE_SETTERS(srr_rep_arg, push_arg)
 
 SRR_EXPORT(srr_rep_call_check)
 uint32_t srr_rep_call_check(void) {
@@ -2019,17 +2003,17 @@ void srr_rep_call_end(uint32_t index) {
       if (cur.index != index) {
         inconsistent(index);
       }
-      copy_values(rets, cur_values, cur.value_count);
-      ret_count = cur.value_count;
-      ret_pos = 0;
+      copy_values(rets.values, cur_values, cur.value_count);
+      rets.count = cur.value_count;
+      rets.pos = 0;
       consume();
       apply_passive();
       depth--;
       if (frames[depth].out) {
-        pass_output(&frames[depth], rets[0].as.i32);
+        pass_output(&frames[depth], rets.values[0].as.i32);
       }
       if (imports[index].special == IMP_FD_CLOSE || imports[index].special == IMP_FD_RENUMBER) {
-        follow_output_fds(&frames[depth], imports[index].special, rets[0].as.i32);
+        follow_output_fds(&frames[depth], imports[index].special, rets.values[0].as.i32);
       }
       heap = frames[depth].mark;
       return;
@@ -2047,40 +2031,42 @@ void srr_rep_call_end(uint32_t index) {
   }
 }
 
-static const srr_value *next_ret(uint8_t type, int advance) {
-  if (ret_pos >= ret_count || rets[ret_pos].type != type) {
-    internal("srr_rep_ret_*: no such result");
+/* The next value of q, which must be of `type`; `advance` 0 leaves it next
+ * (the low half of a v128, whose high half follows). */
+static const srr_value *next_value(value_queue *q, uint8_t type, int advance) {
+  if (q->pos >= q->count || q->values[q->pos].type != type) {
+    internal(q->misuse);
   }
-  const srr_value *v = &rets[ret_pos];
-  ret_pos += advance;
+  const srr_value *v = &q->values[q->pos];
+  q->pos += (uint32_t)advance;
   return v;
 }
 
-SRR_EXPORT(srr_rep_ret_i32)
-uint32_t srr_rep_ret_i32(void) { return next_ret(SRR_T_I32, 1)->as.i32; }
+/* PREFIX_i32 .. PREFIX_v128_high: the replay module's getters of QUEUE's
+ * values, one per value type (a v128 comes as two i64 halves). */
+#define VALUE_GETTERS(PREFIX, QUEUE)                                                       \
+  SRR_EXPORT(PREFIX##_i32)                                                                 \
+  uint32_t PREFIX##_i32(void) { return next_value(&QUEUE, SRR_T_I32, 1)->as.i32; }         \
+  SRR_EXPORT(PREFIX##_i64)                                                                 \
+  uint64_t PREFIX##_i64(void) { return next_value(&QUEUE, SRR_T_I64, 1)->as.i64; }         \
+  SRR_EXPORT(PREFIX##_f32)                                                                 \
+  float PREFIX##_f32(void) {                                                               \
+    float f;                                                                               \
+    __builtin_memcpy(&f, &next_value(&QUEUE, SRR_T_F32, 1)->as.f32_bits, 4);              \
+    return f;                                                                              \
+  }                                                                                        \
+  SRR_EXPORT(PREFIX##_f64)                                                                 \
+  double PREFIX##_f64(void) {                                                              \
+    double d;                                                                              \
+    __builtin_memcpy(&d, &next_value(&QUEUE, SRR_T_F64, 1)->as.f64_bits, 8);              \
+    return d;                                                                              \
+  }                                                                                        \
+  SRR_EXPORT(PREFIX##_v128_low)                                                            \
+  uint64_t PREFIX##_v128_low(void) { return srr_get_u64(next_value(&QUEUE, SRR_T_V128, 0)->as.v128); } \
+  SRR_EXPORT(PREFIX##_v128_high)                                                           \
+  uint64_t PREFIX##_v128_high(void) { return srr_get_u64(next_value(&QUEUE, SRR_T_V128, 1)->as.v128 + 8); }
 
-SRR_EXPORT(srr_rep_ret_i64)
-uint64_t srr_rep_ret_i64(void) { return next_ret(SRR_T_I64, 1)->as.i64; }
-
-SRR_EXPORT(srr_rep_ret_f32)
-float srr_rep_ret_f32(void) {
-  float f;
-  __builtin_memcpy(&f, &next_ret(SRR_T_F32, 1)->as.f32_bits, 4);
-  return f;
-}
-
-SRR_EXPORT(srr_rep_ret_f64)
-double srr_rep_ret_f64(void) {
-  double d;
-  __builtin_memcpy(&d, &next_ret(SRR_T_F64, 1)->as.f64_bits, 8);
-  return d;
-}
-
-SRR_EXPORT(srr_rep_ret_v128_low)
-uint64_t srr_rep_ret_v128_low(void) { return srr_get_u64(next_ret(SRR_T_V128, 0)->as.v128); }
-
-SRR_EXPORT(srr_rep_ret_v128_high)
-uint64_t srr_rep_ret_v128_high(void) { return srr_get_u64(next_ret(SRR_T_V128, 1)->as.v128 + 8); }
+VALUE_GETTERS(srr_rep_ret, rets)
 
 SRR_EXPORT(srr_rep_memory_grow)
 int32_t srr_rep_memory_grow(uint32_t memory, uint32_t delta) {
@@ -2117,47 +2103,12 @@ int32_t srr_rep_memory_grow(uint32_t memory, uint32_t delta) {
   return (int32_t)result;
 }
 
-static const srr_value *next_export_arg(uint8_t type, int advance) {
-  if (xarg_pos >= xarg_count || xargs[xarg_pos].type != type) {
-    internal("srr_rep_export_arg_*: no such argument");
-  }
-  const srr_value *v = &xargs[xarg_pos];
-  xarg_pos += advance;
-  return v;
-}
-
-SRR_EXPORT(srr_rep_export_arg_i32)
-uint32_t srr_rep_export_arg_i32(void) { return next_export_arg(SRR_T_I32, 1)->as.i32; }
-
-SRR_EXPORT(srr_rep_export_arg_i64)
-uint64_t srr_rep_export_arg_i64(void) { return next_export_arg(SRR_T_I64, 1)->as.i64; }
-
-SRR_EXPORT(srr_rep_export_arg_f32)
-float srr_rep_export_arg_f32(void) {
-  float f;
-  __builtin_memcpy(&f, &next_export_arg(SRR_T_F32, 1)->as.f32_bits, 4);
-  return f;
-}
-
-SRR_EXPORT(srr_rep_export_arg_f64)
-double srr_rep_export_arg_f64(void) {
-  double d;
-  __builtin_memcpy(&d, &next_export_arg(SRR_T_F64, 1)->as.f64_bits, 8);
-  return d;
-}
-
-SRR_EXPORT(srr_rep_export_arg_v128_low)
-uint64_t srr_rep_export_arg_v128_low(void) { return srr_get_u64(next_export_arg(SRR_T_V128, 0)->as.v128); }
-
-SRR_EXPORT(srr_rep_export_arg_v128_high)
-uint64_t srr_rep_export_arg_v128_high(void) {
-  return srr_get_u64(next_export_arg(SRR_T_V128, 1)->as.v128 + 8);
-}
+VALUE_GETTERS(srr_rep_export_arg, xargs)
 
 /* A funcref or externref argument (`type`): 1 if the recorded host passed a
  * non-null reference, 0 for null. */
 SRR_EXPORT(srr_rep_export_arg_ref)
-uint32_t srr_rep_export_arg_ref(uint32_t type) { return next_export_arg((uint8_t)type, 1)->as.non_null; }
+uint32_t srr_rep_export_arg_ref(uint32_t type) { return next_value(&xargs, (uint8_t)type, 1)->as.non_null; }
 
 static srr_value *push_result(uint8_t type) {
   if (xres_count >= max_values) {
@@ -2168,28 +2119,7 @@ static srr_value *push_result(uint8_t type) {
   return v;
 }
 
-SRR_EXPORT(srr_rep_export_result_i32)
-void srr_rep_export_result_i32(uint32_t value) { push_result(SRR_T_I32)->as.i32 = value; }
-
-SRR_EXPORT(srr_rep_export_result_i64)
-void srr_rep_export_result_i64(uint64_t value) { push_result(SRR_T_I64)->as.i64 = value; }
-
-SRR_EXPORT(srr_rep_export_result_f32)
-void srr_rep_export_result_f32(float value) {
-  __builtin_memcpy(&push_result(SRR_T_F32)->as.f32_bits, &value, 4);
-}
-
-SRR_EXPORT(srr_rep_export_result_f64)
-void srr_rep_export_result_f64(double value) {
-  __builtin_memcpy(&push_result(SRR_T_F64)->as.f64_bits, &value, 8);
-}
-
-SRR_EXPORT(srr_rep_export_result_v128)
-void srr_rep_export_result_v128(uint64_t low, uint64_t high) {
-  srr_value *v = push_result(SRR_T_V128);
-  srr_put_u64(v->as.v128, low);
-  srr_put_u64(v->as.v128 + 8, high);
-}
+VALUE_SETTERS(srr_rep_export_result, push_result)
 
 SRR_EXPORT(srr_rep_export_result_ref)
 void srr_rep_export_result_ref(uint32_t type, uint32_t non_null) {
@@ -2277,8 +2207,8 @@ __attribute__((noinline)) static int32_t resume(void) {
   export_depth = 0;
   call_index = NONE;
   arg_count = 0;
-  ret_count = ret_pos = 0;
-  xarg_count = xarg_pos = 0;
+  rets.count = rets.pos = 0;
+  xargs.count = xargs.pos = 0;
   xres_count = 0;
   state = ST_RUNNING;
   m_reset();

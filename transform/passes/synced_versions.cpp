@@ -376,12 +376,13 @@ void addSyncState(Module& wasm, RecordContext& context) {
   context.unsynced = Names::getValidGlobalName(wasm, "srr$unsynced");
   wasm.addGlobal(builder.makeGlobal(context.unsynced, Type::i32, builder.makeConst(Literal(int32_t(1))),
                                     Builder::Mutable));
-  // The first budget: the memories' declared sizes.
+  // The first budget: the memories' declared sizes, and the first touch of
+  // their pages (SyncPolicy).
   uint64_t pages = 0;
   for (const auto& pair : context.memories) {
     pages += wasm.getMemory(pair.memory)->initial;
   }
-  uint64_t budget = pages * SyncPolicy::kBudgetPerPage;
+  uint64_t budget = pages * SyncPolicy::kBudgetPerPage * SyncPolicy::kFirstSyncFactor;
   context.syncBudget = Names::getValidGlobalName(wasm, "srr$sync_budget");
   wasm.addGlobal(builder.makeGlobal(context.syncBudget, Type::i32,
                                     builder.makeConst(Literal(int32_t(budget > INT32_MAX ? INT32_MAX : budget))),
