@@ -304,13 +304,27 @@ int srr_cmd_record(int argc, char **argv) {
   }
   cmd[n] = NULL;
 
+  /* A module that imports nothing from WASI cannot write its trace: the
+   * recorder keeps it in memory, and the hooks drain it into the trace file
+   * after the run (recorder-hooks.mjs). Nothing is drained when the trace
+   * went to the file. */
+  if (engine->calls_after_trap && setenv("SHADOWRR_DRAIN_TO", trace_file, 1) != 0) {
+    srr_cli_error("SHADOWRR_DRAIN_TO", "cannot set: %s", strerror(errno));
+    goto cleanup;
+  }
   int program_status = srr_engine_run(cmd);
   if (program_status < 0) {
     srr_cli_error(cmd[0], "cannot run: %s", strerror(errno));
     goto cleanup;
   }
   if (stat(trace_file, &st) != 0) {
-    srr_cli_error(input, "the run left no trace (expected %s)", trace_file);
+    if (!engine->calls_after_trap) {
+      srr_cli_error(input, "the run left no trace: a module that imports no WASI keeps its trace in memory, and %s "
+                           "cannot drain it after the run (record it with --runtime node, bun or deno)",
+                    engine->name);
+    } else {
+      srr_cli_error(input, "the run left no trace (expected %s)", trace_file);
+    }
     goto cleanup;
   }
   if (!engine->calls_after_trap && durable && program_status == 134 &&

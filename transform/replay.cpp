@@ -420,6 +420,14 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
     }
     std::string path = options->trace_path ? options->trace_path : "";
     bool noWasi = options->embedded_trace_size > 0 && options->quiet;
+    // The replayer reads its trace file and writes the guest's output and
+    // its messages through WASI, whose host reaches only the memory exported
+    // as "memory". A module that imports no WASI may export its memory under
+    // another name (wasm-r3's captured web programs) or not at all: the
+    // replay module exports it as "memory" too.
+    if (!noWasi && !wasm.getExportOrNull("memory") && !wasm.memories.empty()) {
+      wasm.addExport(Builder::makeExport("memory", wasm.memories[0]->name, ExternalKind::Memory));
+    }
 
     // The replayer's "shadowrr" imports.
     Function* dispatcher = nullptr;

@@ -11,6 +11,10 @@
 //    first difference reported;
 //  - `instrument --mode replay --embed --quiet`: a module that imports
 //    nothing, run on a plain engine with no WASI, ends as recorded;
+//  - a program that imports nothing and exports its memory as "mem"
+//    (no_wasi.wat): `shadowrr record` drains its in-memory trace on the JS
+//    engines (refused on Wasmtime, which cannot drain it, in one line), and
+//    `shadowrr replay` brings back its trap on every engine;
 //  - `instrument --mode replay --passthrough bench.start --passthrough
 //    bench.end` (timed.wat): the replay calls the host's bench.start and
 //    bench.end (the launcher times the region) on every engine, and still
@@ -201,6 +205,44 @@ if (available('node')) {
       ok(`single memory: the same message through shadowrr_memory: ${single.message}`);
     } else {
       fail('single memory message', `${JSON.stringify(multi)} / ${JSON.stringify(single)}`);
+    }
+  }
+}
+
+// An import-free program: its trace is drained, its replay reads the trace
+// file through a WASI it never imported, on every engine.
+{
+  const dir = join(scratch, 'no_wasi');
+  mkdirSync(dir, { recursive: true });
+  const plain = join(dir, 'no_wasi.wasm');
+  execFileSync(shadowrr, ['instrument', '--mode', 'identity', fileURLToPath(new URL('./no_wasi.wat', import.meta.url)),
+                          '-o', plain]);
+  for (const engine of ['node', 'bun', 'deno', 'wasmtime']) {
+    if (!available(engine)) { skipped++; continue; }
+    const trace = join(dir, `${engine}.srr`);
+    const r = run([shadowrr, 'record', '--runtime', engine, '-o', trace, plain], dir);
+    if (engine === 'wasmtime') {
+      // (The launcher's trap line comes first: the run itself trapped.)
+      const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('shadowrr'));
+      if (r.status !== 0 && !existsSync(trace) && lines.length === 1 && /cannot drain it/.test(lines[0])) {
+        ok('no_wasi: recording on wasmtime is refused in one line');
+      } else {
+        fail('no_wasi: record on wasmtime', `exit ${r.status}, trace ${existsSync(trace)}: ${r.stderr.trim()}`);
+      }
+      continue;
+    }
+    if (r.status !== 134 || !existsSync(trace)) {
+      fail(`no_wasi: record on ${engine}`, `exit ${r.status}, trace ${existsSync(trace)}: ${r.stderr.trim()}`);
+      continue;
+    }
+    const grows = JSON.parse(execFileSync(shadowrr, ['dump', '--json', trace])).events
+      .filter((e) => e.kind === 'memory_grow').length;
+    if (grows !== 2) fail(`no_wasi: trace recorded on ${engine}`, `${grows} memory_grow events, expected 2`);
+    for (const on of replayOn) {
+      if (!available(on)) { skipped++; continue; }
+      const p = run([shadowrr, 'replay', '--runtime', on, '--module', plain, trace], dir);
+      if (p.status === 134 && /unreachable/i.test(p.stderr)) ok(`no_wasi: recorded on ${engine}, replayed on ${on}: the trap again`);
+      else fail(`no_wasi: recorded on ${engine}, replayed on ${on}`, `exit ${p.status}: ${p.stderr.trim()}`);
     }
   }
 }
