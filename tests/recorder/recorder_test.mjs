@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
+import { K, crc32, uleb, rng, fillRandom } from '../lib/trace_bytes.mjs';
 
 const wasmPath = process.argv[2];
 if (!wasmPath) {
@@ -33,53 +34,16 @@ const PAGE = 65536;
 const EV_CAP = 256 * 1024; // the recorder's chunk size (events per chunk)
 const NO_MEMORY = 0xffffffff;
 const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
-const K = {
-  IMPORT_CALL: 1, IMPORT_RETURN: 2, EXPORT_CALL: 3, EXPORT_RETURN: 4, MEMORY_WRITE: 5,
-  MEMORY_GROW: 6, HOST_MEMORY_GROW: 7, GLOBAL_CHANGE: 8, TRAP: 9, END: 10, HOST_TABLE_SET: 11, HOST_TABLE_GROW: 12,
-};
 const KIND_NAME = Object.fromEntries(Object.entries(K).map(([k, v]) => [v, k]));
 const E = { SUCCESS: 0, BADF: 8, EXIST: 20, INVAL: 28, NOENT: 44, NOSYS: 52, NOTCAPABLE: 76 };
 
 // ---- small helpers --------------------------------------------------------------
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-function crc32(bytes) {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function uleb(v) {
-  v = BigInt(v);
-  const out = [];
-  do {
-    let b = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v) b |= 0x80;
-    out.push(b);
-  } while (v);
-  return out;
-}
 const utf8 = (s) => [...Buffer.from(s, 'utf8')];
 const str = (s) => [...uleb(utf8(s).length), ...utf8(s)];
 const hex = (bytes) => Buffer.from(bytes).toString('hex');
 const sha1 = (bytes) => crypto.createHash('sha1').update(bytes).digest('hex');
 function u32(b, o) { return (b[o] | b[o + 1] << 8 | b[o + 2] << 16 | b[o + 3] << 24) >>> 0; }
 function putU32(b, o, v) { b[o] = v & 255; b[o + 1] = (v >>> 8) & 255; b[o + 2] = (v >>> 16) & 255; b[o + 3] = (v >>> 24) & 255; }
-function rng(seed) { // xorshift32, deterministic
-  let x = seed >>> 0 || 1;
-  return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x; };
-}
-function fillRandom(bytes, seed) {
-  const r = rng(seed);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = r() & 255;
-}
 class Fail extends Error {}
 // A trap in the host (a WASI call that unwinds the recorder's frames).
 class HostTrap extends Error {}

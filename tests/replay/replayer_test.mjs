@@ -23,6 +23,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
+import { K, crc32, uleb, fillRandom } from '../lib/trace_bytes.mjs';
 
 const wasmPath = process.argv[2];
 if (!wasmPath) {
@@ -37,40 +38,11 @@ const LOW = 65536; // the region the replayer may borrow
 const NO_MEMORY = 0xffffffff;
 const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b, FUNCREF = 0x70, EXTERNREF = 0x6f;
 const TYPE_NAME = { [I32]: 'i32', [I64]: 'i64', [F32]: 'f32', [F64]: 'f64', [V128]: 'v128', [FUNCREF]: 'funcref', [EXTERNREF]: 'externref' };
-const K = {
-  IMPORT_CALL: 1, IMPORT_RETURN: 2, EXPORT_CALL: 3, EXPORT_RETURN: 4, MEMORY_WRITE: 5,
-  MEMORY_GROW: 6, HOST_MEMORY_GROW: 7, GLOBAL_CHANGE: 8, TRAP: 9, END: 10, HOST_TABLE_SET: 11, HOST_TABLE_GROW: 12,
-};
 const E = { SUCCESS: 0, BADF: 8, INVAL: 28, NOENT: 44, NOSYS: 52, NOTCAPABLE: 76 };
 const EXIT = { DIVERGED: 101, TRUNCATED: 102, BAD_TRACE: 103 };
 const FLAG = { QUIET: 1, OTHER_MODULE: 2 };
 
 // ---- small helpers --------------------------------------------------------------
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-function crc32(bytes) {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function uleb(v) {
-  v = BigInt(v);
-  const out = [];
-  do {
-    let b = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v) b |= 0x80;
-    out.push(b);
-  } while (v);
-  return out;
-}
 function sleb(v) {
   v = BigInt(v);
   const out = [];
@@ -91,14 +63,6 @@ function getU32(b, o) { return (b[o] | b[o + 1] << 8 | b[o + 2] << 16 | b[o + 3]
 function putU32(b, o, v) { b.set(u32(v), o); }
 function f32(x) { const f = new Float32Array([x]); return new Uint32Array(f.buffer)[0]; }
 function f64(x) { const f = new Float64Array([x]); return new BigUint64Array(f.buffer)[0]; }
-function rng(seed) { // xorshift32, deterministic
-  let x = seed >>> 0 || 1;
-  return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x; };
-}
-function fillRandom(bytes, seed) {
-  const r = rng(seed);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = r() & 255;
-}
 class Fail extends Error {}
 function check(cond, msg) { if (!cond) throw new Fail(msg); }
 function eq(a, b, msg) {
