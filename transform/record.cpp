@@ -45,13 +45,10 @@ bool checkTables(Module& wasm, std::string& error) {
   for (auto& func : wasm.functions) {
     hasImports |= bool(func->imported());
   }
+  // Externref tables are recorded whole; funcref tables only while no import
+  // can run (shadow_tables.cpp).
   auto shadowed = [&](Name table) {
-    for (const auto& host : srr::hostWritableTables(wasm)) {
-      if (host.table == table) {
-        return true;
-      }
-    }
-    return false;
+    return wasm.getTable(table)->type.getHeapType() == HeapType(HeapType::ext);
   };
   for (auto& exp : wasm.exports) {
     if (exp->kind == ExternalKind::Table && hasImports && !shadowed(*exp->getInternalName())) {

@@ -140,7 +140,7 @@ struct RecordContext {
   };
   std::vector<DeferredSegment> deferredSegments;
 
-  // Every externref table the host can write (hostWritableTables), with its
+  // Every table the host can write (hostWritableTables), with its
   // shadow, its index (the module's), and the helpers addTableHelpers makes:
   // `sync` (the host grew it: record, grow the shadow) and `reconcile`
   // (start, count: record the differing elements of a range).
@@ -194,8 +194,8 @@ void addSyncState(wasm::Module& wasm, RecordContext& context);
 // copies it adds, which the shadow passes must rewrite too.
 void addSyncedVersions(wasm::Module& wasm, RecordContext& context, std::vector<wasm::Function*>& functions);
 
-// An externref table the host can write: exported or imported. Record and
-// replay number them by the module's own table index.
+// An externref or funcref table the host can write: exported or imported.
+// Record and replay number them by the module's own table index.
 struct HostTable {
   wasm::Name table;
   uint32_t index;

@@ -215,8 +215,18 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const std:
 // HOST_MEMORY_GROW events before the trace's first active event (a memory
 // without one: 0). A trace that does not read is left to the replayer to
 // report.
-std::vector<uint64_t> recordedInitialPages(const std::vector<char>& trace, size_t memoryCount) {
-  std::vector<uint64_t> pages(memoryCount, 0);
+// What the recording's host had made of the imports before the first call
+// (the trace's leading host events): each memory's size in pages (0: not
+// grown) and each host-written table's size in elements, by table index.
+struct RecordedStart {
+  std::vector<uint64_t> pages;
+  std::map<uint32_t, uint64_t> tableSizes;
+};
+
+RecordedStart recordedStart(const std::vector<char>& trace, size_t memoryCount) {
+  RecordedStart start;
+  std::vector<uint64_t>& pages = start.pages;
+  pages.assign(memoryCount, 0);
   srr_trace_error terr;
   srr_trace* t = srr_trace_open(reinterpret_cast<const uint8_t*>(trace.data()), trace.size(), &terr);
   uint8_t* events = nullptr;
@@ -226,9 +236,13 @@ std::vector<uint64_t> recordedInitialPages(const std::vector<char>& trace, size_
     if (srr_event_cursor_init(&cursor, t, events, size, &terr) == 0) {
       srr_event ev;
       while (srr_event_next(&cursor, &ev, &terr) == 1 &&
-             (ev.kind == SRR_EV_HOST_MEMORY_GROW || ev.kind == SRR_EV_MEMORY_WRITE || ev.kind == SRR_EV_GLOBAL_CHANGE)) {
+             (ev.kind == SRR_EV_HOST_MEMORY_GROW || ev.kind == SRR_EV_MEMORY_WRITE || ev.kind == SRR_EV_GLOBAL_CHANGE ||
+              ev.kind == SRR_EV_HOST_TABLE_GROW || ev.kind == SRR_EV_HOST_TABLE_SET)) {
         if (ev.kind == SRR_EV_HOST_MEMORY_GROW && ev.memory < memoryCount) {
           pages[ev.memory] = ev.new_pages;
+        }
+        if (ev.kind == SRR_EV_HOST_TABLE_GROW) {
+          start.tableSizes[ev.table] = ev.new_size;
         }
       }
       srr_event_cursor_free(&cursor);
@@ -236,7 +250,7 @@ std::vector<uint64_t> recordedInitialPages(const std::vector<char>& trace, size_
   }
   free(events);
   srr_trace_close(t);
-  return pages;
+  return start;
 }
 
 // replay-own-imports (see the top of this file), with the embedded trace.
@@ -245,7 +259,8 @@ std::vector<uint64_t> recordedInitialPages(const std::vector<char>& trace, size_
 // their import names).
 void ownImports(Module& wasm, const std::vector<char>& trace) {
   Builder builder(wasm);
-  std::vector<uint64_t> pages = recordedInitialPages(trace, wasm.memories.size());
+  RecordedStart start = recordedStart(trace, wasm.memories.size());
+  const std::vector<uint64_t>& pages = start.pages;
   for (size_t i = 0; i < wasm.memories.size(); i++) {
     Memory* memory = wasm.memories[i].get();
     if (memory->imported()) {
@@ -261,9 +276,17 @@ void ownImports(Module& wasm, const std::vector<char>& trace) {
       global->init = builder.makeConstantExpression(Literal::makeZero(global->type));
     }
   }
-  for (auto& table : wasm.tables) {
+  // A table as large as the recording's host made it: the module's own
+  // element segments, applied at instantiation, may need it.
+  for (uint32_t index = 0; index < wasm.tables.size(); index++) {
+    Table* table = wasm.tables[index].get();
     if (table->imported() && table->type.isNullable()) {
       table->module = table->base = Name();
+      auto recorded = start.tableSizes.find(index);
+      if (recorded != start.tableSizes.end() && recorded->second > table->initial &&
+          (!table->hasMax() || recorded->second <= table->max)) {
+        table->initial = recorded->second;
+      }
     }
   }
 }
@@ -339,12 +362,11 @@ struct RefStandIns {
 // that compiles functions on their first call (V8) compiles the callers of
 // the exports the trace calls, not all of them, inside the replay.
 Expression* exportDispatcher(Module& wasm, const std::vector<std::pair<Name, Name>>& exports,
-                             const ReplayerFunctions& rep) {
+                             const ReplayerFunctions& rep, RefStandIns& standIns) {
   Builder builder(wasm);
   if (exports.empty()) {
     return builder.makeNop();
   }
-  RefStandIns standIns{wasm, rep, Name()};
   std::vector<Name> callers;
   for (uint32_t index = 0; index < exports.size(); index++) {
     Function* target = wasm.getFunction(exports[index].second);
@@ -431,6 +453,7 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
 
     // The replayer's "shadowrr" imports.
     Function* dispatcher = nullptr;
+    Function* tableSet = nullptr;
     srr::MergedRuntime rt;
     auto resolve = [&](Function* func) -> Expression* {
       srr::HostBodyBuilder host(wasm, rt.memory);
@@ -473,11 +496,12 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
         bool grow = memoryGrow || tableGrow;
         Index result = Builder::addVar(func, Type::i32);
         auto arm = [&](Name item) -> Expression* {
-          Expression* value = memoryGrow  ? static_cast<Expression*>(b.makeMemoryGrow(host.param(1), item))
-                              : memorySize ? static_cast<Expression*>(b.makeMemorySize(item))
-                              : tableGrow  ? static_cast<Expression*>(
-                                              b.makeTableGrow(item, b.makeRefNull(HeapType::noext), host.param(1)))
-                                           : static_cast<Expression*>(b.makeTableSize(item));
+          Expression* value =
+            memoryGrow   ? static_cast<Expression*>(b.makeMemoryGrow(host.param(1), item))
+            : memorySize ? static_cast<Expression*>(b.makeMemorySize(item))
+            : tableGrow  ? static_cast<Expression*>(b.makeTableGrow(
+                            item, b.makeRefNull(wasm.getTable(item)->type.getHeapType().getBottom()), host.param(1)))
+                         : static_cast<Expression*>(b.makeTableSize(item));
           return b.makeLocalSet(result, value);
         };
         return b.makeBlock({b.makeLocalSet(result, host.i32(grow ? 0xFFFFFFFFu : 0)),
@@ -487,11 +511,8 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
       }
       if (name == "srr_host_table_set") {
         // (table, element, non_null): a stand-in for a non-null element
-        return host.perIndex(tables, [&](Name t) {
-          Select* value = b.makeSelect(host.param(2), externStandIn(wasm, b), b.makeRefNull(HeapType::noext));
-          value->type = Type(HeapType::ext, Nullable);
-          return b.makeTableSet(t, host.param(1), value);
-        });
+        tableSet = func; // filled in once the replayer's names are known
+        return b.makeNop();
       }
       if (name == "srr_host_global_set") {
         // (index, low bits, high bits)
@@ -537,8 +558,22 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
       srr_set_error(err, "%s", error.c_str());
       return 1;
     }
+    RefStandIns standIns{wasm, rep, Name()};
     if (dispatcher) {
-      dispatcher->body = exportDispatcher(wasm, app.exports, rep);
+      dispatcher->body = exportDispatcher(wasm, app.exports, rep, standIns);
+    }
+    if (tableSet) {
+      // (table, element, non_null): a stand-in for a non-null element (a
+      // funcref stand-in reports a divergence if the guest calls it)
+      srr::HostBodyBuilder host(wasm, rt.memory);
+      Builder& b = host.builder;
+      tableSet->body = host.perIndex(tables, [&](Name t) {
+        Type type = wasm.getTable(t)->type;
+        Select* value =
+          b.makeSelect(host.param(2), standIns.make(b, type), b.makeRefNull(type.getHeapType().getBottom()));
+        value->type = type;
+        return b.makeTableSet(t, host.param(1), value);
+      });
     }
     PassRunner runner(&wasm);
     runner.add(std::make_unique<ReplayGrow>(&memoryIndex, rep.memoryGrow));

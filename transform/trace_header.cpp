@@ -115,7 +115,7 @@ std::vector<char> buildTraceHeader(Module& wasm, const uint8_t sha256[32], const
   for (const auto& table : hostWritableTables(wasm)) {
     std::vector<uint8_t> p;
     uleb(p, table.index);
-    p.push_back(SRR_T_EXTERNREF);
+    p.push_back(traceTypeCode(wasm.getTable(table.table)->type)); // externref or funcref
     field(header, SRR_HDR_TABLE, p);
   }
   std::vector<uint8_t> recorder;

@@ -1025,7 +1025,7 @@ COLD static int check_trace_header(const uint8_t *body, uint32_t size) {
         m_mismatch();
         m_str("the trace has table ");
         m_u64(f.index);
-        m_str(" (externref, written by the host), which this module does not export or import");
+        m_str(" (written by the host), which this module does not export or import");
         return -1;
       }
       t->seen = 1;

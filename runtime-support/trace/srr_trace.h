@@ -20,7 +20,7 @@ extern "C" {
 #endif
 
 #define SRR_TRACE_MAJOR 1
-#define SRR_TRACE_MINOR 1
+#define SRR_TRACE_MINOR 2
 #define SRR_TRACE_MAGIC_SIZE 8
 extern const uint8_t srr_trace_magic[SRR_TRACE_MAGIC_SIZE];
 

@@ -272,7 +272,7 @@ int srr_dec_table_field(srr_dec *d, srr_hdr_table *out) {
   if (srr_dec_uleb32(d, &out->index) != 0 || srr_dec_u8(d, &out->type) != 0) {
     return -1;
   }
-  return out->type == SRR_T_EXTERNREF ? 0 : srr_dec_fail(d, "unknown table type");
+  return out->type == SRR_T_EXTERNREF || out->type == SRR_T_FUNCREF ? 0 : srr_dec_fail(d, "unknown table type");
 }
 
 /* ---- Chunks ------------------------------------------------------------------- */

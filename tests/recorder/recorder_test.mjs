@@ -208,7 +208,7 @@ function decodeTrace(file, expectHeader) {
   check(b.length >= 20, `trace too short (${b.length} bytes)`);
   eq(hex(b.subarray(0, 8)), '895352520d0a1a0a', 'magic');
   eq(b[8] | b[9] << 8, 1, 'major version');
-  eq(b[10] | b[11] << 8, 1, 'minor version');
+  eq(b[10] | b[11] << 8, 2, 'minor version');
   const hlen = u32(b, 12);
   check(b.length >= 20 + hlen, 'file ends inside the header');
   const body = b.subarray(16, 16 + hlen);

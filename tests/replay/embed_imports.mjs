@@ -1,4 +1,5 @@
-// Replay of modules that import memories, globals and tables: recorded under
+// Replay of modules that import memories, globals and tables (funcref ones
+// too, their size and elements by null-ness): recorded under
 // a plain JS host (no WASI: the trace comes out through the drain exports,
 // as an embedder would take it), then made into self-contained replay
 // modules with `shadowrr instrument --mode replay --embed --quiet`. The
@@ -121,6 +122,42 @@ function replay(name, trace, imports) {
   }), (e) => [e.pick(0), e.pick(1)]);
   check(results.join() === '1011,1022', `recorded under the JS host: ${results.join()}`);
   const r = replay('imports_table', trace, {});
+  check(r.imports.length === 0, `the replay imports nothing: ${r.imports.join(', ')}`);
+  check(r.status === 0 && !r.trapped, `replayed as recorded with nothing of the host (status ${r.status}${r.message ? `: ${r.message}` : ''}${r.trapped ? `, ${r.trapped}` : ''})`);
+}
+
+// 3. An imported funcref table the host made larger than declared (the
+// module's element segment at 2 needs it at instantiation), whose elements
+// and size the host changes between calls: each change is recorded (whether
+// an element is null, the growth) and the replay's own table follows them.
+{
+  const wat = `(module
+    (import "env" "tbl" (table $t 1 funcref))
+    (type $r (func (result i32)))
+    (elem (table $t) (i32.const 2) func $seven)
+    (func $seven (result i32) (i32.const 7))
+    (func (export "is_null") (param i32) (result i32) (ref.is_null (table.get $t (local.get 0))))
+    (func (export "size") (result i32) (table.size $t))
+    (func (export "call") (param i32) (result i32) (call_indirect $t (type $r) (local.get 0))))`;
+  writeFileSync(join(scratch, 'other.wat'), '(module (func (export "nine") (result i32) (i32.const 9)))');
+  sh('wat2wasm', [join(scratch, 'other.wat'), '-o', join(scratch, 'other.wasm')]);
+  const nine = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(join(scratch, 'other.wasm')))).exports.nine;
+  const tbl = new WebAssembly.Table({ initial: 3, element: 'anyfunc' });
+  const { trace, results } = await record('imports_funcref_table', wat, () => ({ env: { tbl } }), (e) => {
+    const r = [e.size(), e.is_null(1), e.call(2)];
+    tbl.set(1, nine); // another module's function: non-null
+    r.push(e.is_null(1));
+    tbl.set(2, null); // the guest's own element, gone
+    r.push(e.is_null(2));
+    tbl.grow(2);
+    r.push(e.size());
+    return r;
+  });
+  check(results.join() === '3,1,7,0,1,5', `recorded under the JS host: ${results.join()}`);
+  const events = JSON.parse(sh(shadowrr, ['dump', '--json', trace])).events.filter((x) => x.kind.startsWith('host_table'));
+  check(events.map((x) => x.kind).join() === 'host_table_grow,host_table_set,host_table_set,host_table_grow',
+        `the host's table changes are events: ${events.map((x) => `${x.kind} ${JSON.stringify(x)}`).join('; ')}`);
+  const r = replay('imports_funcref_table', trace, {});
   check(r.imports.length === 0, `the replay imports nothing: ${r.imports.join(', ')}`);
   check(r.status === 0 && !r.trapped, `replayed as recorded with nothing of the host (status ${r.status}${r.message ? `: ${r.message}` : ''}${r.trapped ? `, ${r.trapped}` : ''})`);
 }

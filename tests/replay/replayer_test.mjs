@@ -760,7 +760,7 @@ test('host-written externref tables: elements by null-ness, growth, at their eve
   other.tables = [{ index: 0, size: 2 }];
   const foreign = new Env({ trace: new TraceBuilder(other).exportCall(EXP._start).exportReturn(EXP._start).end().file(), guest: startGuest(() => {}) });
   expectExit(foreign, foreign.run(), EXIT.BAD_TRACE,
-    'shadowrr replay: trace.srr: the trace does not describe this module: the trace has table 0 (externref, written by the host), which this module does not export or import');
+    'shadowrr replay: trace.srr: the trace does not describe this module: the trace has table 0 (written by the host), which this module does not export or import');
 });
 
 test('a start function calls imports before the driver runs', () => {
@@ -1172,7 +1172,7 @@ test('bad traces: LZ4 chunks, foreign files, versions, checksums, corrupt events
   const cases = [
     [Uint8Array.from(utf8('#!/bin/sh\necho not a trace\n')), 'foreign file: not a shadowrr trace'],
     [new Uint8Array(0), 'foreign file: not a shadowrr trace (empty file)'],
-    [tb.file({ major: 2, minor: 1 }), 'trace format version 2.1 is newer than this shadowrr (1.1)'],
+    [tb.file({ major: 2, minor: 1 }), 'trace format version 2.1 is newer than this shadowrr (1.2)'],
     [tb.file({ badHeaderCrc: true }), 'corrupt trace: header checksum mismatch'],
     [tb.file().subarray(0, 30), 'truncated trace: the file ends inside its header'],
   ];
@@ -1189,7 +1189,7 @@ test('bad traces: LZ4 chunks, foreign files, versions, checksums, corrupt events
   newer.exportCall(EXP._start).raw([42]);
   const nv = new Env({ trace: newer.file({ minor: 3 }), guest });
   expectExit(nv, nv.run(), EXIT.BAD_TRACE,
-    'shadowrr replay: trace.srr: corrupt trace: event 1 at byte 2: unknown event kind 42 (the trace is format 1.3, this shadowrr reads 1.1)');
+    'shadowrr replay: trace.srr: corrupt trace: event 1 at byte 2: unknown event kind 42 (the trace is format 1.3, this shadowrr reads 1.2)');
   const cut = new TraceBuilder();
   cut.exportCall(EXP._start).raw([K.MEMORY_WRITE, 0, 0, 10, 1, 2]);
   const ce = new Env({ trace: cut.file(), guest });

@@ -167,7 +167,7 @@ static void test_encoder(void) {
   n = srr_put_end(b);
   CHECK_BYTES(b, n, 10);
   n = srr_put_file_prefix(b, 0x01020304);
-  CHECK_BYTES(b, n, 0x89, 'S', 'R', 'R', '\r', '\n', 0x1a, '\n', 1, 0, 1, 0, 4, 3, 2, 1);
+  CHECK_BYTES(b, n, 0x89, 'S', 'R', 'R', '\r', '\n', 0x1a, '\n', 1, 0, 2, 0, 4, 3, 2, 1);
   n = srr_put_chunk_header(b, SRR_CODEC_LZ4, 0x100, 0x20, 0xdeadbeef);
   CHECK_BYTES(b, n, 'S', 'R', 'R', 'C', 1, 0, 0, 0, 0, 1, 0, 0, 0x20, 0, 0, 0, 0xef, 0xbe, 0xad, 0xde);
 }
@@ -197,7 +197,7 @@ static int v128_is(const srr_value *v, uint64_t low, uint64_t high) {
 static void check_sample_header(const srr_trace *t) {
   const srr_trace_header *h = srr_trace_get_header(t);
   CHECK_EQ(h->major, 1);
-  /* Written as 1.1, and as 1.0 by test_sample_lz4 (a 1.0 trace reads the same). */
+  /* Written as 1.2, and as 1.0 by test_sample_lz4 (a 1.0 trace reads the same). */
   CHECK(h->minor == SRR_TRACE_MINOR || h->minor == 0);
   int sha_ok = 1;
   for (int i = 0; i < 32; i++) {
@@ -910,12 +910,12 @@ static void test_damage(void) {
   srr_put_u16(b + 8, 2);
   srr_put_u16(b + 10, 0);
   expect_open_error(b, file.size, SRR_TRACE_VERSION,
-                    "trace format version 2.0 is newer than this shadowrr (1.1)");
-  expect_open_error(b, 12, SRR_TRACE_VERSION, "trace format version 2.0 is newer than this shadowrr (1.1)");
+                    "trace format version 2.0 is newer than this shadowrr (1.2)");
+  expect_open_error(b, 12, SRR_TRACE_VERSION, "trace format version 2.0 is newer than this shadowrr (1.2)");
   srr_put_u16(b + 8, 0);
   srr_put_u16(b + 10, 9);
   expect_open_error(b, file.size, SRR_TRACE_VERSION,
-                    "trace format version 0.9 is older than this shadowrr (1.1)");
+                    "trace format version 0.9 is older than this shadowrr (1.2)");
 #undef RESET
   free(b);
   tb_free(&body);
@@ -970,7 +970,7 @@ static void test_event_errors(void) {
   expect_event_error((const uint8_t *)"\x0d", 1, 0, "corrupt trace: event 1 at byte 2: unknown event kind 13");
   expect_event_error((const uint8_t *)"\x0d", 1, 7,
                      "corrupt trace: event 1 at byte 2: unknown event kind 13 (the trace is format 1.7, "
-                     "this shadowrr reads 1.1)");
+                     "this shadowrr reads 1.2)");
   expect_event_error((const uint8_t *)"\x05\x00\x10\x64\x01\x02\x03", 7, 0,
                      "corrupt trace: event 1 at byte 2: memory_write runs past the end of the events");
   expect_event_error((const uint8_t *)"\x01\x00\x01\x02", 4, 0,
@@ -1248,7 +1248,7 @@ static void test_references(void) {
       CHECK(srr_event_next(&r.cursor, &e, &r.o.err) == 1 && e.value_count == 3 && e.values[0].type == SRR_T_EXTERNREF &&
             e.values[0].as.non_null == 1 && value_is(&e.values[1], SRR_T_I32, 300) &&
             e.values[2].type == SRR_T_FUNCREF && e.values[2].as.non_null == 0);
-      if (bad) {
+      if (bad == 1) {
         CHECK_EQ(srr_event_next(&r.cursor, &e, &r.o.err), -1);
         CHECK_STR(r.o.err.message, "corrupt trace: event 1 at byte 6: unknown reference value 2");
       } else {
@@ -1264,10 +1264,12 @@ static void test_references(void) {
 /* Host-written externref tables (format 1.1): the TABLE header field, and
  * HOST_TABLE_SET / HOST_TABLE_GROW naming a table the header has. */
 static void test_tables(void) {
-  for (int bad = 0; bad < 3; bad++) {
+  /* bad 3 is no error: a funcref table (format 1.2). */
+  for (int bad = 0; bad < 4; bad++) {
     tb_buffer body = {0}, file = {0}, ev = {0};
     uint8_t sha[32] = {0};
-    uint8_t table[2] = {2, bad == 2 ? SRR_T_FUNCREF : SRR_T_EXTERNREF};
+    uint8_t type = bad == 2 ? SRR_T_I32 : bad == 3 ? SRR_T_FUNCREF : SRR_T_EXTERNREF;
+    uint8_t table[2] = {2, type};
     tb_field(&body, SRR_HDR_MODULE_SHA256, sha, 32);
     tb_field(&body, SRR_HDR_TABLE, table, 2);
     tb_file_start(&file, SRR_TRACE_MAJOR, SRR_TRACE_MINOR, &body);
@@ -1281,10 +1283,10 @@ static void test_tables(void) {
       CHECK_STR(r.o.err.message, "corrupt trace: header field 1 (TABLE) at byte 50: unknown table type");
     } else if (CHECK(r.ready)) {
       const srr_trace_header *h = srr_trace_get_header(r.o.trace);
-      CHECK(h->table_count == 1 && h->tables[0].index == 2 && h->tables[0].type == SRR_T_EXTERNREF);
+      CHECK(h->table_count == 1 && h->tables[0].index == 2 && h->tables[0].type == type);
       CHECK(srr_event_next(&r.cursor, &e, &r.o.err) == 1 && e.kind == SRR_EV_HOST_TABLE_SET && e.table == 2 &&
             e.element == 300 && e.non_null == 1);
-      if (bad) {
+      if (bad == 1) {
         CHECK_EQ(srr_event_next(&r.cursor, &e, &r.o.err), -1);
         CHECK_STR(r.o.err.message, "corrupt trace: event 1 at byte 5: unknown table 3");
       } else {

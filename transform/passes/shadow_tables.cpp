@@ -1,15 +1,19 @@
-// shadow-tables: the host can write an externref table that the module
-// exports or imports (JS table.set and table.grow, another module's element
-// segments) behind the guest's back. A reference cannot be compared, but all
-// a guest without casts learns of an externref is whether it is null (docs/
-// trace-format.md, "References"), so each such table gets a shadow table
+// shadow-tables: the host can write an externref or funcref table that the
+// module exports or imports (JS table.set and table.grow, another module's
+// element segments) behind the guest's back. A reference cannot be compared,
+// but all a guest without casts learns of an externref is whether it is
+// null (docs/trace-format.md, "References"); of a funcref it also learns
+// what calling it does, which no shadow can tell (a funcref table is refused
+// in a module that imports functions: record.cpp, checkTables; otherwise the
+// host runs only between export calls, and what a host function in the
+// table does stays a known gap). So each such table gets a shadow table
 // that follows the guest's own writes, and a read that finds the element
 // null where the shadow is not (or the other way round) records the host's
 // write as HOST_TABLE_SET, as a load that finds a byte differing from its
 // shadow records MEMORY_WRITE. The tables' sizes are compared at every event
 // boundary and before every access: a larger table is the host's growth
-// (HOST_TABLE_GROW). (Funcref tables are refused while the module imports
-// functions: record.cpp, checkTables.)
+// (HOST_TABLE_GROW). A call_indirect through a funcref table checks the
+// element it calls as table.get does.
 //
 //  Before:
 //   (table $t (export "t") 2 externref)
@@ -58,8 +62,7 @@ std::vector<HostTable> hostWritableTables(Module& wasm) {
     for (auto& exp : wasm.exports) {
       exported |= exp->kind == ExternalKind::Table && *exp->getInternalName() == table->name;
     }
-    if ((exported || table->imported()) && isTraceRef(table->type) &&
-        table->type.getHeapType() == HeapType(HeapType::ext)) {
+    if ((exported || table->imported()) && isTraceRef(table->type)) {
       out.push_back({table->name, index});
     }
   }
@@ -108,9 +111,9 @@ bool addShadowTables(Module& wasm, RecordContext& context, std::string& error) {
 
 void addTableHelpers(Module& wasm, RecordContext& context) {
   Builder builder(wasm);
-  Type ext(HeapType::ext, Nullable);
   auto i32 = [&](uint32_t v) { return builder.makeConst(Literal(int32_t(v))); };
   for (auto& pair : context.tables) {
+    Type ext = wasm.getTable(pair.table)->type; // externref or funcref
     // srr$table-sync$t: the host grew the table (HOST_TABLE_GROW); the
     // shadow grows to its size (with nulls: the host's new elements are
     // found when read).
@@ -118,7 +121,7 @@ void addTableHelpers(Module& wasm, RecordContext& context) {
     Expression* grow = builder.makeBlock(
       {builder.makeCall(context.recHostTableGrow, {i32(pair.index), builder.makeLocalGet(0, Type::i32)}, Type::none),
        builder.makeDrop(builder.makeTableGrow(
-         pair.shadow, builder.makeRefNull(HeapType::noext),
+         pair.shadow, builder.makeRefNull(ext.getHeapType().getBottom()),
          builder.makeBinary(SubInt32, builder.makeLocalGet(0, Type::i32), builder.makeTableSize(pair.shadow))))});
     wasm.addFunction(builder.makeFunction(
       pair.sync, Signature(Type::none, Type::none), {Type::i32},
@@ -225,6 +228,45 @@ struct ShadowTables : public WalkerPass<PostWalker<ShadowTables>> {
                                           Type::none),
                          builder.makeTableSet(pair->shadow, at(), got())})));
     body.push_back(got());
+    replaceCurrent(builder.makeBlock(body, curr->type));
+  }
+
+  // call_indirect through a shadowed (funcref) table: the element it calls
+  // is read first, as table.get reads it, so that a host write to it is
+  // recorded (whether it is null) before the call.
+  void visitCallIndirect(CallIndirect* curr) {
+    const auto* pair = shadowed(curr, curr->table);
+    if (!pair) {
+      return;
+    }
+    Builder builder(*getModule());
+    std::vector<Expression*> operands(curr->operands.begin(), curr->operands.end());
+    operands.push_back(curr->target);
+    std::vector<Expression*> body;
+    auto locals = spill(builder, operands, body);
+    for (size_t i = 0; i < curr->operands.size(); i++) {
+      curr->operands[i] = builder.makeLocalGet(locals[i], getFunction()->getLocalType(locals[i]));
+    }
+    Index target = locals.back();
+    curr->target = builder.makeLocalGet(target, Type::i32);
+    Type ref = getModule()->getTable(curr->table)->type;
+    // (an index out of bounds is left to the call, which traps on it)
+    body.push_back(tableSizeCheck(builder, *pair));
+    body.push_back(builder.makeIf(
+      builder.makeBinary(LtUInt32, builder.makeLocalGet(target, Type::i32), builder.makeTableSize(curr->table)),
+      builder.makeIf(
+        builder.makeBinary(NeInt32,
+                           builder.makeRefIsNull(builder.makeTableGet(curr->table, builder.makeLocalGet(target, Type::i32), ref)),
+                           builder.makeRefIsNull(builder.makeTableGet(pair->shadow, builder.makeLocalGet(target, Type::i32), ref))),
+        builder.makeBlock(
+          {builder.makeCall(context->recHostTableSet,
+                            {builder.makeConst(Literal(int32_t(pair->index))), builder.makeLocalGet(target, Type::i32),
+                             builder.makeUnary(EqZInt32, builder.makeRefIsNull(builder.makeTableGet(
+                                                           curr->table, builder.makeLocalGet(target, Type::i32), ref)))},
+                            Type::none),
+           builder.makeTableSet(pair->shadow, builder.makeLocalGet(target, Type::i32),
+                                builder.makeTableGet(curr->table, builder.makeLocalGet(target, Type::i32), ref))}))));
+    body.push_back(curr);
     replaceCurrent(builder.makeBlock(body, curr->type));
   }
 
