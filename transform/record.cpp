@@ -26,30 +26,28 @@
 #include "record_context.h"
 #include "recorder_blob.h"
 #include "srr_trace.h"
+#include "passes/record_events.h"
 #include "trace_header.h"
 
 using namespace wasm;
 
 namespace {
 
-// Host writes to a funcref table cannot be recorded: funcrefs cannot be
-// compared in wasm, and a guest learns more of one than whether it is null
-// (it calls it), so no shadow table can tell what changed. A module whose
-// exported or imported funcref table the host could write while the guest
-// runs (during an import call) is refused; a module without imports only
-// runs host code between export calls (and in the functions it calls through
-// such a table: README, "Known limits"). Externref tables are shadowed
-// (shadow_tables.cpp).
+// The tables the host can write (exported or imported) get shadow tables
+// (shadow_tables.cpp) when their elements are funcref or externref: the
+// host's writes are recorded by whether each element is null, and a call
+// through a funcref table that reaches a host function leaves the memories
+// unsynced. What a funcref table cannot record is which function an element
+// is (funcrefs cannot be compared in wasm): README, "Known limits". A table
+// of typed references has no shadow: refused if the host could write it
+// while the guest runs (during an import call); a module without imports
+// only runs host code between export calls.
 bool checkTables(Module& wasm, std::string& error) {
   bool hasImports = false;
   for (auto& func : wasm.functions) {
     hasImports |= bool(func->imported());
   }
-  // Externref tables are recorded whole; funcref tables only while no import
-  // can run (shadow_tables.cpp).
-  auto shadowed = [&](Name table) {
-    return wasm.getTable(table)->type.getHeapType() == HeapType(HeapType::ext);
-  };
+  auto shadowed = [&](Name table) { return srr::isTraceRef(wasm.getTable(table)->type); };
   for (auto& exp : wasm.exports) {
     if (exp->kind == ExternalKind::Table && hasImports && !shadowed(*exp->getInternalName())) {
       error = "unsupported: table \"" + exp->name.toString() +
@@ -107,6 +105,7 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
       srr::addSyncedVersions(wasm, context, app.functions);
     }
     srr::addTableHelpers(wasm, context);
+    srr::addGuestEntryMarks(wasm, context, app.functions);
     PassRunner runner(&wasm);
     runner.add(srr::createShadowStoresPass(&context));
     runner.add(srr::createShadowLoadsPass(&context));

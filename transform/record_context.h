@@ -112,6 +112,12 @@ struct RecordContext {
   std::unordered_set<wasm::Expression*> syncedOnly;
   bool isSyncedOnly(wasm::Expression* curr) const { return syncedOnly.count(curr) != 0; }
   wasm::Name recHostTableSet, recHostTableGrow;
+  // Set to 1 by every guest function a funcref can name, cleared before a
+  // call through a host-written funcref table (or call_ref) and when an
+  // export returns to the host: still 0 after such a call, the callee was
+  // the host's own function, which may have written the memories
+  // (shadow_tables.cpp, addGuestEntryMarks). Unset: no such calls.
+  wasm::Name guestEntered;
   // Hide SHADOWRR_TRACE from the guest's environ calls (recorder_abi.h). A
   // pass preview without them (unset names) generates no calls to them.
   wasm::Name recEnvironSizesFixup, recEnvironPrepare, recEnvironFixup;
@@ -207,6 +213,11 @@ std::vector<HostTable> hostWritableTables(wasm::Module& wasm);
 // that the boundary and the pass use.
 bool addShadowTables(wasm::Module& wasm, RecordContext& context, std::string& error);
 void addTableHelpers(wasm::Module& wasm, RecordContext& context);
+// The guestEntered mark, where a call can reach the host's own functions
+// through a funcref (a host-written funcref table, call_ref) while the
+// memories may be synced: after addSyncedVersions (the mark goes at the
+// entry of each of `functions` a funcref can name), before the passes.
+void addGuestEntryMarks(wasm::Module& wasm, RecordContext& context, const std::vector<wasm::Function*>& functions);
 std::unique_ptr<wasm::Pass> createShadowTablesPass(const RecordContext* context);
 wasm::Expression* tableSizeCheck(wasm::Builder& builder, const RecordContext::TablePair& pair);
 

@@ -61,6 +61,11 @@ bool wrapExports(Module& wasm, const RecordContext& context, const std::vector<s
     Expression* call = builder.makeCall(target->name, args, sig.results);
     resultValues = keepResults(builder, call, sig.results, resultsLocal, vars, body);
     recordEvent(builder, context, /*EXPORT_RETURN*/ 4, index, resultValues, body);
+    if (context.guestEntered.is()) {
+      // Back to the host, which may go on running code of its own before
+      // returning to a call of the guest's (shadow_tables.cpp, markHostCall).
+      body.push_back(builder.makeGlobalSet(context.guestEntered, builder.makeConst(Literal(int32_t(0)))));
+    }
     if (exp->name == "_start") {
       body.push_back(builder.makeCall(context.recFinish, {}, Type::none));
     }

@@ -41,7 +41,9 @@
 // shadow-init once the shadow has the table's real size.
 
 #include <functional>
+#include <unordered_set>
 
+#include "ir/find_all.h"
 #include "ir/manipulation.h"
 #include "ir/names.h"
 #include "wasm-builder.h"
@@ -171,6 +173,50 @@ void addTableHelpers(Module& wasm, RecordContext& context) {
   }
 }
 
+void addGuestEntryMarks(Module& wasm, RecordContext& context, const std::vector<Function*>& functions) {
+  if (!context.unsynced.is()) {
+    return; // no synced code to protect
+  }
+  bool hostFuncrefs = false;
+  for (const auto& pair : context.tables) {
+    hostFuncrefs |= wasm.getTable(pair.table)->type.getHeapType() == HeapType(HeapType::func);
+  }
+  std::unordered_set<Name> named; // the functions a funcref can name
+  for (auto& segment : wasm.elementSegments) {
+    for (Expression* item : segment->data) {
+      for (RefFunc* ref : FindAll<RefFunc>(item).list) {
+        named.insert(ref->func);
+      }
+    }
+  }
+  for (Function* func : functions) {
+    hostFuncrefs |= !FindAll<CallRef>(func->body).list.empty();
+    for (RefFunc* ref : FindAll<RefFunc>(func->body).list) {
+      named.insert(ref->func);
+    }
+  }
+  for (auto& global : wasm.globals) {
+    if (global->init) {
+      for (RefFunc* ref : FindAll<RefFunc>(global->init).list) {
+        named.insert(ref->func);
+      }
+    }
+  }
+  if (!hostFuncrefs) {
+    return;
+  }
+  Builder builder(wasm);
+  context.guestEntered = Names::getValidGlobalName(wasm, "srr$guest_entered");
+  wasm.addGlobal(builder.makeGlobal(context.guestEntered, Type::i32, builder.makeConst(Literal(int32_t(0))),
+                                    Builder::Mutable));
+  for (Function* func : functions) {
+    if (!func->imported() && named.count(func->name)) {
+      func->body = builder.makeSequence(
+        builder.makeGlobalSet(context.guestEntered, builder.makeConst(Literal(int32_t(1)))), func->body);
+    }
+  }
+}
+
 Expression* tableSizeCheck(Builder& builder, const RecordContext::TablePair& pair) {
   return builder.makeIf(builder.makeBinary(NeInt32, builder.makeTableSize(pair.table), builder.makeTableSize(pair.shadow)),
                         builder.makeCall(pair.sync, {}, Type::none));
@@ -266,8 +312,45 @@ struct ShadowTables : public WalkerPass<PostWalker<ShadowTables>> {
                             Type::none),
            builder.makeTableSet(pair->shadow, builder.makeLocalGet(target, Type::i32),
                                 builder.makeTableGet(curr->table, builder.makeLocalGet(target, Type::i32), ref))}))));
-    body.push_back(curr);
+    body.push_back(markHostCall(builder, curr, curr->isReturn));
     replaceCurrent(builder.makeBlock(body, curr->type));
+  }
+
+  // call_ref can call a function of the host's (one it passed in).
+  void visitCallRef(CallRef* curr) {
+    if (context->guestEntered.is() && curr->type != Type::unreachable) {
+      Builder builder(*getModule());
+      replaceCurrent(markHostCall(builder, curr, curr->isReturn));
+    }
+  }
+
+  // A call that may run a function of the host's own, which may write the
+  // memories with no import wrapper to say so: the mark is cleared before
+  // it; if no guest function was entered, the memories are left unsynced
+  // (the checked code runs until the budget pays for a sync). A tail call
+  // leaves before it could look: the memories are left unsynced first.
+  Expression* markHostCall(Builder& builder, Expression* call, bool isReturn) {
+    if (!context->guestEntered.is()) {
+      return call;
+    }
+    auto i32 = [&](int32_t v) { return builder.makeConst(Literal(v)); };
+    if (isReturn) {
+      return builder.makeSequence(builder.makeGlobalSet(context->unsynced, i32(1)), call);
+    }
+    std::vector<Expression*> body{builder.makeGlobalSet(context->guestEntered, i32(0))};
+    Index result = 0;
+    if (call->type.isConcrete()) {
+      result = Builder::addVar(getFunction(), call->type);
+      body.push_back(builder.makeLocalSet(result, call));
+    } else {
+      body.push_back(call);
+    }
+    body.push_back(builder.makeIf(builder.makeUnary(EqZInt32, builder.makeGlobalGet(context->guestEntered, Type::i32)),
+                                  builder.makeGlobalSet(context->unsynced, i32(1))));
+    if (call->type.isConcrete()) {
+      body.push_back(builder.makeLocalGet(result, call->type));
+    }
+    return builder.makeBlock(body, call->type);
   }
 
   void visitTableSize(TableSize* curr) {

@@ -1,0 +1,27 @@
+// harness.mjs: what the JS-hosted tests share: running a command (a tool the
+// test needs, e.g. shadowrr or wat2wasm) and counting checks.
+
+import { spawnSync } from 'node:child_process';
+
+// Runs cmd with args and returns its stdout; throws with its stderr if it
+// fails (a tool the test relies on failing is no test result).
+export function sh(cmd, args) {
+  const r = spawnSync(cmd, args, { maxBuffer: 256 << 20 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.toString();
+}
+
+// Counts checks and prints each ("ok   what" / "FAIL what"); done() prints
+// the counts and exits 1 if any failed.
+export function checker() {
+  let passed = 0, failed = 0;
+  return {
+    check(ok, what) {
+      if (ok) { passed++; console.log(`ok   ${what}`); } else { failed++; console.log(`FAIL ${what}`); }
+    },
+    done() {
+      console.log(`${passed} passed, ${failed} failed`);
+      process.exit(failed ? 1 : 0);
+    },
+  };
+}
