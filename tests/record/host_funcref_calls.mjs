@@ -12,21 +12,13 @@
 // that the host wrote is in the trace with its value.
 //
 //   node host_funcref_calls.mjs SHADOWRR SCRATCH_DIR
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checker, sh } from '../lib/harness.mjs';
 
 const [shadowrr, scratch] = process.argv.slice(2);
 mkdirSync(scratch, { recursive: true });
-const sh = (cmd, args) => {
-  const r = spawnSync(cmd, args, { maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.toString();
-};
-let passed = 0, failed = 0;
-const check = (ok, what) => {
-  if (ok) { passed++; console.log(`ok   ${what}`); } else { failed++; console.log(`FAIL ${what}`); }
-};
+const { check, done } = checker();
 const wasm = (name, wat) => {
   writeFileSync(join(scratch, `${name}.wat`), wat);
   sh('wat2wasm', [join(scratch, `${name}.wat`), '-o', join(scratch, `${name}.wasm`)]);
@@ -94,5 +86,4 @@ let missing = 0;
 for (let i = 0; i < 40; i++) if (recorded.get(100 + i) !== i + 1) missing++;
 check(missing === 0, `the 40 bytes the host's function wrote and the guest read are in the trace, in the call that read them (${missing} missing)`);
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+done();

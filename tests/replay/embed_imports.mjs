@@ -10,21 +10,13 @@
 // which depend on what the host put into the memory and the global).
 //
 //   node embed_imports.mjs SHADOWRR SCRATCH_DIR
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checker, sh } from '../lib/harness.mjs';
 
 const [shadowrr, scratch] = process.argv.slice(2);
 mkdirSync(scratch, { recursive: true });
-const sh = (cmd, args) => {
-  const r = spawnSync(cmd, args, { maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.toString();
-};
-let passed = 0, failed = 0;
-const check = (ok, what) => {
-  if (ok) { passed++; console.log(`ok   ${what}`); } else { failed++; console.log(`FAIL ${what}`); }
-};
+const { check, done } = checker();
 
 // Records `wat` (named `name`) with the host `imports` (a function of the
 // instance, for imports that call back), runs `drive(exports)`, and returns
@@ -162,5 +154,4 @@ function replay(name, trace, imports) {
   check(r.status === 0 && !r.trapped, `replayed as recorded with nothing of the host (status ${r.status}${r.message ? `: ${r.message}` : ''}${r.trapped ? `, ${r.trapped}` : ''})`);
 }
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+done();
