@@ -182,6 +182,8 @@ wasm::Expression* hostGrowthCheck(wasm::Builder& builder, const RecordContext& c
                                   const RecordContext::MemoryPair& pair);
 // A mutable global the host can change: exported, or imported. Record and
 // replay number them alike, in module order.
+// A global the host sets: an exported or imported mutable one, or an
+// imported immutable one (its value, once).
 struct HostGlobal {
   wasm::Name global;
   uint32_t index;

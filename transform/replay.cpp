@@ -26,8 +26,8 @@
 //  - replay-exports: the module's only function export is `_start`, a driver
 //    that lets the replayer call the original exports in recorded order
 //    through a generated dispatcher;
-//  - replay-own-imports, with an embedded trace: imported memories, mutable
-//    globals and tables become the module's own, so that nothing but the
+//  - replay-own-imports, with an embedded trace: imported memories, globals
+//    and tables become the module's own, so that nothing but the
 //    replayer's WASI (none with --embed --quiet) is left for a host to
 //    provide: what the recording's host put there comes from the trace (the
 //    bytes the guest read as MEMORY_WRITE, later growth as HOST_MEMORY_GROW;
@@ -35,14 +35,17 @@
 //    holds the guest's own element segments). A memory starts as large as
 //    the recording's host made it (the HOST_MEMORY_GROW before the trace's
 //    first call, which the module's data segments may need at
-//    instantiation). An immutable imported global stays imported: a trace
-//    does not hold its value. Without an embedded trace the imports stay,
-//    for the embedder to provide as before;
+//    instantiation), a table too; an immutable global is the constant the
+//    recording's host gave it (its GLOBAL_CHANGE), also in the constant
+//    expressions that read it. Without an embedded trace the imports stay,
+//    for the embedder to provide as before (an immutable global is checked
+//    against the trace);
 //  - the replayer is merged in like the recorder (runtime_merge.h).
 
 #include <map>
 #include <set>
 
+#include "ir/find_all.h"
 #include "ir/module-utils.h"
 #include "ir/names.h"
 #include "pass.h"
@@ -221,6 +224,7 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const std:
 struct RecordedStart {
   std::vector<uint64_t> pages;
   std::map<uint32_t, uint64_t> tableSizes;
+  std::map<uint32_t, srr_value> globals; // the first value of each host-set global, by index
 };
 
 RecordedStart recordedStart(const std::vector<char>& trace, size_t memoryCount) {
@@ -235,14 +239,21 @@ RecordedStart recordedStart(const std::vector<char>& trace, size_t memoryCount) 
     srr_event_cursor cursor;
     if (srr_event_cursor_init(&cursor, t, events, size, &terr) == 0) {
       srr_event ev;
-      while (srr_event_next(&cursor, &ev, &terr) == 1 &&
-             (ev.kind == SRR_EV_HOST_MEMORY_GROW || ev.kind == SRR_EV_MEMORY_WRITE || ev.kind == SRR_EV_GLOBAL_CHANGE ||
-              ev.kind == SRR_EV_HOST_TABLE_GROW || ev.kind == SRR_EV_HOST_TABLE_SET)) {
-        if (ev.kind == SRR_EV_HOST_MEMORY_GROW && ev.memory < memoryCount) {
+      bool leading = true; // before the first call
+      while (srr_event_next(&cursor, &ev, &terr) == 1) {
+        leading = leading && (ev.kind == SRR_EV_HOST_MEMORY_GROW || ev.kind == SRR_EV_MEMORY_WRITE ||
+                              ev.kind == SRR_EV_GLOBAL_CHANGE || ev.kind == SRR_EV_HOST_TABLE_GROW ||
+                              ev.kind == SRR_EV_HOST_TABLE_SET);
+        if (leading && ev.kind == SRR_EV_HOST_MEMORY_GROW && ev.memory < memoryCount) {
           pages[ev.memory] = ev.new_pages;
         }
-        if (ev.kind == SRR_EV_HOST_TABLE_GROW) {
+        if (leading && ev.kind == SRR_EV_HOST_TABLE_GROW) {
           start.tableSizes[ev.table] = ev.new_size;
+        }
+        // (anywhere: an immutable import changes once, at the first
+        // boundary, which comes after the first call begins)
+        if (ev.kind == SRR_EV_GLOBAL_CHANGE && ev.value_count == 1 && !start.globals.count(ev.index)) {
+          start.globals[ev.index] = ev.values[0];
         }
       }
       srr_event_cursor_free(&cursor);
@@ -253,11 +264,57 @@ RecordedStart recordedStart(const std::vector<char>& trace, size_t memoryCount) 
   return start;
 }
 
+// Whether immutable global `global` differs from the bits (low, high),
+// compared as bits (a NaN equals itself); a reference by null-ness (low: 1
+// non-null).
+Expression* immutableDiffers(Builder& b, Global* global, Expression* low, Expression* high) {
+  Expression* g = b.makeGlobalGet(global->name, global->type);
+  if (srr::isTraceRef(global->type)) {
+    return b.makeBinary(NeInt32, b.makeUnary(EqZInt32, b.makeRefIsNull(g)), b.makeUnary(WrapInt64, low));
+  }
+  switch (global->type.getBasic()) {
+    case Type::i32:
+      return b.makeBinary(NeInt32, g, b.makeUnary(WrapInt64, low));
+    case Type::i64:
+      return b.makeBinary(NeInt64, g, low);
+    case Type::f32:
+      return b.makeBinary(NeInt32, b.makeUnary(ReinterpretFloat32, g), b.makeUnary(WrapInt64, low));
+    case Type::f64:
+      return b.makeBinary(NeInt64, b.makeUnary(ReinterpretFloat64, g), low);
+    default:
+      return b.makeBinary(
+        OrInt32, b.makeBinary(NeInt64, b.makeSIMDExtract(ExtractLaneVecI64x2, g, 0), low),
+        b.makeBinary(NeInt64, b.makeSIMDExtract(ExtractLaneVecI64x2, b.makeGlobalGet(global->name, global->type), 1),
+                     high));
+  }
+}
+
+// The value of a GLOBAL_CHANGE, as the literal of the global's type.
+Literal recordedLiteral(const srr_value& v, Type type) {
+  switch (type.getBasic()) {
+    case Type::i32:
+      return Literal(int32_t(v.as.i32));
+    case Type::i64:
+      return Literal(int64_t(v.as.i64));
+    case Type::f32:
+      return Literal(int32_t(v.as.f32_bits)).castToF32();
+    case Type::f64:
+      return Literal(int64_t(v.as.f64_bits)).castToF64();
+    default:
+      return Literal(v.as.v128);
+  }
+}
+
 // replay-own-imports (see the top of this file), with the embedded trace.
 // Run on the application's items (before the merge), after the trace header
 // and the host-changeable globals are listed (they name imported globals by
 // their import names).
-void ownImports(Module& wasm, const std::vector<char>& trace) {
+Expression* externStandIn(Module& wasm, Builder& builder);
+
+// Returns the name of the funcref stand-in it made (for an immutable
+// funcref import the recording's host gave a non-null value), or none.
+Name ownImports(Module& wasm, const std::vector<char>& trace, const std::vector<srr::HostGlobal>& hostGlobals) {
+  Name funcStub;
   Builder builder(wasm);
   RecordedStart start = recordedStart(trace, wasm.memories.size());
   const std::vector<uint64_t>& pages = start.pages;
@@ -274,6 +331,82 @@ void ownImports(Module& wasm, const std::vector<char>& trace) {
     if (global->imported() && global->mutable_ && global->type.isNumber()) {
       global->module = global->base = Name();
       global->init = builder.makeConstantExpression(Literal::makeZero(global->type));
+    } else if (global->imported() && global->mutable_ && srr::isTraceRef(global->type)) {
+      global->module = global->base = Name();
+      global->init = builder.makeRefNull(global->type.getHeapType().getBottom());
+    }
+  }
+  // An immutable import becomes a constant: the value the recording's host
+  // gave it (its first GLOBAL_CHANGE; none: zero or null, as its shadow
+  // started; a non-null reference: a stand-in), also where constant
+  // expressions read it (segment offsets and items, other globals' initial
+  // values), which may read only imported globals.
+  std::map<Name, std::function<Expression*()>> constants;
+  for (const auto& host : hostGlobals) {
+    Global* global = wasm.getGlobal(host.global);
+    if (!global->imported() || global->mutable_) {
+      continue;
+    }
+    auto recorded = start.globals.find(host.index);
+    bool given = recorded != start.globals.end() && recorded->second.type == srr::traceTypeCode(global->type);
+    Type type = global->type;
+    std::function<Expression*()> value;
+    if (srr::isTraceRef(type)) {
+      bool nonNull = given && recorded->second.as.non_null;
+      if (nonNull && type.getHeapType() == HeapType(HeapType::func) && !funcStub.is()) {
+        // The stand-in for a non-null funcref; its body (a reported
+        // divergence if called) comes once the replayer is merged.
+        funcStub = Names::getValidFunctionName(wasm, "srr$host-funcref");
+        wasm.addFunction(builder.makeFunction(funcStub, Signature(Type::none, Type::none), {}, builder.makeUnreachable()));
+      }
+      value = [&builder, &wasm, type, nonNull, funcStub]() -> Expression* {
+        if (!nonNull) {
+          return builder.makeRefNull(type.getHeapType().getBottom());
+        }
+        return type.getHeapType() == HeapType(HeapType::func) ? static_cast<Expression*>(builder.makeRefFunc(funcStub))
+                                                             : externStandIn(wasm, builder);
+      };
+    } else {
+      Literal literal = given ? recordedLiteral(recorded->second, type) : Literal::makeZero(type);
+      value = [&builder, literal]() { return builder.makeConstantExpression(literal); };
+    }
+    global->module = global->base = Name();
+    global->init = value();
+    constants[global->name] = value;
+  }
+  if (!constants.empty()) {
+    auto substitute = [&](Expression*& expr) {
+      if (!expr) {
+        return;
+      }
+      if (auto* get = expr->dynCast<GlobalGet>()) {
+        auto constant = constants.find(get->name);
+        if (constant != constants.end()) {
+          expr = constant->second();
+          return;
+        }
+      }
+      for (Expression** get : FindAllPointers<GlobalGet>(expr).list) {
+        auto constant = constants.find((*get)->cast<GlobalGet>()->name);
+        if (constant != constants.end()) {
+          *get = constant->second();
+        }
+      }
+    };
+    for (auto& global : wasm.globals) {
+      substitute(global->init);
+    }
+    for (auto& segment : wasm.dataSegments) {
+      substitute(segment->offset);
+    }
+    for (auto& segment : wasm.elementSegments) {
+      substitute(segment->offset);
+      for (Expression*& item : segment->data) {
+        substitute(item);
+      }
+    }
+    for (auto& table : wasm.tables) {
+      substitute(table->init);
     }
   }
   // A table as large as the recording's host made it: the module's own
@@ -289,6 +422,7 @@ void ownImports(Module& wasm, const std::vector<char>& trace) {
       }
     }
   }
+  return funcStub;
 }
 
 // replay-grow: (memory.grow $m (delta)) -> (call $srr_rep_memory_grow (i32.const index) (delta))
@@ -347,6 +481,54 @@ struct RefStandIns {
     return select;
   }
 };
+
+// The body of srr_host_global_set(index, low bits, high bits): the
+// recorded value into a mutable global (a reference: null, or a stand-in);
+// an immutable one (an import) is compared instead, 1 if it differs.
+Expression* hostGlobalSet(Module& wasm, srr::HostBodyBuilder& host, const std::vector<srr::HostGlobal>& globals,
+                          RefStandIns& standIns) {
+  Builder& b = host.builder;
+  std::vector<Expression*> arms;
+  for (const auto& g : globals) {
+    Expression* low = host.param(1, Type::i64);
+    Expression* value;
+    if (srr::isTraceRef(g.type)) {
+      Select* select = b.makeSelect(b.makeUnary(WrapInt64, low), standIns.make(b, g.type),
+                                    b.makeRefNull(g.type.getHeapType().getBottom()));
+      select->type = g.type;
+      value = select;
+    } else {
+      switch (g.type.getBasic()) {
+        case Type::i32:
+          value = b.makeUnary(WrapInt64, low);
+          break;
+        case Type::i64:
+          value = low;
+          break;
+        case Type::f32:
+          value = b.makeUnary(ReinterpretInt32, b.makeUnary(WrapInt64, low));
+          break;
+        case Type::f64:
+          value = b.makeUnary(ReinterpretInt64, low);
+          break;
+        default:
+          value = b.makeSIMDReplace(ReplaceLaneVecI64x2, b.makeUnary(SplatVecI64x2, low), 1, host.param(2, Type::i64));
+          break;
+      }
+    }
+    Global* global = wasm.getGlobal(g.global);
+    Expression* action;
+    if (global->mutable_) {
+      action = b.makeGlobalSet(g.global, value);
+    } else {
+      Expression* differs = immutableDiffers(b, global, host.param(1, Type::i64), host.param(2, Type::i64));
+      action = b.makeIf(differs, b.makeReturn(host.i32(1)));
+    }
+    arms.push_back(b.makeIf(b.makeBinary(EqInt32, host.param(0), host.i32(g.index)), action));
+  }
+  arms.push_back(host.i32(0));
+  return b.makeBlock(arms, Type::i32);
+}
 
 // The dispatcher behind srr_host_call_export(index): a br_table over the
 // original function exports, each arm a call to that export's caller
@@ -437,8 +619,9 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
 
     uint32_t flags = (options->quiet ? 1u : 0u) | (options->allow_other_module ? 2u : 0u);
     std::vector<char> embedded(options->embedded_trace, options->embedded_trace + options->embedded_trace_size);
+    Name funcStub;
     if (!embedded.empty()) {
-      ownImports(wasm, embedded);
+      funcStub = ownImports(wasm, embedded, globals);
     }
     std::string path = options->trace_path ? options->trace_path : "";
     bool noWasi = options->embedded_trace_size > 0 && options->quiet;
@@ -454,6 +637,7 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
     // The replayer's "shadowrr" imports.
     Function* dispatcher = nullptr;
     Function* tableSet = nullptr;
+    Function* globalSet = nullptr;
     srr::MergedRuntime rt;
     auto resolve = [&](Function* func) -> Expression* {
       srr::HostBodyBuilder host(wasm, rt.memory);
@@ -515,33 +699,8 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
         return b.makeNop();
       }
       if (name == "srr_host_global_set") {
-        // (index, low bits, high bits)
-        std::vector<Expression*> arms;
-        for (const auto& g : globals) {
-          Expression* low = host.param(1, Type::i64);
-          Expression* value;
-          switch (g.type.getBasic()) {
-            case Type::i32:
-              value = b.makeUnary(WrapInt64, low);
-              break;
-            case Type::i64:
-              value = low;
-              break;
-            case Type::f32:
-              value = b.makeUnary(ReinterpretInt32, b.makeUnary(WrapInt64, low));
-              break;
-            case Type::f64:
-              value = b.makeUnary(ReinterpretInt64, low);
-              break;
-            default:
-              value = b.makeSIMDReplace(ReplaceLaneVecI64x2, b.makeUnary(SplatVecI64x2, low), 1,
-                                        host.param(2, Type::i64));
-              break;
-          }
-          arms.push_back(b.makeIf(b.makeBinary(EqInt32, host.param(0), host.i32(g.index)),
-                                  b.makeGlobalSet(g.global, value)));
-        }
-        return arms.empty() ? static_cast<Expression*>(b.makeNop()) : b.makeBlock(arms);
+        globalSet = func; // filled in once the replayer's names are known
+        return host.i32(0);
       }
       if (name == "srr_host_call_export") {
         dispatcher = func; // filled in once the replayer's names are known
@@ -558,9 +717,16 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
       srr_set_error(err, "%s", error.c_str());
       return 1;
     }
-    RefStandIns standIns{wasm, rep, Name()};
+    RefStandIns standIns{wasm, rep, funcStub};
+    if (funcStub.is()) {
+      wasm.getFunction(funcStub)->body = Builder(wasm).makeCall(rep.hostFuncrefCalled, {}, Type::none);
+    }
     if (dispatcher) {
       dispatcher->body = exportDispatcher(wasm, app.exports, rep, standIns);
+    }
+    if (globalSet) {
+      srr::HostBodyBuilder host(wasm, rt.memory);
+      globalSet->body = hostGlobalSet(wasm, host, globals, standIns);
     }
     if (tableSet) {
       // (table, element, non_null): a stand-in for a non-null element (a

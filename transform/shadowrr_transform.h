@@ -134,9 +134,9 @@ typedef struct srr_replay_options {
    * trace is embedded. */
   const char *trace_path;
   /* A raw (unpacked) trace to embed in the module; size 0: none. With one,
-   * the module's imported memories, mutable globals and tables become its
-   * own, filled from the trace (an imported memory starts as large as the
-   * recording's host made it); immutable imported globals stay imports. */
+   * the module's imported memories, globals and tables become its own,
+   * filled from the trace (an imported memory or table starts as large as
+   * the recording's host made it; an immutable global is a constant). */
   const uint8_t *embedded_trace;
   size_t embedded_trace_size;
   /* The module's file name, for the header compared with the trace's. */

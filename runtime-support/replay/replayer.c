@@ -1691,12 +1691,22 @@ static void apply_passive(void) {
       case SRR_T_I64: low = v->as.i64; break;
       case SRR_T_F32: low = v->as.f32_bits; break;
       case SRR_T_F64: low = v->as.f64_bits; break;
+      case SRR_T_FUNCREF:
+      case SRR_T_EXTERNREF: low = v->as.non_null; break;
       default:
         low = srr_get_u64(v->as.v128);
         high = srr_get_u64(v->as.v128 + 8);
         break;
       }
-      srr_host_global_set(cur.index, low, high);
+      if (srr_host_global_set(cur.index, low, high) != 0) {
+        m_start(0);
+        m_str("divergence at event ");
+        m_u64(ev_number);
+        m_str(": global ");
+        m_u64(cur.index);
+        m_str(" is an immutable import, and this replay's host gave it another value than the recording's");
+        fail(SRR_REPLAY_EXIT_DIVERGED);
+      }
       break;
     }
     case SRR_EV_HOST_TABLE_SET: {

@@ -217,8 +217,10 @@ int32_t srr_host_memory_grow(uint32_t memory, uint32_t delta);
 uint32_t srr_host_wasi_memory(void); /* as in recorder_abi.h */
 
 /* Sets global `index` (as the trace numbers them) to a recorded value; the
- * value is passed as raw bits (i32/f32 in the low 32 bits; v128 in both). */
-void srr_host_global_set(uint32_t index, uint64_t low, uint64_t high);
+ * value is passed as raw bits (i32/f32 in the low 32 bits; v128 in both).
+ * An immutable global (an import, whose value the host gave once) is not
+ * set but compared: returns 1 if it differs (a divergence), else 0. */
+uint32_t srr_host_global_set(uint32_t index, uint64_t low, uint64_t high);
 
 /* Host-written externref tables (numbered as the module numbers its tables;
  * HOST_TABLE_SET, HOST_TABLE_GROW): the size in elements; set an element to

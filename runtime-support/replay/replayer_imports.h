@@ -17,7 +17,7 @@ SRR_HOST_IMPORT(srr_host_embedded_trace_size) uint32_t srr_host_embedded_trace_s
 SRR_HOST_IMPORT(srr_host_embedded_trace_copy)
 void srr_host_embedded_trace_copy(uint32_t rs_dst, uint32_t offset, uint32_t size);
 SRR_HOST_IMPORT(srr_host_memory_grow) int32_t srr_host_memory_grow(uint32_t memory, uint32_t delta);
-SRR_HOST_IMPORT(srr_host_global_set) void srr_host_global_set(uint32_t index, uint64_t low, uint64_t high);
+SRR_HOST_IMPORT(srr_host_global_set) uint32_t srr_host_global_set(uint32_t index, uint64_t low, uint64_t high);
 SRR_HOST_IMPORT(srr_host_table_size) uint32_t srr_host_table_size(uint32_t table);
 SRR_HOST_IMPORT(srr_host_table_set) void srr_host_table_set(uint32_t table, uint32_t element, uint32_t non_null);
 SRR_HOST_IMPORT(srr_host_table_grow) int32_t srr_host_table_grow(uint32_t table, uint32_t delta);

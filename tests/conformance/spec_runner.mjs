@@ -58,8 +58,9 @@
 //    first HOST_MEMORY_GROW: the module's data segments are applied at
 //    instantiation, before the replayer runs). (replayImports still provides
 //    such imports, as it did before R.wasm owned them.)
-//  - immutable globals: their values are not in the trace (R.wasm imports
-//    them and nothing could supply them): not replayed;
+//  - immutable globals: the value the host gave is the global's first
+//    GLOBAL_CHANGE; R.wasm defines the global as that constant (also where
+//    its constant expressions read it);
 //  - tables: R.wasm still imports the table, and gets a fresh one (null
 //    elements) as long as the recording's was at instantiation; the
 //    module's own element segments fill it again. What the host put there
@@ -624,17 +625,6 @@ const tScripts = Date.now();
 
 // ---- replay --------------------------------------------------------------------------------
 
-// Why replay does not apply to a module, by its imports (see the top).
-function replayBlocker(path) {
-  const module = new WebAssembly.Module(moduleInfo.get(path).bytes);
-  for (const imp of WebAssembly.Module.imports(module)) {
-    if (imp.kind === 'global' && !importIsMutable(path, imp)) {
-      return `imports immutable global ${imp.module}.${imp.name}: its value is not in the trace`;
-    }
-  }
-  return null;
-}
-
 // The mutability and limits of imports, which the JS API does not show: read
 // from the import section.
 const importDetails = new Map();
@@ -664,9 +654,6 @@ function parseImports(path) {
   importDetails.set(path, out);
   return out;
 }
-const importIsMutable = (path, imp) =>
-  parseImports(path).find((d) => d.module === imp.module && d.field === imp.name && d.kind === 'global')?.mutable;
-
 // Stand-ins for what R.wasm still imports (memories, tables, mutable globals).
 function replayImports(path, rModule, sizes) {
   const details = parseImports(path);
@@ -721,13 +708,6 @@ await pool(replays, 2, async (job, i) => {
     if (!checks.length) uncountedReplayFailures++;
     res.failures.push({ way: 'replay', label: `${script.name} ${entry.file} (${checks.length} assertions)`, why });
   };
-  const blocker = replayBlocker(entry.path);
-  if (blocker) {
-    for (const a of checks) res.repSkips[blocker.replace(/ [^ ]+\.[^ ]+:/, ':')] = (res.repSkips[blocker.replace(/ [^ ]+\.[^ ]+:/, ':')] ?? 0) + 1;
-    res.replayNotApplicable = (res.replayNotApplicable ?? []);
-    res.replayNotApplicable.push(`${entry.file}: ${blocker}`);
-    return;
-  }
   replayCount++;
   const base = join(replayDir, `${script.name}.${i}`);
   const trace = Buffer.concat(entry.chunks);

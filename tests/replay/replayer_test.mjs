@@ -369,6 +369,9 @@ class Env {
     this.guest = opts.guest ?? {};
     this.log = [];
     this.globalsSet = [];
+    // Globals that stand for immutable imports whose value this host gives
+    // otherwise than the recording's: srr_host_global_set says so (1).
+    this.differingGlobals = opts.differingGlobals ?? [];
     // The host-written tables: what the replayer's stand-in for a non-null
     // element puts there is STAND_IN.
     this.tables = Object.fromEntries((this.mod.tables ?? []).map((t) => [t.index, new WebAssembly.Table({ initial: t.size, element: 'externref' })]));
@@ -421,8 +424,10 @@ class Env {
         check(g, `global_set of unknown global ${i}`);
         const v = g.type === V128 ? [BigInt.asUintN(64, low), BigInt.asUintN(64, high)]
           : g.type === I32 || g.type === F32 ? Number(BigInt.asUintN(32, low)) : BigInt.asUintN(64, low);
+        if (env.differingGlobals.includes(i)) return 1;
         env.globalsSet.push(`${i}=${show(v)}`);
         env.log.push(`global ${i} ${show(v)}`);
+        return 0;
       },
       srr_host_call_export: (i) => env.callExport(i),
       srr_host_table_size: (t) => { check(env.tables[t], `table_size of unknown table ${t}`); return env.tables[t].length; },
@@ -761,6 +766,14 @@ test('host-written externref tables: elements by null-ness, growth, at their eve
   const foreign = new Env({ trace: new TraceBuilder(other).exportCall(EXP._start).exportReturn(EXP._start).end().file(), guest: startGuest(() => {}) });
   expectExit(foreign, foreign.run(), EXIT.BAD_TRACE,
     'shadowrr replay: trace.srr: the trace does not describe this module: the trace has table 0 (written by the host), which this module does not export or import');
+});
+
+test('an immutable imported global the host gives another value than the recording\'s is a divergence', () => {
+  const tb = new TraceBuilder();
+  tb.exportCall(EXP._start).global(5, f64(-2.5)).exportReturn(EXP._start).end();
+  const env = new Env({ trace: tb.file(), differingGlobals: [5], guest: startGuest(() => {}) });
+  expectExit(env, env.run(), EXIT.DIVERGED, 'shadowrr replay: divergence at event 1: global 5 is an immutable import, and ' +
+    'this replay\'s host gave it another value than the recording\'s');
 });
 
 test('a start function calls imports before the driver runs', () => {

@@ -127,7 +127,9 @@ Name addBoundaryCheck(Module& wasm, const RecordContext& context) {
     auto get = [&]() { return builder.makeGlobalGet(pair.global, pair.type); };
     auto shadow = [&]() { return builder.makeGlobalGet(pair.shadow, pair.type); };
     Expression* changed;
-    switch (pair.type.getBasic()) {
+    if (isTraceRef(pair.type)) { // a reference, by null-ness
+      changed = builder.makeBinary(NeInt32, builder.makeRefIsNull(get()), builder.makeRefIsNull(shadow()));
+    } else switch (pair.type.getBasic()) {
       case Type::i32:
         changed = builder.makeBinary(NeInt32, get(), shadow());
         break;

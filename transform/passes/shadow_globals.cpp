@@ -29,6 +29,7 @@
 #include "wasm.h"
 
 #include "../record_context.h"
+#include "record_events.h"
 
 using namespace wasm;
 
@@ -62,7 +63,9 @@ struct ShadowGlobalSets : public WalkerPass<PostWalker<ShadowGlobalSets>> {
 std::vector<HostGlobal> hostChangeableGlobals(Module& wasm) {
   std::vector<HostGlobal> out;
   for (auto& global : wasm.globals) {
-    if (!global->mutable_ || !global->type.isNumber()) {
+    // An immutable import's value is the host's too, set once: recorded as
+    // its first change (from the shadow's zero), at the first boundary.
+    if (!(global->mutable_ || global->imported()) || !(global->type.isNumber() || isTraceRef(global->type))) {
       continue;
     }
     std::string name;
