@@ -319,9 +319,10 @@ int srr_cmd_record(int argc, char **argv) {
   }
   if (stat(trace_file, &st) != 0) {
     if (!engine->calls_after_trap) {
-      srr_cli_error(input, "the run left no trace: a module that imports no WASI keeps its trace in memory, and %s "
-                           "cannot drain it after the run (record it with --runtime node, bun or deno)",
-                    engine->name);
+      srr_cli_error(input, "the run left no trace (expected %s); a module that imports no WASI keeps its trace in "
+                           "memory, and %s cannot drain it after the run (record such a module with --runtime node, "
+                           "bun or deno)",
+                    trace_file, engine->name);
     } else {
       srr_cli_error(input, "the run left no trace (expected %s)", trace_file);
     }
