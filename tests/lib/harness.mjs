@@ -25,3 +25,15 @@ export function checker() {
     },
   };
 }
+
+// A WAT function the record tests' guests share: $sum (p, n) is the sum of
+// the bytes [p, p+n), read one load at a time; it calls nothing, so the
+// record transform gives it an unchecked (synced) copy.
+export const SUM_BYTES_WAT = `(func $sum (param $p i32) (param $n i32) (result i32) (local $s i32)
+    (block $done (loop $next
+      (br_if $done (i32.eqz (local.get $n)))
+      (local.set $s (i32.add (local.get $s) (i32.load8_u (local.get $p))))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $next)))
+    (local.get $s))`;

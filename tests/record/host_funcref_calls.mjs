@@ -14,7 +14,7 @@
 //   node host_funcref_calls.mjs SHADOWRR SCRATCH_DIR
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checker, sh } from '../lib/harness.mjs';
+import { SUM_BYTES_WAT, checker, sh } from '../lib/harness.mjs';
 
 const [shadowrr, scratch] = process.argv.slice(2);
 mkdirSync(scratch, { recursive: true });
@@ -32,15 +32,7 @@ const guest = wasm('guest', `(module
   (table (export "table") 2 funcref)
   (elem (i32.const 1) func $own)
   (func $own (i32.store8 (i32.const 300) (i32.const 5)))
-  ;; host-free: the sum of the bytes [p, p+n)
-  (func $sum (param $p i32) (param $n i32) (result i32) (local $s i32)
-    (block $done (loop $next
-      (br_if $done (i32.eqz (local.get $n)))
-      (local.set $s (i32.add (local.get $s) (i32.load8_u (local.get $p))))
-      (local.set $p (i32.add (local.get $p) (i32.const 1)))
-      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-      (br $next)))
-    (local.get $s))
+  ${SUM_BYTES_WAT}
   (func (export "call_then_sum") (param $i i32) (param $p i32) (param $n i32) (result i32)
     (call_indirect (type $v) (local.get $i))
     (call $sum (local.get $p) (local.get $n)))

@@ -12,7 +12,7 @@
 //   node embed_imports.mjs SHADOWRR SCRATCH_DIR
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checker, sh } from '../lib/harness.mjs';
+import { SUM_BYTES_WAT, checker, sh } from '../lib/harness.mjs';
 
 const [shadowrr, scratch] = process.argv.slice(2);
 mkdirSync(scratch, { recursive: true });
@@ -60,14 +60,7 @@ function replay(name, trace, imports) {
     (import "env" "k" (global $k i64))
     (import "env" "fill" (func $fill (param i32 i32)))
     (data (i32.const 70004) "\\05\\00\\00\\00")
-    (func $sum (param $p i32) (param $n i32) (result i32) (local $s i32)
-      (block $done (loop $next
-        (br_if $done (i32.eqz (local.get $n)))
-        (local.set $s (i32.add (local.get $s) (i32.load8_u (local.get $p))))
-        (local.set $p (i32.add (local.get $p) (i32.const 1)))
-        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-        (br $next)))
-      (local.get $s))
+    ${SUM_BYTES_WAT}
     (func (export "read_prefilled") (result i32) (call $sum (i32.const 100) (i32.const 10)))
     (func (export "size") (result i32) (memory.size))
     (func (export "read_high") (result i32) (i32.add (i32.load (i32.const 70000)) (i32.load (i32.const 70004))))
