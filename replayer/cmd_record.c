@@ -39,8 +39,8 @@ static const char kUsage[] =
     "                   drain it after a trap)\n"
     "  -h, --help       this text\n"
     "\n"
-    "If no --dir is given, a fresh empty directory is preopened as \".\" for the\n"
-    "trace (the guest can see it).\n";
+    "If no --dir is given, the trace goes into a fresh directory preopened as\n"
+    "\"/.shadowrr\", which the recorder hides from the guest.\n";
 
 #define MAX_LIST 64
 
@@ -273,9 +273,13 @@ int srr_cmd_record(int argc, char **argv) {
     srr_cli_error(runtime, "engine not installed (run scripts/bootstrap.sh)");
     goto cleanup;
   }
+  /* Without --dir the trace gets a directory of its own, preopened as
+   * "/.shadowrr": the recorder hides a preopen of that name from the guest
+   * (recorder_abi.h, srr_rec_hidden_fd), which then sees no preopen at all,
+   * as in a plain run without --dir. */
   char default_dir[4200];
   if (ndirs == 0) {
-    snprintf(default_dir, sizeof default_dir, "%s::.", trace_dir);
+    snprintf(default_dir, sizeof default_dir, "%s::/.shadowrr", trace_dir);
     cmd[n++] = "--dir";
     cmd[n++] = default_dir;
   }
@@ -290,8 +294,8 @@ int srr_cmd_record(int argc, char **argv) {
   /* Where this run's trace goes: the recorder reads it from its environment
    * and hides it from the guest (recorder_abi.h), so one instrumented module
    * serves every recording. */
-  char trace_env[128];
-  snprintf(trace_env, sizeof trace_env, "SHADOWRR_TRACE=%s", trace_name);
+  char trace_env[160];
+  snprintf(trace_env, sizeof trace_env, "SHADOWRR_TRACE=%s%s", ndirs == 0 ? "/.shadowrr/" : "", trace_name);
   cmd[n++] = "--env";
   cmd[n++] = trace_env;
   n = srr_engine_add_hooks(engine, "recorder-hooks.mjs", cmd, n);

@@ -101,7 +101,8 @@ bool mergeRecorder(Module& app, RecordContext& context, const RecorderConfig& co
                                {"srr_rec_host_table_grow", &context.recHostTableGrow},
                                {"srr_rec_environ_sizes_fixup", &context.recEnvironSizesFixup},
                                {"srr_rec_environ_prepare", &context.recEnvironPrepare},
-                               {"srr_rec_environ_fixup", &context.recEnvironFixup}},
+                               {"srr_rec_environ_fixup", &context.recEnvironFixup},
+                               {"srr_rec_hidden_fd", &context.recHiddenFd}},
                               error)) {
     return false;
   }

@@ -121,6 +121,9 @@ struct RecordContext {
   // Hide SHADOWRR_TRACE from the guest's environ calls (recorder_abi.h). A
   // pass preview without them (unset names) generates no calls to them.
   wasm::Name recEnvironSizesFixup, recEnvironPrepare, recEnvironFixup;
+  // The trace's own preopen, hidden from the guest's fd-taking WASI calls
+  // (recorder_abi.h, srr_rec_hidden_fd). Unset: no hiding.
+  wasm::Name recHiddenFd;
 
   // Every mutable global the host can change (exported or imported), with
   // its shadow, its index as the trace numbers it, and how the trace names

@@ -179,6 +179,7 @@ static int64_t out_fds[2] = {1, 2};
 static int32_t pinned_fd = -1;  /* the pinned trace directory, or -1 */
 static uint32_t pinned_skip;    /* srr_find_preopen's skip for it */
 static int32_t trace_dirfd = -1; /* the trace's preopen: -1 not looked for yet, -2 none */
+static int32_t hidden_fd = -2;   /* srr_rec_hidden_fd's answer: -2 not looked for yet */
 static uint32_t trace_skip;
 
 /* The host's environment as seen by env_scan(). */
@@ -557,6 +558,9 @@ static void maybe_pin(int64_t a, int64_t b) {
     trace_dirfd = -2;
   }
   int32_t dirfd = trace_dirfd;
+  if (dirfd == hidden_fd) {
+    dirfd = -2; /* the guest cannot reach it: nothing to pin */
+  }
   if (dirfd >= 3 && ((a >= 3 && a <= dirfd) || (b >= 3 && b <= dirfd))) {
     io_buf[0] = '.';
     srr_host_app_write(wm, SLOT_DATA, rs(io_buf), 1);
@@ -1130,6 +1134,46 @@ void srr_rec_host_table_grow(uint32_t table, uint32_t new_size) {
   }
   ev_pos += srr_put_host_table_grow(ev_pos, table, new_size);
   durable_flush();
+}
+
+/* The preopen to hide (recorder_abi.h, srr_rec_hidden_fd): the trace's, if
+ * its name is HIDDEN_PREOPEN; -1 none, -2 not looked for yet. */
+#define HIDDEN_PREOPEN "/.shadowrr"
+#define HIDDEN_PREOPEN_LEN (sizeof HIDDEN_PREOPEN - 1)
+
+SRR_EXPORT(srr_rec_hidden_fd)
+int32_t srr_rec_hidden_fd(void) {
+  if (hidden_fd != -2) {
+    return hidden_fd;
+  }
+  hidden_fd = -1;
+  apply_env_path();
+  /* Only a trace path inside HIDDEN_PREOPEN can be in it. */
+  if (err || path_len <= HIDDEN_PREOPEN_LEN || path[HIDDEN_PREOPEN_LEN] != '/') {
+    return hidden_fd;
+  }
+  for (uint32_t i = 0; i < HIDDEN_PREOPEN_LEN; i++) {
+    if (path[i] != (uint8_t)HIDDEN_PREOPEN[i]) {
+      return hidden_fd;
+    }
+  }
+  uint32_t wm = srr_host_wasi_memory();
+  uint32_t region;
+  if (wm == NO_MEMORY || borrow_region(wm, 0, &region) != 0) {
+    return hidden_fd;
+  }
+  srr_host_app_read(wm, 0, rs(save_buf), region);
+  if (trace_dirfd == -1 &&
+      srr_find_preopen(wm, region - SLOT_DATA, path, path_len, &trace_dirfd, &trace_skip) != 0) {
+    trace_dirfd = -2;
+  }
+  srr_host_app_write(wm, 0, rs(save_buf), region);
+  /* The preopen found must be the one named HIDDEN_PREOPEN (the longest
+   * prefix of the path, ending at its '/'), not a shorter one ("/"). */
+  if (trace_dirfd >= 3 && trace_skip >= HIDDEN_PREOPEN_LEN) {
+    hidden_fd = trace_dirfd;
+  }
+  return hidden_fd;
 }
 
 /* The guest's environ_sizes_get returned 0: remove the SHADOWRR_TRACE

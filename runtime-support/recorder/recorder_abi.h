@@ -115,6 +115,20 @@ void srr_rec_finish(void);
  *   result = environ_get(environ_ptr, environ_buf_ptr);
  *   if (result == 0) srr_rec_environ_fixup(environ_ptr, environ_buf_ptr);
  */
+/* The preopen the guest must not see: `shadowrr record` without --dir gives
+ * the trace a directory of its own, preopened as "/.shadowrr" (with
+ * SHADOWRR_TRACE=/.shadowrr/<name>), which a plain run would not have. If
+ * the trace path lies in a preopen of that name, returns its fd (else -1),
+ * and the wrappers of the guest's WASI calls that take an fd (fd_*, path_*,
+ * sock_*: the first argument, and fd_renumber's second) answer EBADF for it
+ * without calling the host, as a host without that preopen would. So the
+ * guest's libc, which scans preopens from fd 3 until EBADF, never finds it
+ * (it must be the last preopen), and the guest's calls on that fd number
+ * fail as in a plain run. Generated code, in those wrappers:
+ *   result = fd == srr_rec_hidden_fd() ? 8 : the_import(fd, ...);
+ */
+int32_t srr_rec_hidden_fd(void);
+
 /* Subtracts the SHADOWRR_TRACE entries from the count and the buffer size
  * the host just wrote at count_ptr and size_ptr. */
 void srr_rec_environ_sizes_fixup(uint32_t count_ptr, uint32_t size_ptr);

@@ -111,14 +111,9 @@ mkdirSync(scratch, { recursive: true });
 // as skipped and is listed; one that passes fails the test, so that the
 // entry is removed.
 const knownFailures = {
-  // Without --dir, `shadowrr record` preopens a fresh directory as "." for
-  // the trace, which the guest sees as fd 3: sock_shutdown(3) then answers
-  // ENOTSOCK, not EBADF, and the assertion traps (and wizer, without
-  // --durable, cannot write the trace after a trap). node and bun skip this
-  // test anyway (their plain run fails: no sock_shutdown).
-  'c/sock_shutdown-invalid_fd': {
-    wasmtime: 'shadowrr record adds a preopen (fd 3) for the trace when given no --dir; the test wants fd 3 closed',
-  },
+  // (none: the last one, c/sock_shutdown-invalid_fd on wasmtime, failed
+  // because the trace's own preopen was fd 3 to the guest; the recorder now
+  // hides it: recorder_abi.h, srr_rec_hidden_fd)
 };
 
 // Folders of the upstream tree that the snapshot lost: upstream keeps

@@ -15,6 +15,8 @@
 //    (no_wasi.wat): `shadowrr record` drains its in-memory trace on the JS
 //    engines (refused on Wasmtime, which cannot drain it, in one line), and
 //    `shadowrr replay` brings back its trap on every engine;
+//  - hidden_preopen.wat: the trace's own preopen (record without --dir) is
+//    invisible to the guest (fd 3 answers EBADF), recorded and replayed;
 //  - `instrument --mode replay --passthrough bench.start --passthrough
 //    bench.end` (timed.wat): the replay calls the host's bench.start and
 //    bench.end (the launcher times the region) on every engine, and still
@@ -244,6 +246,24 @@ if (available('node')) {
       if (p.status === 134 && /unreachable/i.test(p.stderr)) ok(`no_wasi: recorded on ${engine}, replayed on ${on}: the trap again`);
       else fail(`no_wasi: recorded on ${engine}, replayed on ${on}`, `exit ${p.status}: ${p.stderr.trim()}`);
     }
+  }
+}
+
+// The trace's own preopen (shadowrr record without --dir) is hidden from the
+// guest on every engine, in the recording and in its replay.
+{
+  const dir = join(scratch, 'hidden_preopen');
+  mkdirSync(dir, { recursive: true });
+  const plain = join(dir, 'hidden_preopen.wasm');
+  execFileSync(shadowrr, ['instrument', '--mode', 'identity',
+                          fileURLToPath(new URL('./hidden_preopen.wat', import.meta.url)), '-o', plain]);
+  for (const engine of ['node', 'bun', 'deno', 'wasmtime']) {
+    if (!available(engine)) { skipped++; continue; }
+    const trace = join(dir, `${engine}.srr`);
+    const r = run([shadowrr, 'record', '--runtime', engine, '-o', trace, plain], dir);
+    const p = existsSync(trace) ? run([shadowrr, 'replay', '--runtime', engine, '--module', plain, trace], dir) : null;
+    if (r.status === 0 && p && p.status === 0) ok(`hidden_preopen on ${engine}: fd 3 is EBADF recorded and replayed`);
+    else fail(`hidden_preopen on ${engine}`, `record exit ${r.status} (${r.stderr.trim()}), replay exit ${p?.status}`);
   }
 }
 

@@ -90,6 +90,15 @@ Environ environCall(Function& import) {
                                             : Environ::None;
 }
 
+// A WASI call whose first argument is an fd (fd_*, path_*, sock_*) and whose
+// result is an errno: recorder_abi.h, srr_rec_hidden_fd.
+bool takesFd(Function& import) {
+  Signature sig = import.getSig();
+  std::string name = import.base.toString();
+  return isWasi(import) && sig.results == Type::i32 && sig.params.size() >= 1 && sig.params[0] == Type::i32 &&
+         (name.rfind("fd_", 0) == 0 || name.rfind("path_", 0) == 0 || name.rfind("sock_", 0) == 0);
+}
+
 } // namespace
 
 // A memory the host grew (its size no longer matches its shadow's): recorded
@@ -250,6 +259,17 @@ bool wrapImports(Module& wasm, const RecordContext& context, const std::vector<F
       body.push_back(builder.makeCall(context.recEnvironPrepare, ptrArgs(), Type::none));
     }
     Expression* call = builder.makeCall(import->name, args, sig.results);
+    if (context.recHiddenFd.is() && takesFd(*import)) {
+      // The trace's own preopen does not exist for the guest: EBADF.
+      Expression* hidden = builder.makeBinary(EqInt32, builder.makeLocalGet(0, Type::i32),
+                                              builder.makeCall(context.recHiddenFd, {}, Type::i32));
+      if (import->base == "fd_renumber") {
+        hidden = builder.makeBinary(OrInt32, hidden,
+                                    builder.makeBinary(EqInt32, builder.makeLocalGet(1, Type::i32),
+                                                       builder.makeCall(context.recHiddenFd, {}, Type::i32)));
+      }
+      call = builder.makeIf(hidden, builder.makeConst(Literal(int32_t(8))), call); // EBADF
+    }
     auto resultValues = keepResults(builder, call, sig.results, resultsLocal, vars, body);
     if (envCall != Environ::None) {
       Name fixup = envCall == Environ::Get ? context.recEnvironFixup : context.recEnvironSizesFixup;
