@@ -245,6 +245,22 @@ struct ShadowTables : public WalkerPass<PostWalker<ShadowTables>> {
     return locals;
   }
 
+  // A read of element `at()` of pair's table found `got()`: if its
+  // null-ness differs from the shadow's, the host wrote it (HOST_TABLE_SET),
+  // and the shadow takes it.
+  Expression* hostSetCheck(Builder& builder, const RecordContext::TablePair& pair,
+                           const std::function<Expression*()>& at, const std::function<Expression*()>& got,
+                           Type type) {
+    return builder.makeIf(
+      builder.makeBinary(NeInt32, builder.makeRefIsNull(got()),
+                         builder.makeRefIsNull(builder.makeTableGet(pair.shadow, at(), type))),
+      builder.makeBlock({builder.makeCall(context->recHostTableSet,
+                                          {builder.makeConst(Literal(int32_t(pair.index))), at(),
+                                           builder.makeUnary(EqZInt32, builder.makeRefIsNull(got()))},
+                                          Type::none),
+                         builder.makeTableSet(pair.shadow, at(), got())}));
+  }
+
   // The shadowed table `table` that `curr` accesses, or nullptr (not
   // shadowed, or unreachable code).
   const RecordContext::TablePair* shadowed(Expression* curr, Name table) {
@@ -265,14 +281,7 @@ struct ShadowTables : public WalkerPass<PostWalker<ShadowTables>> {
     body.push_back(tableSizeCheck(builder, *pair));
     curr->index = at();
     body.push_back(builder.makeLocalSet(value, curr));
-    body.push_back(builder.makeIf(
-      builder.makeBinary(NeInt32, builder.makeRefIsNull(got()),
-                         builder.makeRefIsNull(builder.makeTableGet(pair->shadow, at(), curr->type))),
-      builder.makeBlock({builder.makeCall(context->recHostTableSet,
-                                          {builder.makeConst(Literal(int32_t(pair->index))), at(),
-                                           builder.makeUnary(EqZInt32, builder.makeRefIsNull(got()))},
-                                          Type::none),
-                         builder.makeTableSet(pair->shadow, at(), got())})));
+    body.push_back(hostSetCheck(builder, *pair, at, got, curr->type));
     body.push_back(got());
     replaceCurrent(builder.makeBlock(body, curr->type));
   }
@@ -296,22 +305,15 @@ struct ShadowTables : public WalkerPass<PostWalker<ShadowTables>> {
     Index target = locals.back();
     curr->target = builder.makeLocalGet(target, Type::i32);
     Type ref = getModule()->getTable(curr->table)->type;
+    Index element = Builder::addVar(getFunction(), ref);
+    auto at = [&]() { return builder.makeLocalGet(target, Type::i32); };
+    auto got = [&]() { return builder.makeLocalGet(element, ref); };
     // (an index out of bounds is left to the call, which traps on it)
     body.push_back(tableSizeCheck(builder, *pair));
     body.push_back(builder.makeIf(
-      builder.makeBinary(LtUInt32, builder.makeLocalGet(target, Type::i32), builder.makeTableSize(curr->table)),
-      builder.makeIf(
-        builder.makeBinary(NeInt32,
-                           builder.makeRefIsNull(builder.makeTableGet(curr->table, builder.makeLocalGet(target, Type::i32), ref)),
-                           builder.makeRefIsNull(builder.makeTableGet(pair->shadow, builder.makeLocalGet(target, Type::i32), ref))),
-        builder.makeBlock(
-          {builder.makeCall(context->recHostTableSet,
-                            {builder.makeConst(Literal(int32_t(pair->index))), builder.makeLocalGet(target, Type::i32),
-                             builder.makeUnary(EqZInt32, builder.makeRefIsNull(builder.makeTableGet(
-                                                           curr->table, builder.makeLocalGet(target, Type::i32), ref)))},
-                            Type::none),
-           builder.makeTableSet(pair->shadow, builder.makeLocalGet(target, Type::i32),
-                                builder.makeTableGet(curr->table, builder.makeLocalGet(target, Type::i32), ref))}))));
+      builder.makeBinary(LtUInt32, at(), builder.makeTableSize(curr->table)),
+      builder.makeSequence(builder.makeLocalSet(element, builder.makeTableGet(curr->table, at(), ref)),
+                           hostSetCheck(builder, *pair, at, got, ref))));
     body.push_back(markHostCall(builder, curr, curr->isReturn));
     replaceCurrent(builder.makeBlock(body, curr->type));
   }
