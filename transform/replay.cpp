@@ -379,13 +379,7 @@ Name ownImports(Module& wasm, const std::vector<char>& trace, const std::vector<
       if (!expr) {
         return;
       }
-      if (auto* get = expr->dynCast<GlobalGet>()) {
-        auto constant = constants.find(get->name);
-        if (constant != constants.end()) {
-          expr = constant->second();
-          return;
-        }
-      }
+      // (the pointers include `expr` itself: FindAllPointers walks it by reference)
       for (Expression** get : FindAllPointers<GlobalGet>(expr).list) {
         auto constant = constants.find((*get)->cast<GlobalGet>()->name);
         if (constant != constants.end()) {
@@ -489,41 +483,35 @@ Expression* hostGlobalSet(Module& wasm, srr::HostBodyBuilder& host, const std::v
                           RefStandIns& standIns) {
   Builder& b = host.builder;
   std::vector<Expression*> arms;
-  for (const auto& g : globals) {
+  // The recorded bits as a value of `type` (a reference: null or a stand-in).
+  auto recorded = [&](Type type) -> Expression* {
     Expression* low = host.param(1, Type::i64);
-    Expression* value;
-    if (srr::isTraceRef(g.type)) {
-      Select* select = b.makeSelect(b.makeUnary(WrapInt64, low), standIns.make(b, g.type),
-                                    b.makeRefNull(g.type.getHeapType().getBottom()));
-      select->type = g.type;
-      value = select;
-    } else {
-      switch (g.type.getBasic()) {
-        case Type::i32:
-          value = b.makeUnary(WrapInt64, low);
-          break;
-        case Type::i64:
-          value = low;
-          break;
-        case Type::f32:
-          value = b.makeUnary(ReinterpretInt32, b.makeUnary(WrapInt64, low));
-          break;
-        case Type::f64:
-          value = b.makeUnary(ReinterpretInt64, low);
-          break;
-        default:
-          value = b.makeSIMDReplace(ReplaceLaneVecI64x2, b.makeUnary(SplatVecI64x2, low), 1, host.param(2, Type::i64));
-          break;
-      }
+    if (srr::isTraceRef(type)) {
+      Select* select = b.makeSelect(b.makeUnary(WrapInt64, low), standIns.make(b, type),
+                                    b.makeRefNull(type.getHeapType().getBottom()));
+      select->type = type;
+      return select;
     }
+    switch (type.getBasic()) {
+      case Type::i32:
+        return b.makeUnary(WrapInt64, low);
+      case Type::i64:
+        return low;
+      case Type::f32:
+        return b.makeUnary(ReinterpretInt32, b.makeUnary(WrapInt64, low));
+      case Type::f64:
+        return b.makeUnary(ReinterpretInt64, low);
+      default:
+        return b.makeSIMDReplace(ReplaceLaneVecI64x2, b.makeUnary(SplatVecI64x2, low), 1, host.param(2, Type::i64));
+    }
+  };
+  for (const auto& g : globals) {
     Global* global = wasm.getGlobal(g.global);
-    Expression* action;
-    if (global->mutable_) {
-      action = b.makeGlobalSet(g.global, value);
-    } else {
-      Expression* differs = immutableDiffers(b, global, host.param(1, Type::i64), host.param(2, Type::i64));
-      action = b.makeIf(differs, b.makeReturn(host.i32(1)));
-    }
+    Expression* action =
+      global->mutable_
+        ? static_cast<Expression*>(b.makeGlobalSet(g.global, recorded(g.type)))
+        : b.makeIf(immutableDiffers(b, global, host.param(1, Type::i64), host.param(2, Type::i64)),
+                   b.makeReturn(host.i32(1)));
     arms.push_back(b.makeIf(b.makeBinary(EqInt32, host.param(0), host.i32(g.index)), action));
   }
   arms.push_back(host.i32(0));
