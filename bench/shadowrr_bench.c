@@ -728,16 +728,50 @@ static void static_accesses(const context *cx, bench *b, const paths *p) {
   json_decref(root);
 }
 
+/* `shadowrr info` of p->trace: its text (to free), or NULL if it failed
+ * (exit 3, a truncated trace, still describes it). */
+static char *trace_info(const context *cx, const paths *p) {
+  const char *info[] = {"info", p->trace, NULL};
+  int rc = run_tool(cx, p, info, NULL);
+  char *text = read_text(p->tool_out);
+  if (rc != 0 && rc != 3) {
+    free(text);
+    return NULL;
+  }
+  return text;
+}
+
+/* `shadowrr instrument --mode record` of b into `out` (with --reads-only if
+ * asked), as the bench runs it; returns its exit code, the wall time in
+ * *secs if not NULL. */
+static int instrument_record(const context *cx, const bench *b, const paths *p, const char *out, int reads_only,
+                             double *secs) {
+  const char *inst[16] = {0};
+  int ni = 0;
+  inst[ni++] = "instrument";
+  inst[ni++] = "--mode";
+  inst[ni++] = "record";
+  if (reads_only) inst[ni++] = "--reads-only";
+  if (b->wasi) {
+    inst[ni++] = "--trace-path";
+    inst[ni++] = TRACE_GUEST_PATH;
+  }
+  if (cx->engine->single_memory) inst[ni++] = "--single-memory"; /* node 20 */
+  inst[ni++] = b->path;
+  inst[ni++] = "-o";
+  inst[ni++] = out;
+  inst[ni] = NULL;
+  return run_tool(cx, p, inst, secs);
+}
+
 static void summarise_trace(const context *cx, bench *b, const paths *p) {
   if (file_size(p->trace) < 0) {
     if (!b->trace_note[0]) snprintf(b->trace_note, sizeof b->trace_note, "the recording run left no trace");
     return;
   }
   b->trace_bytes = file_size(p->trace);
-  const char *info[] = {"info", p->trace, NULL};
-  int rc = run_tool(cx, p, info, NULL);
-  char *text = read_text(p->tool_out);
-  if ((rc == 0 || rc == 3) && text) {
+  char *text = trace_info(cx, p);
+  if (text) {
     b->have_trace = 1;
     b->events = info_field(text, "\nevents:");
     b->memwrite_bytes = info_field(text, "\nmemory writes:");
@@ -757,7 +791,7 @@ static void summarise_trace(const context *cx, bench *b, const paths *p) {
   char packed[PATH_SIZE + 16];
   snprintf(packed, sizeof packed, "%s.lz4", p->trace);
   const char *pack[] = {"pack", p->trace, "-o", packed, NULL};
-  rc = run_tool(cx, p, pack, NULL);
+  int rc = run_tool(cx, p, pack, NULL);
   if (rc == 0 || rc == 3) b->trace_lz4_bytes = file_size(packed);
 }
 
@@ -769,25 +803,10 @@ static void measure_reads_only(const context *cx, bench *b, const paths *p) {
   if (!b->have_trace) return;
   paths rp = *p;
   if ((size_t)snprintf(rp.rec, sizeof rp.rec, "%s.reads-only.wasm", p->rec) >= sizeof rp.rec) return;
-  const char *inst[16] = {0};
-  int ni = 0;
-  inst[ni++] = "instrument";
-  inst[ni++] = "--reads-only";
-  if (b->wasi) {
-    inst[ni++] = "--trace-path";
-    inst[ni++] = TRACE_GUEST_PATH;
-  }
-  if (cx->engine->single_memory) inst[ni++] = "--single-memory";
-  inst[ni++] = b->path;
-  inst[ni++] = "-o";
-  inst[ni++] = rp.rec;
-  inst[ni] = NULL;
   char why[WHY_SIZE];
-  if (run_tool(cx, &rp, inst, NULL) != 0 || run_once(cx, b, &rp, V_RECORD, why) < 0) return;
-  const char *info[] = {"info", rp.trace, NULL};
-  int rc = run_tool(cx, &rp, info, NULL);
-  char *text = read_text(rp.tool_out);
-  if ((rc == 0 || rc == 3) && text) b->read_bytes = info_field(text, "\nmemory writes:");
+  if (instrument_record(cx, b, &rp, rp.rec, 1, NULL) != 0 || run_once(cx, b, &rp, V_RECORD, why) < 0) return;
+  char *text = trace_info(cx, &rp);
+  if (text) b->read_bytes = info_field(text, "\nmemory writes:");
   free(text);
 }
 
@@ -904,22 +923,8 @@ static void measure(const context *cx, bench *b, int index) {
   static_accesses(cx, b, &p);
 
   /* Instrument once, timed. */
-  const char *inst[16] = {0};
-  int ni = 0;
-  inst[ni++] = "instrument";
-  inst[ni++] = "--mode";
-  inst[ni++] = "record";
-  if (b->wasi) {
-    inst[ni++] = "--trace-path";
-    inst[ni++] = TRACE_GUEST_PATH;
-  }
-  if (cx->engine->single_memory) inst[ni++] = "--single-memory"; /* node 20 */
-  inst[ni++] = b->path;
-  inst[ni++] = "-o";
-  inst[ni++] = p.rec;
-  inst[ni] = NULL;
   double secs = 0;
-  int rc = run_tool(cx, &p, inst, &secs);
+  int rc = instrument_record(cx, b, &p, p.rec, 0, &secs);
   b->instrument_ms = secs * 1e3;
   if (rc != 0) {
     b->status = ST_INSTRUMENT_FAILED;
