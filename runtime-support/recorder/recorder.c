@@ -540,36 +540,51 @@ static int32_t wasi_write(const uint8_t *data, uint32_t len) {
  * preopen the trace goes into, or an fd below it (the scan for it stops at
  * the first closed fd). Only on the WASI sink (or before it is decided), once. */
 static void apply_env_path(void);
-static void maybe_pin(int64_t a, int64_t b) {
-  if (pinned_fd >= 0 || !recording() || sink == SINK_DRAIN || (a < 3 && b < 3)) {
-    return;
+
+/* The preopen the trace goes into (trace_dirfd, trace_skip), or -2 (none);
+ * -1 while it cannot be looked for yet (no trace path, no WASI memory). It
+ * is looked for once: the guest cannot add preopens, and nothing below it
+ * has been closed or replaced before (that pins it). */
+static int32_t trace_preopen(void) {
+  if (trace_dirfd != -1) {
+    return trace_dirfd;
   }
   apply_env_path();
   uint32_t wm = srr_host_wasi_memory();
   uint32_t region;
   if (err || path_len == 0 || wm == NO_MEMORY || borrow_region(wm, 0, &region) != 0) {
+    return -1;
+  }
+  srr_host_app_read(wm, 0, rs(save_buf), region);
+  if (srr_find_preopen(wm, region - SLOT_DATA, path, path_len, &trace_dirfd, &trace_skip) != 0) {
+    trace_dirfd = -2;
+  }
+  srr_host_app_write(wm, 0, rs(save_buf), region);
+  return trace_dirfd;
+}
+
+static void maybe_pin(int64_t a, int64_t b) {
+  if (pinned_fd >= 0 || !recording() || sink == SINK_DRAIN || (a < 3 && b < 3)) {
+    return;
+  }
+  int32_t dirfd = trace_preopen();
+  /* (the hidden preopen: the guest cannot reach it, nothing to pin) */
+  if (dirfd < 3 || !((a >= 3 && a <= dirfd) || (b >= 3 && b <= dirfd)) || dirfd == srr_rec_hidden_fd()) {
+    return;
+  }
+  uint32_t wm = srr_host_wasi_memory();
+  uint32_t region;
+  if (borrow_region(wm, 0, &region) != 0) {
     return;
   }
   srr_host_app_read(wm, 0, rs(save_buf), region);
-  /* The preopen is looked for once: the guest cannot add preopens, and
-   * nothing below it has been closed or replaced before (that pins it). */
-  if (trace_dirfd == -1 &&
-      srr_find_preopen(wm, region - SLOT_DATA, path, path_len, &trace_dirfd, &trace_skip) != 0) {
-    trace_dirfd = -2;
-  }
-  int32_t dirfd = trace_dirfd;
-  if (dirfd == hidden_fd) {
-    dirfd = -2; /* the guest cannot reach it: nothing to pin */
-  }
-  if (dirfd >= 3 && ((a >= 3 && a <= dirfd) || (b >= 3 && b <= dirfd))) {
-    io_buf[0] = '.';
-    srr_host_app_write(wm, SLOT_DATA, rs(io_buf), 1);
-    if (srr_wasi_path_open(dirfd, SRR_WASI_LOOKUP_SYMLINK_FOLLOW, (int32_t)SLOT_DATA, 1, PIN_O_DIRECTORY,
-                           (int64_t)PIN_RIGHTS_BASE, (int64_t)PIN_RIGHTS_INHERITING, 0, (int32_t)SLOT_RESULT) == 0) {
-      srr_host_app_read(wm, SLOT_RESULT, rs(io_buf), 4);
-      pinned_fd = (int32_t)get_u32(io_buf);
-      pinned_skip = trace_skip;
-    }
+  io_buf[0] = '.';
+  srr_host_app_write(wm, SLOT_DATA, rs(io_buf), 1);
+  if (srr_wasi_path_open(dirfd, SRR_WASI_LOOKUP_SYMLINK_FOLLOW, (int32_t)SLOT_DATA, 1, PIN_O_DIRECTORY,
+                         (int64_t)PIN_RIGHTS_BASE, (int64_t)PIN_RIGHTS_INHERITING, 0, (int32_t)SLOT_RESULT) == 0) {
+    srr_host_app_read(wm, SLOT_RESULT, rs(io_buf), 4);
+    pinned_fd = (int32_t)get_u32(io_buf);
+    pinned_skip = trace_skip;
   }
   srr_host_app_write(wm, 0, rs(save_buf), region);
 }
@@ -1157,21 +1172,11 @@ int32_t srr_rec_hidden_fd(void) {
       return hidden_fd;
     }
   }
-  uint32_t wm = srr_host_wasi_memory();
-  uint32_t region;
-  if (wm == NO_MEMORY || borrow_region(wm, 0, &region) != 0) {
-    return hidden_fd;
-  }
-  srr_host_app_read(wm, 0, rs(save_buf), region);
-  if (trace_dirfd == -1 &&
-      srr_find_preopen(wm, region - SLOT_DATA, path, path_len, &trace_dirfd, &trace_skip) != 0) {
-    trace_dirfd = -2;
-  }
-  srr_host_app_write(wm, 0, rs(save_buf), region);
   /* The preopen found must be the one named HIDDEN_PREOPEN (the longest
    * prefix of the path, ending at its '/'), not a shorter one ("/"). */
-  if (trace_dirfd >= 3 && trace_skip >= HIDDEN_PREOPEN_LEN) {
-    hidden_fd = trace_dirfd;
+  int32_t dirfd = trace_preopen();
+  if (dirfd >= 3 && trace_skip >= HIDDEN_PREOPEN_LEN) {
+    hidden_fd = dirfd;
   }
   return hidden_fd;
 }
