@@ -237,6 +237,18 @@ static void print_event_text(const srr_event *ev) {
   case SRR_EV_HOST_TABLE_GROW:
     printf(" table %u -> %llu elements", ev->table, (unsigned long long)ev->new_size);
     break;
+  case SRR_EV_HOST_FUNCREF_CALL:
+    printf(" table %u [%llu](", ev->table, (unsigned long long)ev->element);
+    print_values(ev->values, ev->signature.param_count);
+    printf(") -> ");
+    if (ev->signature.result_count != 1) {
+      putchar('(');
+    }
+    print_values(ev->values + ev->signature.param_count, ev->signature.result_count);
+    if (ev->signature.result_count != 1) {
+      putchar(')');
+    }
+    break;
   case SRR_EV_TRAP:
     putchar(' ');
     print_quoted(ev->message, ev->message_length);
@@ -452,6 +464,13 @@ static json_t *json_event(const srr_event *ev) {
   case SRR_EV_HOST_TABLE_GROW:
     json_object_set_new(o, "table", json_integer(ev->table));
     json_object_set_new(o, "new_size", json_integer((json_int_t)ev->new_size));
+    break;
+  case SRR_EV_HOST_FUNCREF_CALL:
+    json_object_set_new(o, "table", json_integer(ev->table));
+    json_object_set_new(o, "element", json_integer((json_int_t)ev->element));
+    json_object_set_new(o, "args", json_values(ev->values, ev->signature.param_count));
+    json_object_set_new(o, "results",
+                        json_values(ev->values + ev->signature.param_count, ev->signature.result_count));
     break;
   case SRR_EV_TRAP:
     json_object_set_new(o, "message", json_text(ev->message, ev->message_length));

@@ -97,6 +97,7 @@ bool mergeRecorder(Module& app, RecordContext& context, const RecorderConfig& co
                                {"srr_rec_memory_grow", &context.recMemoryGrow},
                                {"srr_rec_host_memory_grow", &context.recHostMemoryGrow},
                                {"srr_rec_finish", &context.recFinish},
+                               {"srr_rec_started", &context.recStarted},
                                {"srr_rec_host_table_set", &context.recHostTableSet},
                                {"srr_rec_host_table_grow", &context.recHostTableGrow},
                                {"srr_rec_environ_sizes_fixup", &context.recEnvironSizesFixup},

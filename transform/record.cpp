@@ -124,6 +124,15 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
       srr_set_error(err, "%s", error.c_str());
       return 1;
     }
+    // The recorder learns when instantiation is over (srr_rec_started):
+    // the last thing the start function does.
+    Builder builder(wasm);
+    Expression* started = builder.makeCall(context.recStarted, {}, Type::none);
+    Name start = Names::getValidFunctionName(wasm, "srr$start");
+    wasm.addFunction(builder.makeFunction(
+      start, Signature(Type::none, Type::none), {},
+      wasm.start.is() ? builder.makeSequence(builder.makeCall(wasm.start, {}, Type::none), started) : started));
+    wasm.start = start;
   } catch (std::exception& e) {
     srr_set_error(err, "record transform failed: %s", e.what());
     return 1;

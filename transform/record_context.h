@@ -101,6 +101,7 @@ struct RecordContext {
   // The recorder's functions (internal names after merging).
   wasm::Name recBegin, recI32, recI64, recF32, recF64, recV128, recEnd;
   wasm::Name recLoadMismatch, recReconcile, recReconcileIovecs, recMemoryGrow, recHostMemoryGrow, recFinish;
+  wasm::Name recStarted;
 
   // The synced state (synced_versions.cpp): the flag that is 0 while every
   // memory equals its shadow, the checked work left before a full sync, and
@@ -219,8 +220,9 @@ std::vector<HostTable> hostWritableTables(wasm::Module& wasm);
 bool addShadowTables(wasm::Module& wasm, RecordContext& context, std::string& error);
 void addTableHelpers(wasm::Module& wasm, RecordContext& context);
 // The guestEntered mark, where a call can reach the host's own functions
-// through a funcref (a host-written funcref table, call_ref) while the
-// memories may be synced: after addSyncedVersions (the mark goes at the
+// through a funcref: a host-written funcref table (such a call is recorded
+// as HOST_FUNCREF_CALL), or a call_ref while the memories may be synced:
+// after addSyncedVersions (the mark goes at the
 // entry of each of `functions` a funcref can name), before the passes.
 void addGuestEntryMarks(wasm::Module& wasm, RecordContext& context, const std::vector<wasm::Function*>& functions);
 std::unique_ptr<wasm::Pass> createShadowTablesPass(const RecordContext* context);

@@ -55,6 +55,8 @@
 #include "module_internal.h"
 #include "module_items.h"
 #include "passes/record_events.h"
+#include "replay_host_calls.h"
+#include "replay_internal.h"
 #include "record_context.h"
 #include "replayer_blob.h"
 #include "srr_trace_reader.h"
@@ -62,79 +64,11 @@
 #include "trace_header.h"
 
 using namespace wasm;
+using srr::ReplayerFunctions;
+using srr::passValue;
+using srr::v128FromHalves;
 
 namespace {
-
-// The replayer's functions the generated code calls (replayer_abi.h).
-struct ReplayerFunctions {
-  Name run, callBegin, callCheck, callEnd, memoryGrow, exportArgRef, exportResultRef, hostFuncrefCalled;
-  std::map<Type::BasicType, Name> arg, ret, exportArg, exportResult;
-  Name retV128Low, retV128High, exportArgV128Low, exportArgV128High;
-
-  bool find(const srr::MergedRuntime& rt, std::string& error) {
-    Name i32a, i64a, f32a, f64a, v128a, i32r, i64r, f32r, f64r, i32ea, i64ea, f32ea, f64ea, i32er, i64er, f32er,
-      f64er, v128er;
-    if (!srr::findRuntimeFunctions(
-          rt, "replayer",
-          {{"srr_rep_run", &run},
-           {"srr_rep_call_begin", &callBegin},
-           {"srr_rep_call_check", &callCheck},
-           {"srr_rep_call_end", &callEnd},
-           {"srr_rep_memory_grow", &memoryGrow},
-           {"srr_rep_arg_i32", &i32a},
-           {"srr_rep_arg_i64", &i64a},
-           {"srr_rep_arg_f32", &f32a},
-           {"srr_rep_arg_f64", &f64a},
-           {"srr_rep_arg_v128", &v128a},
-           {"srr_rep_ret_i32", &i32r},
-           {"srr_rep_ret_i64", &i64r},
-           {"srr_rep_ret_f32", &f32r},
-           {"srr_rep_ret_f64", &f64r},
-           {"srr_rep_ret_v128_low", &retV128Low},
-           {"srr_rep_ret_v128_high", &retV128High},
-           {"srr_rep_export_arg_i32", &i32ea},
-           {"srr_rep_export_arg_i64", &i64ea},
-           {"srr_rep_export_arg_f32", &f32ea},
-           {"srr_rep_export_arg_f64", &f64ea},
-           {"srr_rep_export_arg_v128_low", &exportArgV128Low},
-           {"srr_rep_export_arg_v128_high", &exportArgV128High},
-           {"srr_rep_export_result_i32", &i32er},
-           {"srr_rep_export_result_i64", &i64er},
-           {"srr_rep_export_result_f32", &f32er},
-           {"srr_rep_export_result_f64", &f64er},
-           {"srr_rep_export_result_v128", &v128er},
-           {"srr_rep_export_arg_ref", &exportArgRef},
-           {"srr_rep_export_result_ref", &exportResultRef},
-           {"srr_rep_host_funcref_called", &hostFuncrefCalled}},
-          error)) {
-      return false;
-    }
-    arg = {{Type::i32, i32a}, {Type::i64, i64a}, {Type::f32, f32a}, {Type::f64, f64a}, {Type::v128, v128a}};
-    ret = {{Type::i32, i32r}, {Type::i64, i64r}, {Type::f32, f32r}, {Type::f64, f64r}};
-    exportArg = {{Type::i32, i32ea}, {Type::i64, i64ea}, {Type::f32, f32ea}, {Type::f64, f64ea}};
-    exportResult = {{Type::i32, i32er}, {Type::i64, i64er}, {Type::f32, f32er}, {Type::f64, f64er}, {Type::v128, v128er}};
-    return true;
-  }
-};
-
-// A v128 from two i64 halves, each produced by a call (evaluated low first).
-Expression* v128FromHalves(Builder& builder, Name low, Name high) {
-  return builder.makeSIMDReplace(ReplaceLaneVecI64x2, builder.makeUnary(SplatVecI64x2, builder.makeCall(low, {}, Type::i64)),
-                                 1, builder.makeCall(high, {}, Type::i64));
-}
-
-// Hands a value to the replayer: one call, or two i64 halves for a v128
-// (the value must then be a local.get, read twice).
-Expression* passValue(Builder& builder, const std::map<Type::BasicType, Name>& byType, Expression* value) {
-  if (value->type == Type::v128) {
-    auto* again = builder.makeLocalGet(value->cast<LocalGet>()->index, Type::v128);
-    return builder.makeCall(byType.at(Type::v128),
-                            {builder.makeSIMDExtract(ExtractLaneVecI64x2, value, 0),
-                             builder.makeSIMDExtract(ExtractLaneVecI64x2, again, 1)},
-                            Type::none);
-  }
-  return builder.makeCall(byType.at(value->type.getBasic()), {value}, Type::none);
-}
 
 // The imports named by srr_replay_options.passthrough ("module.name"), or
 // false with `error` for a name that is no function import of the module.
@@ -189,16 +123,8 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const std:
       body.push_back(sig.results == Type::none ? real : builder.makeDrop(real));
     }
     body.push_back(builder.makeCall(rep.callEnd, {i32(int32_t(index))}, Type::none));
-    std::vector<Expression*> results;
-    for (auto t : sig.results) {
-      results.push_back(t == Type::v128 ? v128FromHalves(builder, rep.retV128Low, rep.retV128High)
-                                        : builder.makeCall(rep.ret.at(t.getBasic()), {}, t));
-    }
-    if (results.size() == 1) {
-      body.push_back(results[0]);
-    } else if (results.size() > 1) {
-      body.push_back(builder.makeTupleMake(results));
-    }
+    // (an import's results hold no references: such imports are refused)
+    srr::appendRecordedResults(builder, rep, sig.results, nullptr, body);
     wasm.addFunction(builder.makeFunction(stubOf[import->name], sig, {}, builder.makeBlock(body, sig.results)));
   }
   // The host never sees the guest's imports but the passthrough ones: they
@@ -611,6 +537,15 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
     if (!embedded.empty()) {
       funcStub = ownImports(wasm, embedded, globals);
     }
+    // Marker tables for the host's functions in funcref tables, sized after
+    // ownImports sized their tables.
+    std::map<Name, srr::HostMarkedTable> marked = srr::addHostMarkers(wasm, tables);
+    Name mayCallHost; // srr_host_set_may_call_host's global
+    if (!marked.empty()) {
+      mayCallHost = Names::getValidGlobalName(wasm, "srr$may_call_host");
+      wasm.addGlobal(Builder(wasm).makeGlobal(mayCallHost, Type::i32, Builder(wasm).makeConst(Literal(int32_t(0))),
+                                              Builder::Mutable));
+    }
     std::string path = options->trace_path ? options->trace_path : "";
     bool noWasi = options->embedded_trace_size > 0 && options->quiet;
     // The replayer reads its trace file and writes the guest's output and
@@ -676,10 +611,15 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
                          : static_cast<Expression*>(b.makeTableSize(item));
           return b.makeLocalSet(result, value);
         };
-        return b.makeBlock({b.makeLocalSet(result, host.i32(grow ? 0xFFFFFFFFu : 0)),
-                            host.perIndex(memorySize || memoryGrow ? memories : tables, arm),
-                            b.makeLocalGet(result, Type::i32)},
-                           Type::i32);
+        std::vector<Expression*> body{b.makeLocalSet(result, host.i32(grow ? 0xFFFFFFFFu : 0)),
+                                      host.perIndex(memorySize || memoryGrow ? memories : tables, arm)};
+        if (tableGrow) { // the marker tables follow
+          for (const auto& [name, table] : marked) {
+            body.push_back(b.makeCall(table.follow, {}, Type::none));
+          }
+        }
+        body.push_back(b.makeLocalGet(result, Type::i32));
+        return b.makeBlock(body, Type::i32);
       }
       if (name == "srr_host_table_set") {
         // (table, element, non_null): a stand-in for a non-null element
@@ -689,6 +629,10 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
       if (name == "srr_host_global_set") {
         globalSet = func; // filled in once the replayer's names are known
         return host.i32(0);
+      }
+      if (name == "srr_host_set_may_call_host") {
+        return mayCallHost.is() ? static_cast<Expression*>(b.makeGlobalSet(mayCallHost, host.param(0)))
+                                : b.makeNop();
       }
       if (name == "srr_host_call_export") {
         dispatcher = func; // filled in once the replayer's names are known
@@ -721,14 +665,22 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
       // funcref stand-in reports a divergence if the guest calls it)
       srr::HostBodyBuilder host(wasm, rt.memory);
       Builder& b = host.builder;
-      tableSet->body = host.perIndex(tables, [&](Name t) {
+      tableSet->body = host.perIndex(tables, [&](Name t) -> Expression* {
         Type type = wasm.getTable(t)->type;
         Select* value =
           b.makeSelect(host.param(2), standIns.make(b, type), b.makeRefNull(type.getHeapType().getBottom()));
         value->type = type;
-        return b.makeTableSet(t, host.param(1), value);
+        Expression* set = b.makeTableSet(t, host.param(1), value);
+        auto found = marked.find(t);
+        if (found == marked.end()) {
+          return set;
+        }
+        return b.makeSequence(set, srr::setHostMarker(b, found->second, host.param(1),
+                                                        b.makeTableGet(t, host.param(1), type)));
       });
     }
+    srr::replayHostCalls(wasm, app.functions, marked, mayCallHost, rep,
+                         [&](Builder& b, Type type) { return standIns.make(b, type); });
     PassRunner runner(&wasm);
     runner.add(std::make_unique<ReplayGrow>(&memoryIndex, rep.memoryGrow));
     for (Function* func : app.functions) {

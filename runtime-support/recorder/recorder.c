@@ -139,6 +139,8 @@ extern unsigned char __heap_base;
 static int inited;
 static int finished;
 static int in_event;     /* between srr_rec_begin and srr_rec_end */
+static int started;      /* srr_rec_started */
+static uint32_t host_called_imports; /* imports the host called itself, under way */
 static uint32_t depth;   /* export and import calls under way: EXPORT_CALL and
                             IMPORT_CALL events begun and not yet returned */
 static int sink;         /* enum sink */
@@ -915,10 +917,23 @@ static void sync_range(uint32_t memory, uint32_t addr, uint32_t size) {
 
 /* ---- 1. exported to generated code ------------------------------------------ */
 
+SRR_EXPORT(srr_rec_started)
+void srr_rec_started(void) { started = 1; }
+
 SRR_EXPORT(srr_rec_begin)
 void srr_rec_begin(uint32_t kind, uint32_t index, uint32_t max_size) {
   in_event = 0; /* an event never ended is taken as complete */
   watch = W_NONE;
+  /* An import the host itself called, between export calls (see
+     srr_rec_started), and its return: not recorded. */
+  if (kind == SRR_EV_IMPORT_CALL && depth == 0 && started) {
+    host_called_imports++;
+    return;
+  }
+  if (kind == SRR_EV_IMPORT_RETURN && depth == 0 && host_called_imports > 0) {
+    host_called_imports--;
+    return;
+  }
   if (kind == SRR_EV_EXPORT_CALL || kind == SRR_EV_IMPORT_CALL) {
     depth++;
   } else if ((kind == SRR_EV_EXPORT_RETURN || kind == SRR_EV_IMPORT_RETURN) && depth > 0) {
@@ -1312,6 +1327,7 @@ __attribute__((noinline)) static int32_t on_trap(void) {
     *ev_pos++ = 0; /* str message: the launcher's message is not passed in */
   }
   depth = 0;
+  host_called_imports = 0;
   return do_flush();
 }
 

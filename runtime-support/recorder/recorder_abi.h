@@ -83,6 +83,13 @@ void srr_rec_host_memory_grow(uint32_t memory, uint32_t new_pages);
 void srr_rec_host_table_set(uint32_t table, uint32_t element, uint32_t non_null);
 void srr_rec_host_table_grow(uint32_t table, uint32_t new_size);
 
+/* Instantiation is over: the module's start function (if any) returned.
+ * Then an import called while no export call is under way was called by
+ * the host itself, through a funcref the guest's table or an export gave
+ * it: the guest did not call it, and the call is no event (a replay has no
+ * guest code to make it). Called by the generated start function. */
+void srr_rec_started(void);
+
 /* The run is over (`_start` returned, or proc_exit is about to be called):
  * appends END and flushes everything. Called once; later events are ignored. */
 void srr_rec_finish(void);

@@ -61,6 +61,7 @@ uint32_t shadowrr_message_size(void);
 
 #define NO_MEMORY 0xFFFFFFFFu
 #define NONE 0xFFFFFFFFu
+#define FUNCREF_CALL 0xFFFFFFFEu /* call_index while a HOST_FUNCREF_CALL is built */
 #define PAGE 65536u
 /* The piece of the WASI memory borrowed for a WASI call: [0, BORROW_MAX) at
  * most. Layout: */
@@ -126,14 +127,14 @@ typedef struct frame {
 } frame;
 
 /* What the guest did, for messages. */
-enum action_kind { ACT_CALL, ACT_RETURN, ACT_GROW, ACT_IDLE, ACT_TRAPPED };
+enum action_kind { ACT_CALL, ACT_RETURN, ACT_GROW, ACT_IDLE, ACT_TRAPPED, ACT_FUNCREF_CALL };
 typedef struct action {
   int kind;
-  uint32_t index;          /* ACT_CALL: import; ACT_RETURN: export */
+  uint32_t index;          /* ACT_CALL: import; ACT_RETURN: export; ACT_FUNCREF_CALL: table */
   const srr_value *values; /* its arguments or results */
   uint32_t count;
   uint32_t memory; /* ACT_GROW */
-  uint64_t delta;
+  uint64_t delta;  /* ACT_GROW; ACT_FUNCREF_CALL: the element */
 } action;
 
 /* ---- state ------------------------------------------------------------------ */
@@ -173,6 +174,8 @@ static uint8_t *memory_seen;
 static uint32_t memory_count;
 static const uint8_t *module_sha256;
 static uint32_t max_values;
+static int funcref_tables;     /* the trace has a funcref TABLE */
+static uint32_t may_call_host; /* as last told (srr_host_set_may_call_host) */
 
 /* The events. */
 static const uint8_t *ev_base;
@@ -796,6 +799,10 @@ COLD static int parse_module_header(const uint8_t *body, uint32_t size) {
         return -1;
       }
       tables[n_tables++].index = f.index;
+      if (f.type == SRR_T_FUNCREF && max_values < SRR_HOST_FUNCREF_CALL_MAX_VALUES) {
+        max_values = SRR_HOST_FUNCREF_CALL_MAX_VALUES; /* HOST_FUNCREF_CALL */
+      }
+      funcref_tables |= f.type == SRR_T_FUNCREF;
     }
     if (sig) {
       max_values = sig->param_count > max_values ? sig->param_count : max_values;
@@ -1281,6 +1288,71 @@ static int cstr_equal(const char *a, const char *b) {
   return *a == *b;
 }
 
+/* Decodes the event at `position` into *ev and values (NULL: only checked)
+ * and sets *end past it: 0, or -1 with d->problem set. */
+static int decode_at(srr_dec *d_out, uint64_t position, srr_decoded_event *ev, srr_value *values, uint64_t *end) {
+  srr_dec d = srr_dec_make(ev_base, ev_size);
+  d.position = position;
+  /* The values are typed by the module's tables (the trace's are the same). */
+  const uint8_t *types = NULL;
+  uint32_t count = 0;
+  int rc = srr_decode_event_head(&d, ev);
+  if (rc == 0) {
+    switch (srr_event_index_space(ev->kind)) {
+    case SRR_INDEX_IMPORT:
+      if (ev->index >= import_count) {
+        rc = srr_dec_fail_value(&d, "unknown import", ev->index);
+      } else if (ev->kind == SRR_EV_IMPORT_CALL) {
+        types = imports[ev->index].sig.params;
+        count = imports[ev->index].sig.param_count;
+      } else {
+        types = imports[ev->index].sig.results;
+        count = imports[ev->index].sig.result_count;
+      }
+      break;
+    case SRR_INDEX_EXPORT:
+      if (ev->index >= export_count) {
+        rc = srr_dec_fail_value(&d, "unknown export", ev->index);
+      } else if (ev->kind == SRR_EV_EXPORT_CALL) {
+        types = exports[ev->index].sig.params;
+        count = exports[ev->index].sig.param_count;
+      } else {
+        types = exports[ev->index].sig.results;
+        count = exports[ev->index].sig.result_count;
+      }
+      break;
+    case SRR_INDEX_GLOBAL: {
+      rep_global *g = find_global(ev->index);
+      if (!g) {
+        rc = srr_dec_fail_value(&d, "unknown global", ev->index);
+      } else {
+        types = &g->type;
+        count = 1;
+      }
+      break;
+    }
+    case SRR_INDEX_MEMORY:
+      if (ev->index >= memory_count) {
+        rc = srr_dec_fail_value(&d, "unknown memory", ev->index);
+      }
+      break;
+    case SRR_INDEX_TABLE:
+      if (!find_table(ev->index)) {
+        rc = srr_dec_fail_value(&d, "unknown table", ev->index);
+      }
+      break;
+    default:
+      break;
+    }
+  }
+  if (rc == 0) {
+    rc = srr_decode_event_rest(&d, types, count, values, max_values, ev);
+  }
+  *end = d.position;
+  *d_out = d;
+  return rc;
+}
+
 /* Decodes the next event into cur: 1, 0 at the end of the events, or -1
  * when it is corrupt (the failure recorded). */
 static int peek_raw(void) {
@@ -1290,63 +1362,9 @@ static int peek_raw(void) {
   if (ev_pos >= ev_size) {
     return 0;
   }
-  srr_dec d = srr_dec_make(ev_base, ev_size);
-  d.position = ev_pos;
-  /* The values are typed by the module's tables (the trace's are the same). */
-  const uint8_t *types = NULL;
-  uint32_t count = 0;
-  int rc = srr_decode_event_head(&d, &cur);
-  if (rc == 0) {
-    switch (srr_event_index_space(cur.kind)) {
-    case SRR_INDEX_IMPORT:
-      if (cur.index >= import_count) {
-        rc = srr_dec_fail_value(&d, "unknown import", cur.index);
-      } else if (cur.kind == SRR_EV_IMPORT_CALL) {
-        types = imports[cur.index].sig.params;
-        count = imports[cur.index].sig.param_count;
-      } else {
-        types = imports[cur.index].sig.results;
-        count = imports[cur.index].sig.result_count;
-      }
-      break;
-    case SRR_INDEX_EXPORT:
-      if (cur.index >= export_count) {
-        rc = srr_dec_fail_value(&d, "unknown export", cur.index);
-      } else if (cur.kind == SRR_EV_EXPORT_CALL) {
-        types = exports[cur.index].sig.params;
-        count = exports[cur.index].sig.param_count;
-      } else {
-        types = exports[cur.index].sig.results;
-        count = exports[cur.index].sig.result_count;
-      }
-      break;
-    case SRR_INDEX_GLOBAL: {
-      rep_global *g = find_global(cur.index);
-      if (!g) {
-        rc = srr_dec_fail_value(&d, "unknown global", cur.index);
-      } else {
-        types = &g->type;
-        count = 1;
-      }
-      break;
-    }
-    case SRR_INDEX_MEMORY:
-      if (cur.index >= memory_count) {
-        rc = srr_dec_fail_value(&d, "unknown memory", cur.index);
-      }
-      break;
-    case SRR_INDEX_TABLE:
-      if (!find_table(cur.index)) {
-        rc = srr_dec_fail_value(&d, "unknown table", cur.index);
-      }
-      break;
-    default:
-      break;
-    }
-  }
-  if (rc == 0) {
-    rc = srr_decode_event_rest(&d, types, count, cur_values, max_values, &cur);
-  }
+  srr_dec d;
+  uint64_t end;
+  int rc = decode_at(&d, ev_pos, &cur, cur_values, &end);
   if (rc != 0) {
     uint8_t kind = ev_base[ev_pos];
     header_problem("corrupt trace: event ");
@@ -1454,6 +1472,13 @@ COLD static void m_action(const action *a) {
   case ACT_IDLE:
     m_str("the guest waited for the host's next call");
     return;
+  case ACT_FUNCREF_CALL:
+    m_str("the guest called the host's function at element ");
+    m_u64(a->delta);
+    m_str(" of table ");
+    m_u64(a->index);
+    m_values(a->values, a->count);
+    return;
   default:
     m_str("the guest trapped");
     return;
@@ -1499,6 +1524,13 @@ COLD static void m_expected(void) {
     m_str(" by ");
     m_pages(cur.delta_pages);
     return;
+  case SRR_EV_HOST_FUNCREF_CALL:
+    m_str("a call of the host's function at element ");
+    m_u64(cur.element);
+    m_str(" of table ");
+    m_u64(cur.index);
+    m_values(cur_values, cur.signature.param_count);
+    return;
   case SRR_EV_END:
     m_str("the end of the run");
     return;
@@ -1531,10 +1563,12 @@ COLD static void m_divergence(const action *a) {
   m_str(" but the trace has ");
   m_expected();
   if ((a->kind == ACT_CALL && cur.kind == SRR_EV_IMPORT_CALL && cur.index == a->index) ||
-      (a->kind == ACT_RETURN && cur.kind == SRR_EV_EXPORT_RETURN && cur.index == a->index)) {
+      (a->kind == ACT_RETURN && cur.kind == SRR_EV_EXPORT_RETURN && cur.index == a->index) ||
+      (a->kind == ACT_FUNCREF_CALL && cur.kind == SRR_EV_HOST_FUNCREF_CALL && cur.index == a->index &&
+       cur.element == a->delta && cur.signature.param_count == a->count)) {
     uint32_t i = first_difference(a->values, cur_values, a->count);
     if (i < a->count) {
-      m_str(a->kind == ACT_CALL ? " (argument " : " (result ");
+      m_str(a->kind == ACT_RETURN ? " (result " : " (argument ");
       m_u64(i + 1);
       m_str(" differs)");
     }
@@ -1599,7 +1633,9 @@ NORETURN static void recorded_trap(uint32_t import) {
   m_start(0);
   m_str("the recording trapped at event ");
   m_u64(ev_number);
-  if (import != NONE) {
+  if (import == FUNCREF_CALL) {
+    m_str(", in the host's function the guest called through a table");
+  } else if (import != NONE) {
     m_str(", in the host during ");
     m_import(import);
   } else {
@@ -1654,9 +1690,22 @@ static void host_grow(int table, uint64_t target) {
   fail(SRR_REPLAY_EXIT_DIVERGED);
 }
 
-/* Applies the passive events at the cursor: what the host did to memories,
+/* Tells the replay module whether the next event may be answered by a call
+ * through a host-written funcref table (srr_host_set_may_call_host). */
+static void note_next(void) {
+  if (!funcref_tables) {
+    return;
+  }
+  uint32_t may = cur_valid && (cur.kind == SRR_EV_HOST_FUNCREF_CALL || cur.kind == SRR_EV_EXPORT_CALL);
+  if (may != may_call_host) {
+    may_call_host = may;
+    srr_host_set_may_call_host(may);
+  }
+}
+
+/* The passive events at the cursor: what the host did to memories,
  * globals and tables, at the point the recording found it. */
-static void apply_passive(void) {
+static void apply_passive_events(void) {
   while (peek()) {
     switch (cur.kind) {
     case SRR_EV_MEMORY_WRITE: {
@@ -1735,6 +1784,13 @@ static void apply_passive(void) {
     }
     consume();
   }
+}
+
+/* Applies the passive events at the cursor; then the replay module knows
+ * what comes next (note_next). */
+static void apply_passive(void) {
+  apply_passive_events();
+  note_next();
 }
 
 /* Every entry point: loads the trace the first time; traps if the run is
@@ -2041,6 +2097,148 @@ void srr_rep_call_end(uint32_t index) {
   }
 }
 
+/* ---- calls of the host's functions through tables ---------------------------- */
+
+static uint32_t funcref_table;
+static uint64_t funcref_element;
+
+/* The answer of the last look ahead (srr_rep_is_host_call), for the event
+ * position it looked from. */
+static uint64_t ahead_pos = UINT64_MAX;
+static uint32_t ahead_table;
+static uint64_t ahead_element;
+static int ahead_found;
+
+/* Where the host function call the trace has next is (cur is an
+ * EXPORT_CALL the host's function made before returning: the call is the
+ * first HOST_FUNCREF_CALL after the export calls at this level). 1 with
+ * *table and *element, or 0 when the guest does something else first. */
+static int look_ahead(uint32_t *table, uint64_t *element) {
+  uint64_t pos = ev_pos, end;
+  uint32_t level = 0;
+  srr_decoded_event ev;
+  srr_dec d;
+  while (pos < ev_size) {
+    if (decode_at(&d, pos, &ev, NULL, &end) != 0) {
+      return 0; /* (reported when the replay gets there) */
+    }
+    pos = end;
+    switch (ev.kind) {
+    case SRR_EV_EXPORT_CALL:
+      level++;
+      break;
+    case SRR_EV_EXPORT_RETURN:
+      if (level == 0) {
+        return 0;
+      }
+      level--;
+      break;
+    case SRR_EV_HOST_FUNCREF_CALL:
+      if (level == 0) {
+        *table = (uint32_t)ev.index;
+        *element = ev.element;
+        return 1;
+      }
+      break;
+    case SRR_EV_MEMORY_WRITE:
+    case SRR_EV_HOST_MEMORY_GROW:
+    case SRR_EV_GLOBAL_CHANGE:
+    case SRR_EV_HOST_TABLE_SET:
+    case SRR_EV_HOST_TABLE_GROW:
+      break;
+    default: /* the guest's own events: at this level, not the host call */
+      if (level == 0 || ev.kind == SRR_EV_TRAP || ev.kind == SRR_EV_END) {
+        return 0;
+      }
+      if (ev.kind == SRR_EV_IMPORT_CALL) {
+        level++;
+      } else if (ev.kind == SRR_EV_IMPORT_RETURN) {
+        level--;
+      }
+      break;
+    }
+  }
+  return 0;
+}
+
+SRR_EXPORT(srr_rep_is_host_call)
+uint32_t srr_rep_is_host_call(uint32_t table, uint32_t element) {
+  ensure_running();
+  if (!peek()) {
+    return 0;
+  }
+  if (cur.kind == SRR_EV_HOST_FUNCREF_CALL) {
+    return cur.index == table && cur.element == element;
+  }
+  if (cur.kind != SRR_EV_EXPORT_CALL) {
+    return 0;
+  }
+  if (ahead_pos != ev_pos) {
+    ahead_pos = ev_pos;
+    ahead_found = look_ahead(&ahead_table, &ahead_element);
+  }
+  return ahead_found && ahead_table == table && ahead_element == element;
+}
+
+SRR_EXPORT(srr_rep_funcref_begin)
+void srr_rep_funcref_begin(uint32_t table, uint32_t element) {
+  ensure_running();
+  call_index = FUNCREF_CALL;
+  funcref_table = table;
+  funcref_element = element;
+  arg_count = 0;
+}
+
+SRR_EXPORT(srr_rep_arg_ref)
+void srr_rep_arg_ref(uint32_t type, uint32_t non_null) { push_arg((uint8_t)type)->as.non_null = non_null != 0; }
+
+SRR_EXPORT(srr_rep_funcref_call)
+void srr_rep_funcref_call(uint32_t result_count) {
+  if (call_index != FUNCREF_CALL || state != ST_RUNNING) {
+    internal("srr_rep_funcref_call without srr_rep_funcref_begin");
+  }
+  call_index = NONE;
+  /* The arguments, kept apart: the export calls the host's function made
+     call imports, whose arguments go to args. */
+  uint64_t mark = heap;
+  uint32_t count = arg_count;
+  srr_value *mine = alloc((uint64_t)(count ? count : 1) * sizeof *mine);
+  if (!mine) {
+    internal("out of memory");
+  }
+  copy_values(mine, args, count);
+  action a = {ACT_FUNCREF_CALL, funcref_table, mine, count, 0, funcref_element};
+  for (;;) {
+    if (!peek()) {
+      truncated(&a);
+    }
+    switch (cur.kind) {
+    case SRR_EV_EXPORT_CALL:
+      call_export(); /* the host's function called into the guest */
+      break;
+    case SRR_EV_HOST_FUNCREF_CALL:
+      if (cur.index != a.index || cur.element != a.delta || cur.signature.param_count != count ||
+          cur.signature.result_count != result_count || first_difference(mine, cur_values, count) != count) {
+        diverge(&a);
+      }
+      heap = mark;
+      copy_values(rets.values, cur_values + count, result_count);
+      rets.count = result_count;
+      rets.pos = 0;
+      consume();
+      /* The element is the host's now (if the recording's host replaced a
+         function there, no event said so until this call). */
+      srr_host_table_set(a.index, (uint32_t)a.delta, 1);
+      apply_passive();
+      return;
+    case SRR_EV_TRAP:
+      recorded_trap(FUNCREF_CALL);
+    default:
+      diverge(&a);
+    }
+  }
+}
+
 /* The next value of q, which must be of `type`; `advance` 0 leaves it next
  * (the low half of a v128, whose high half follows). */
 static const srr_value *next_value(value_queue *q, uint8_t type, int advance) {
@@ -2077,6 +2275,9 @@ static const srr_value *next_value(value_queue *q, uint8_t type, int advance) {
   uint64_t PREFIX##_v128_high(void) { return srr_get_u64(next_value(&QUEUE, SRR_T_V128, 1)->as.v128 + 8); }
 
 VALUE_GETTERS(srr_rep_ret, rets)
+
+SRR_EXPORT(srr_rep_ret_ref)
+uint32_t srr_rep_ret_ref(uint32_t type) { return next_value(&rets, (uint8_t)type, 1)->as.non_null; }
 
 SRR_EXPORT(srr_rep_memory_grow)
 int32_t srr_rep_memory_grow(uint32_t memory, uint32_t delta) {

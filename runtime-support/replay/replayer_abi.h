@@ -175,9 +175,28 @@ void srr_rep_export_result_v128(uint64_t low, uint64_t high);
 uint32_t srr_rep_export_arg_ref(uint32_t type);
 void srr_rep_export_result_ref(uint32_t type, uint32_t non_null);
 /* The body of the stand-in for a non-null funcref the host passed, called by
- * the guest: the trace cannot say what the reference would have called, so
- * the replay stops with a divergence. */
+ * the guest other than through a call_indirect of the table it is in (a
+ * tail call, call_ref, another table): the trace cannot say what the
+ * reference would have called, so the replay stops with a divergence. */
 void srr_rep_host_funcref_called(void);
+/* A call_indirect through element `element` of host-written funcref table
+ * `table` (its trace index) found a function the recording's host put there
+ * (HOST_TABLE_SET): srr_rep_funcref_begin, its arguments (srr_rep_arg_*,
+ * srr_rep_arg_ref for a reference, by null-ness), then srr_rep_funcref_call
+ * with the number of results, which drives the export calls the host
+ * function made, checks the call against the trace's HOST_FUNCREF_CALL
+ * (a divergence if it differs) and applies what the host did; the results
+ * then come from srr_rep_ret_* (srr_rep_ret_ref: 1 for non-null). */
+void srr_rep_funcref_begin(uint32_t table, uint32_t element);
+/* Whether a call through element `element` of `table`, which the replay
+ * does not know as the host's (the recording's host replaced a function
+ * there by its own, which no event says), is the host function call the
+ * trace has next. The call is then answered as above, and the element
+ * becomes the host's (a stand-in) for the calls after it. */
+uint32_t srr_rep_is_host_call(uint32_t table, uint32_t element);
+void srr_rep_arg_ref(uint32_t type, uint32_t non_null);
+void srr_rep_funcref_call(uint32_t result_count);
+uint32_t srr_rep_ret_ref(uint32_t type);
 
 /* ---- 2. Imported by the replayer from module "shadowrr" ----------------- */
 
@@ -234,6 +253,12 @@ int32_t srr_host_table_grow(uint32_t table, uint32_t delta);
  * replayer hands out (srr_rep_export_arg_*), passing its results back
  * (srr_rep_export_result_*). */
 void srr_host_call_export(uint32_t index);
+
+/* Whether the guest's next call through a host-written funcref table may be
+ * a call of the host's function the trace holds (the next event is a
+ * HOST_FUNCREF_CALL, or an EXPORT_CALL the host's function made first): 1
+ * makes such calls ask srr_rep_is_host_call, 0 lets them run the element. */
+void srr_host_set_may_call_host(uint32_t may);
 
 /* Where the guest trapped in the recording, to say so: nothing to provide;
  * a trap replays by itself. */

@@ -20,7 +20,7 @@ extern "C" {
 #endif
 
 #define SRR_TRACE_MAJOR 1
-#define SRR_TRACE_MINOR 2
+#define SRR_TRACE_MINOR 3
 #define SRR_TRACE_MAGIC_SIZE 8
 extern const uint8_t srr_trace_magic[SRR_TRACE_MAGIC_SIZE];
 
@@ -57,9 +57,15 @@ enum srr_event_kind {
   SRR_EV_TRAP = 9,
   SRR_EV_END = 10,
   SRR_EV_HOST_TABLE_SET = 11, /* since 1.1 */
-  SRR_EV_HOST_TABLE_GROW = 12 /* since 1.1 */
+  SRR_EV_HOST_TABLE_GROW = 12, /* since 1.1 */
+  SRR_EV_HOST_FUNCREF_CALL = 13 /* since 1.3 */
 };
-#define SRR_EV_KIND_MAX SRR_EV_HOST_TABLE_GROW
+#define SRR_EV_KIND_MAX SRR_EV_HOST_FUNCREF_CALL
+
+/* The most values a HOST_FUNCREF_CALL carries: its arguments and results,
+ * 1000 of each at most (the limits of the JS API and of every engine). A
+ * reader of a trace with a funcref TABLE makes room for that many. */
+#define SRR_HOST_FUNCREF_CALL_MAX_VALUES 2000
 
 /* Value type codes (wasm binary encoding). A reference's value in an event
  * is whether it is null (docs/trace-format.md, "References"). */

@@ -365,6 +365,7 @@ enum srr_index_space srr_event_index_space(uint8_t kind) {
     return SRR_INDEX_MEMORY;
   case SRR_EV_HOST_TABLE_SET:
   case SRR_EV_HOST_TABLE_GROW:
+  case SRR_EV_HOST_FUNCREF_CALL:
     return SRR_INDEX_TABLE;
   default:
     return SRR_INDEX_NONE;
@@ -384,6 +385,8 @@ int srr_decode_event_head(srr_dec *d, srr_decoded_event *ev) {
   ev->result = 0;
   ev->new_pages = 0;
   ev->element = ev->new_size = 0;
+  ev->signature.param_count = ev->signature.result_count = 0;
+  ev->signature.params = ev->signature.results = NULL;
   ev->non_null = 0;
   ev->message = NULL;
   ev->message_length = 0;
@@ -400,6 +403,24 @@ int srr_decode_event_head(srr_dec *d, srr_decoded_event *ev) {
   return 0;
 }
 
+/* count values typed by types[0..count) into values[first..first+count)
+ * (only checked when values is NULL). */
+static int dec_values(srr_dec *d, const uint8_t *types, uint32_t count, srr_value *values, uint32_t capacity,
+                      srr_decoded_event *ev, uint32_t first) {
+  ev->types = types;
+  ev->value_count = count;
+  if (values && (count > capacity || first > capacity - count)) {
+    return srr_dec_fail(d, "too many values");
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    srr_value scratch;
+    if (srr_dec_value(d, types[i], values ? &values[first + i] : &scratch) != 0) {
+      return -1;
+    }
+  }
+  return 0;
+}
+
 int srr_decode_event_rest(srr_dec *d, const uint8_t *types, uint32_t count, srr_value *values,
                           uint32_t capacity, srr_decoded_event *ev) {
   size_t start = d->position; /* after the head */
@@ -410,18 +431,19 @@ int srr_decode_event_rest(srr_dec *d, const uint8_t *types, uint32_t count, srr_
   case SRR_EV_EXPORT_CALL:
   case SRR_EV_EXPORT_RETURN:
   case SRR_EV_GLOBAL_CHANGE:
-    ev->types = types;
-    ev->value_count = count;
-    if (values && count > capacity) {
-      return srr_dec_fail(d, "too many values");
+    rc = dec_values(d, types, count, values, capacity, ev, 0);
+    break;
+  case SRR_EV_HOST_FUNCREF_CALL:
+    if (srr_dec_uleb(d, &ev->element) != 0 || srr_dec_signature(d, &ev->signature) != 0) {
+      return -1;
     }
-    for (uint32_t i = 0; i < count; i++) {
-      srr_value scratch;
-      if (srr_dec_value(d, types[i], values ? &values[i] : &scratch) != 0) {
-        return -1;
-      }
+    rc = dec_values(d, ev->signature.params, ev->signature.param_count, values, capacity, ev, 0);
+    if (rc == 0) {
+      rc = dec_values(d, ev->signature.results, ev->signature.result_count, values, capacity, ev,
+                      ev->signature.param_count);
     }
-    rc = 0;
+    ev->types = NULL;
+    ev->value_count = ev->signature.param_count + ev->signature.result_count;
     break;
   case SRR_EV_MEMORY_WRITE:
     rc = srr_dec_uleb(d, &ev->address) != 0 || srr_dec_uleb(d, &ev->length) != 0 ||
@@ -489,6 +511,7 @@ const char *srr_event_kind_name(uint8_t kind) {
   case SRR_EV_END: return "end";
   case SRR_EV_HOST_TABLE_SET: return "host_table_set";
   case SRR_EV_HOST_TABLE_GROW: return "host_table_grow";
+  case SRR_EV_HOST_FUNCREF_CALL: return "host_funcref_call";
   default: return "?";
   }
 }

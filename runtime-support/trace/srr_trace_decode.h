@@ -243,9 +243,12 @@ typedef struct srr_decoded_event {
   uint64_t delta_pages;  /* MEMORY_GROW */
   int64_t result;        /* MEMORY_GROW: the old size in pages, or -1 */
   uint64_t new_pages;    /* HOST_MEMORY_GROW */
-  uint64_t element;      /* HOST_TABLE_SET */
+  uint64_t element;      /* HOST_TABLE_SET, HOST_FUNCREF_CALL */
   uint32_t non_null;     /* HOST_TABLE_SET: 1 non-null, 0 null */
   uint64_t new_size;     /* HOST_TABLE_GROW: in elements */
+  /* HOST_FUNCREF_CALL: the call's signature (from the event itself); its
+   * values are the arguments, then the results (value_count of them). */
+  srr_trace_signature signature;
   const uint8_t *message;  /* TRAP (not NUL-terminated) */
   size_t message_length;
 } srr_decoded_event;
@@ -257,7 +260,7 @@ enum srr_index_space {
   SRR_INDEX_EXPORT,   /* EXPORT_CALL, EXPORT_RETURN */
   SRR_INDEX_GLOBAL,   /* GLOBAL_CHANGE */
   SRR_INDEX_MEMORY,   /* MEMORY_WRITE, MEMORY_GROW, HOST_MEMORY_GROW */
-  SRR_INDEX_TABLE     /* HOST_TABLE_SET, HOST_TABLE_GROW */
+  SRR_INDEX_TABLE     /* HOST_TABLE_SET, HOST_TABLE_GROW, HOST_FUNCREF_CALL */
 };
 enum srr_index_space srr_event_index_space(uint8_t kind);
 
@@ -273,7 +276,8 @@ enum srr_index_space srr_event_index_space(uint8_t kind);
  *     export, global, memory), and for IMPORT_*, EXPORT_* and GLOBAL_CHANGE
  *     finds the types of the event's values.
  *   srr_decode_event_rest: the rest of the event, its values typed by
- *     types[0..count) (ignored for the other kinds) and decoded into
+ *     types[0..count) (ignored for the other kinds; HOST_FUNCREF_CALL
+ *     carries its own) and decoded into
  *     values[0..count) (at most capacity of them: "too many values"; values
  *     may be NULL, and then they are only checked). Returns 0 with ev->size
  *     set and d past the event, or -1.

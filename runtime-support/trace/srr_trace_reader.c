@@ -289,6 +289,11 @@ static int index_entries(srr_trace *t, srr_trace_error *err) {
     t->max_value_count = t->max_value_count > sig->param_count ? t->max_value_count : sig->param_count;
     t->max_value_count = t->max_value_count > sig->result_count ? t->max_value_count : sig->result_count;
   }
+  for (uint32_t i = 0; i < h->table_count; i++) {
+    if (h->tables[i].type == SRR_T_FUNCREF && t->max_value_count < SRR_HOST_FUNCREF_CALL_MAX_VALUES) {
+      t->max_value_count = SRR_HOST_FUNCREF_CALL_MAX_VALUES;
+    }
+  }
   for (uint32_t i = 1; i < h->memory_count; i++) {
     if (h->memories[i].index == h->memories[i - 1].index) {
       return fail(err, SRR_TRACE_CORRUPT, "corrupt trace: header: memory %u given twice",
@@ -759,6 +764,11 @@ int srr_event_next(srr_event_cursor *c, srr_event *ev, srr_trace_error *err) {
   }
   if (srr_event_index_space(de.kind) == SRR_INDEX_TABLE) {
     ev->table = (uint32_t)de.index;
+  }
+  if (de.kind == SRR_EV_HOST_FUNCREF_CALL) {
+    ev->values = c->values;
+    ev->value_count = de.value_count;
+    ev->signature = de.signature;
   }
   ev->element = de.element;
   ev->non_null = de.non_null;

@@ -195,8 +195,11 @@ typedef struct srr_event {
   uint64_t delta_pages;       /* MEMORY_GROW */
   int64_t result;             /* MEMORY_GROW: the old size in pages, or -1 */
   uint64_t new_pages;         /* HOST_MEMORY_GROW */
-  uint32_t table;             /* HOST_TABLE_SET, HOST_TABLE_GROW */
-  uint64_t element;           /* HOST_TABLE_SET */
+  uint32_t table;             /* HOST_TABLE_SET, HOST_TABLE_GROW, HOST_FUNCREF_CALL */
+  uint64_t element;           /* HOST_TABLE_SET, HOST_FUNCREF_CALL */
+  /* HOST_FUNCREF_CALL: the call's signature; values holds its arguments,
+   * then its results. */
+  srr_trace_signature signature;
   uint32_t non_null;          /* HOST_TABLE_SET: 1 non-null, 0 null */
   uint64_t new_size;          /* HOST_TABLE_GROW, in elements */
   /* TRAP: the message (not NUL-terminated), in the event bytes. */

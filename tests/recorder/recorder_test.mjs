@@ -208,7 +208,7 @@ function decodeTrace(file, expectHeader) {
   check(b.length >= 20, `trace too short (${b.length} bytes)`);
   eq(hex(b.subarray(0, 8)), '895352520d0a1a0a', 'magic');
   eq(b[8] | b[9] << 8, 1, 'major version');
-  eq(b[10] | b[11] << 8, 2, 'minor version');
+  eq(b[10] | b[11] << 8, 3, 'minor version');
   const hlen = u32(b, 12);
   check(b.length >= 20 + hlen, 'file ends inside the header');
   const body = b.subarray(16, 16 + hlen);
@@ -889,6 +889,31 @@ test('host-written tables: HOST_TABLE_SET and HOST_TABLE_GROW events', () => {
   env.x.srr_rec_host_table_set(3, 0, 0);
   env.x.srr_rec_host_table_set(0, 5, 7); // any non-zero: non-null
   env.expected.push('HOST_TABLE_GROW 3 70000', 'HOST_TABLE_SET 3 65537 1', 'HOST_TABLE_SET 3 0 0', 'HOST_TABLE_SET 0 5 1');
+  env.event(K.EXPORT_RETURN, 0);
+  finishAndDecode(env);
+});
+
+test('imports the host itself calls between export calls, once instantiation is over, are no events', () => {
+  const env = new Env();
+  // During instantiation (the start function): recorded.
+  env.event(K.IMPORT_CALL, 0, [[I32, 1], [I64, 2n]]);
+  env.event(K.IMPORT_RETURN, 0, [[I32, 3]]);
+  env.x.srr_rec_started();
+  // The host calls the wrapper through a funcref, between export calls: not
+  // recorded, with whatever nests in it (an export call is recorded).
+  env.x.srr_rec_begin(K.IMPORT_CALL, 0, 32);
+  env.x.srr_rec_i32(9);
+  env.x.srr_rec_i64(9n);
+  env.x.srr_rec_end();
+  env.event(K.EXPORT_CALL, 0);
+  env.event(K.EXPORT_RETURN, 0);
+  env.x.srr_rec_begin(K.IMPORT_RETURN, 0, 32);
+  env.x.srr_rec_i32(9);
+  env.x.srr_rec_end();
+  // The guest's own import calls, inside an export call: recorded.
+  env.event(K.EXPORT_CALL, 0);
+  env.event(K.IMPORT_CALL, 0, [[I32, 4], [I64, 5n]]);
+  env.event(K.IMPORT_RETURN, 0, [[I32, 6]]);
   env.event(K.EXPORT_RETURN, 0);
   finishAndDecode(env);
 });

@@ -430,6 +430,7 @@ class Env {
         return 0;
       },
       srr_host_call_export: (i) => env.callExport(i),
+      srr_host_set_may_call_host: (may) => { env.mayCallHost = may; },
       srr_host_table_size: (t) => { check(env.tables[t], `table_size of unknown table ${t}`); return env.tables[t].length; },
       srr_host_table_set: (t, i, nonNull) => {
         check(env.tables[t] && i >>> 0 < env.tables[t].length, `table_set of table ${t} element ${i}`);
@@ -1185,7 +1186,7 @@ test('bad traces: LZ4 chunks, foreign files, versions, checksums, corrupt events
   const cases = [
     [Uint8Array.from(utf8('#!/bin/sh\necho not a trace\n')), 'foreign file: not a shadowrr trace'],
     [new Uint8Array(0), 'foreign file: not a shadowrr trace (empty file)'],
-    [tb.file({ major: 2, minor: 1 }), 'trace format version 2.1 is newer than this shadowrr (1.2)'],
+    [tb.file({ major: 2, minor: 1 }), 'trace format version 2.1 is newer than this shadowrr (1.3)'],
     [tb.file({ badHeaderCrc: true }), 'corrupt trace: header checksum mismatch'],
     [tb.file().subarray(0, 30), 'truncated trace: the file ends inside its header'],
   ];
@@ -1200,9 +1201,9 @@ test('bad traces: LZ4 chunks, foreign files, versions, checksums, corrupt events
   expectExit(ev, ev.run(), EXIT.BAD_TRACE, 'shadowrr replay: trace.srr: corrupt trace: event 1 at byte 2: unknown import 9');
   const newer = new TraceBuilder();
   newer.exportCall(EXP._start).raw([42]);
-  const nv = new Env({ trace: newer.file({ minor: 3 }), guest });
+  const nv = new Env({ trace: newer.file({ minor: 4 }), guest });
   expectExit(nv, nv.run(), EXIT.BAD_TRACE,
-    'shadowrr replay: trace.srr: corrupt trace: event 1 at byte 2: unknown event kind 42 (the trace is format 1.3, this shadowrr reads 1.2)');
+    'shadowrr replay: trace.srr: corrupt trace: event 1 at byte 2: unknown event kind 42 (the trace is format 1.4, this shadowrr reads 1.3)');
   const cut = new TraceBuilder();
   cut.exportCall(EXP._start).raw([K.MEMORY_WRITE, 0, 0, 10, 1, 2]);
   const ce = new Env({ trace: cut.file(), guest });

@@ -149,7 +149,7 @@ for cmd in info dump "dump --json" pack; do
   run "$cmd empty file" 1 '^shadowrr: empty\.srr: foreign file: not a shadowrr trace \(empty file\)$' -- "$@" empty.srr
   run "$cmd text file" 1 '^shadowrr: text\.srr: foreign file: not a shadowrr trace$' -- "$@" text.srr
   run "$cmd wasm module" 1 '^shadowrr: module\.srr: foreign file: not a shadowrr trace$' -- "$@" module.srr
-  run "$cmd newer version" 1 '^shadowrr: newer\.srr: trace format version 2\.0 is newer than this shadowrr \(1\.2\)$' -- "$@" newer.srr
+  run "$cmd newer version" 1 '^shadowrr: newer\.srr: trace format version 2\.0 is newer than this shadowrr \(1\.3\)$' -- "$@" newer.srr
   run "$cmd bad CRC" 1 '^shadowrr: corrupt\.srr: corrupt trace: chunk 1 at byte [0-9]+: checksum mismatch$' -- "$@" corrupt.srr
   run "$cmd bad event" 1 '^shadowrr: bad-event\.srr: corrupt trace: event 1 at byte 2: unknown import 9$' -- "$@" bad-event.srr
   run "$cmd header cut" 3 '^shadowrr: header_cut\.srr: truncated trace: the file ends inside its header \(after 10 bytes\)$' -- "$@" header_cut.srr

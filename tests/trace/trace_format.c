@@ -167,7 +167,7 @@ static void test_encoder(void) {
   n = srr_put_end(b);
   CHECK_BYTES(b, n, 10);
   n = srr_put_file_prefix(b, 0x01020304);
-  CHECK_BYTES(b, n, 0x89, 'S', 'R', 'R', '\r', '\n', 0x1a, '\n', 1, 0, 2, 0, 4, 3, 2, 1);
+  CHECK_BYTES(b, n, 0x89, 'S', 'R', 'R', '\r', '\n', 0x1a, '\n', 1, 0, 3, 0, 4, 3, 2, 1);
   n = srr_put_chunk_header(b, SRR_CODEC_LZ4, 0x100, 0x20, 0xdeadbeef);
   CHECK_BYTES(b, n, 'S', 'R', 'R', 'C', 1, 0, 0, 0, 0, 1, 0, 0, 0x20, 0, 0, 0, 0xef, 0xbe, 0xad, 0xde);
 }
@@ -197,7 +197,7 @@ static int v128_is(const srr_value *v, uint64_t low, uint64_t high) {
 static void check_sample_header(const srr_trace *t) {
   const srr_trace_header *h = srr_trace_get_header(t);
   CHECK_EQ(h->major, 1);
-  /* Written as 1.2, and as 1.0 by test_sample_lz4 (a 1.0 trace reads the same). */
+  /* Written as the current version, and as 1.0 by test_sample_lz4 (a 1.0 trace reads the same). */
   CHECK(h->minor == SRR_TRACE_MINOR || h->minor == 0);
   int sha_ok = 1;
   for (int i = 0; i < 32; i++) {
@@ -910,12 +910,12 @@ static void test_damage(void) {
   srr_put_u16(b + 8, 2);
   srr_put_u16(b + 10, 0);
   expect_open_error(b, file.size, SRR_TRACE_VERSION,
-                    "trace format version 2.0 is newer than this shadowrr (1.2)");
-  expect_open_error(b, 12, SRR_TRACE_VERSION, "trace format version 2.0 is newer than this shadowrr (1.2)");
+                    "trace format version 2.0 is newer than this shadowrr (1.3)");
+  expect_open_error(b, 12, SRR_TRACE_VERSION, "trace format version 2.0 is newer than this shadowrr (1.3)");
   srr_put_u16(b + 8, 0);
   srr_put_u16(b + 10, 9);
   expect_open_error(b, file.size, SRR_TRACE_VERSION,
-                    "trace format version 0.9 is older than this shadowrr (1.2)");
+                    "trace format version 0.9 is older than this shadowrr (1.3)");
 #undef RESET
   free(b);
   tb_free(&body);
@@ -967,10 +967,10 @@ static void test_event_errors(void) {
                      "corrupt trace: event 1 at byte 2: unknown memory 7");
   expect_event_error((const uint8_t *)"\x07\x02\x05", 3, 0, "corrupt trace: event 1 at byte 2: unknown memory 2");
   expect_event_error((const uint8_t *)"\x00", 1, 0, "corrupt trace: event 1 at byte 2: unknown event kind 0");
-  expect_event_error((const uint8_t *)"\x0d", 1, 0, "corrupt trace: event 1 at byte 2: unknown event kind 13");
-  expect_event_error((const uint8_t *)"\x0d", 1, 7,
-                     "corrupt trace: event 1 at byte 2: unknown event kind 13 (the trace is format 1.7, "
-                     "this shadowrr reads 1.2)");
+  expect_event_error((const uint8_t *)"\x0e", 1, 0, "corrupt trace: event 1 at byte 2: unknown event kind 14");
+  expect_event_error((const uint8_t *)"\x0e", 1, 7,
+                     "corrupt trace: event 1 at byte 2: unknown event kind 14 (the trace is format 1.7, "
+                     "this shadowrr reads 1.3)");
   expect_event_error((const uint8_t *)"\x05\x00\x10\x64\x01\x02\x03", 7, 0,
                      "corrupt trace: event 1 at byte 2: memory_write runs past the end of the events");
   expect_event_error((const uint8_t *)"\x01\x00\x01\x02", 4, 0,
@@ -1299,6 +1299,47 @@ static void test_tables(void) {
   }
 }
 
+/* A call of the host's function through a funcref table (format 1.3):
+ * HOST_FUNCREF_CALL carries its own signature; bad 1 has an unknown value
+ * type in it, bad 2 names a table the header does not have. */
+static void test_host_funcref_call(void) {
+  for (int bad = 0; bad < 3; bad++) {
+    tb_buffer body = {0}, file = {0}, ev = {0};
+    uint8_t sha[32] = {0};
+    uint8_t table[2] = {1, SRR_T_FUNCREF};
+    tb_field(&body, SRR_HDR_MODULE_SHA256, sha, 32);
+    tb_field(&body, SRR_HDR_TABLE, table, 2);
+    tb_file_start(&file, SRR_TRACE_MAJOR, SRR_TRACE_MINOR, &body);
+    /* table 1, element 300, (i32 f64) -> (funcref), args 5 and 2.5, result non-null */
+    const uint8_t event[] = {SRR_EV_HOST_FUNCREF_CALL, bad == 2 ? 4 : 1, 0xac, 0x02, 2, SRR_T_I32,
+                             bad == 1 ? 0x40 : SRR_T_F64, 1, SRR_T_FUNCREF, 5, 0, 0, 0, 0, 0, 0, 0x04, 0x40, 1};
+    memcpy(tb_room(&ev, sizeof event), event, sizeof event);
+    ev.size += sizeof event;
+    event_reader r;
+    srr_event e;
+    open_events(&r, &file, &ev);
+    if (CHECK(r.ready)) {
+      int got = srr_event_next(&r.cursor, &e, &r.o.err);
+      if (bad == 1) {
+        CHECK_EQ(got, -1);
+        CHECK_STR(r.o.err.message, "corrupt trace: event 0 at byte 0: unknown value type");
+      } else if (bad == 2) {
+        CHECK_EQ(got, -1);
+        CHECK_STR(r.o.err.message, "corrupt trace: event 0 at byte 0: unknown table 4");
+      } else {
+        CHECK(got == 1 && e.kind == SRR_EV_HOST_FUNCREF_CALL && e.table == 1 && e.element == 300 &&
+              e.signature.param_count == 2 && e.signature.result_count == 1 && e.value_count == 3 &&
+              e.size == sizeof event);
+        CHECK(e.values[0].type == SRR_T_I32 && e.values[0].as.i32 == 5 && e.values[1].type == SRR_T_F64 &&
+              e.values[1].as.f64_bits == 0x4004000000000000ull && e.values[2].type == SRR_T_FUNCREF &&
+              e.values[2].as.non_null == 1);
+        CHECK_EQ(srr_event_next(&r.cursor, &e, &r.o.err), 0);
+      }
+    }
+    close_events(&r, &body, &file, &ev);
+  }
+}
+
 static void test_names(void) {
   CHECK_STR(srr_event_kind_name(SRR_EV_IMPORT_CALL), "import_call");
   CHECK_STR(srr_event_kind_name(SRR_EV_HOST_MEMORY_GROW), "host_memory_grow");
@@ -1306,7 +1347,8 @@ static void test_names(void) {
   CHECK_STR(srr_event_kind_name(0), "?");
   CHECK_STR(srr_event_kind_name(SRR_EV_HOST_TABLE_SET), "host_table_set");
   CHECK_STR(srr_event_kind_name(SRR_EV_HOST_TABLE_GROW), "host_table_grow");
-  CHECK_STR(srr_event_kind_name(13), "?");
+  CHECK_STR(srr_event_kind_name(SRR_EV_HOST_FUNCREF_CALL), "host_funcref_call");
+  CHECK_STR(srr_event_kind_name(14), "?");
   CHECK_STR(srr_value_type_name(SRR_T_V128), "v128");
   CHECK_STR(srr_value_type_name(SRR_T_FUNCREF), "funcref");
   CHECK_STR(srr_value_type_name(SRR_T_EXTERNREF), "externref");
@@ -1319,6 +1361,7 @@ int main(void) {
   test_number_edges();
   test_references();
   test_tables();
+  test_host_funcref_call();
   test_sample_raw();
   test_sample_lz4();
   test_pack();

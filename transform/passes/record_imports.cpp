@@ -277,6 +277,12 @@ bool wrapImports(Module& wasm, const RecordContext& context, const std::vector<F
                                     builder.makeCall(fixup, ptrArgs(), Type::none)));
     }
     recordEvent(builder, context, /*IMPORT_RETURN*/ 2, index, resultValues, body);
+    if (context.guestEntered.is()) {
+      // A call through a table that reached this wrapper is recorded as an
+      // import call, not as a call of a host function (shadow_tables.cpp,
+      // markHostCall); the import may have run exports, which clear the mark.
+      body.push_back(builder.makeGlobalSet(context.guestEntered, builder.makeConst(Literal(int32_t(1)))));
+    }
     body.push_back(builder.makeCall(boundary, {}, Type::none));
     if (context.unsynced.is()) {
       afterHostWrites(wasm, context, *import, body);

@@ -3,10 +3,9 @@
 // element segments) behind the guest's back. A reference cannot be compared,
 // but all a guest without casts learns of an externref is whether it is
 // null (docs/trace-format.md, "References"); of a funcref it also learns
-// what calling it does, which no shadow can tell (a funcref table is refused
-// in a module that imports functions: record.cpp, checkTables; otherwise the
-// host runs only between export calls, and what a host function in the
-// table does stays a known gap). So each such table gets a shadow table
+// what calling it does, which no shadow can tell: a call_indirect that
+// reached a function of the host's is recorded after it returns
+// (HOST_FUNCREF_CALL, markHostCall below). So each such table gets a shadow table
 // that follows the guest's own writes, and a read that finds the element
 // null where the shadow is not (or the other way round) records the host's
 // write as HOST_TABLE_SET, as a load that finds a byte differing from its
@@ -50,7 +49,9 @@
 #include "wasm.h"
 
 #include "../record_context.h"
+#include "../trace_header.h"
 #include "record_events.h"
+#include "spill.h"
 
 using namespace wasm;
 
@@ -174,9 +175,8 @@ void addTableHelpers(Module& wasm, RecordContext& context) {
 }
 
 void addGuestEntryMarks(Module& wasm, RecordContext& context, const std::vector<Function*>& functions) {
-  if (!context.unsynced.is()) {
-    return; // no synced code to protect
-  }
+  // A call through a host-written funcref table is recorded when it reaches
+  // the host; a call_ref only matters to synced code.
   bool hostFuncrefs = false;
   for (const auto& pair : context.tables) {
     hostFuncrefs |= wasm.getTable(pair.table)->type.getHeapType() == HeapType(HeapType::func);
@@ -190,7 +190,7 @@ void addGuestEntryMarks(Module& wasm, RecordContext& context, const std::vector<
     }
   }
   for (Function* func : functions) {
-    hostFuncrefs |= !FindAll<CallRef>(func->body).list.empty();
+    hostFuncrefs |= context.unsynced.is() && !FindAll<CallRef>(func->body).list.empty();
     for (RefFunc* ref : FindAll<RefFunc>(func->body).list) {
       named.insert(ref->func);
     }
@@ -232,17 +232,9 @@ struct ShadowTables : public WalkerPass<PostWalker<ShadowTables>> {
   bool isFunctionParallel() override { return true; }
   std::unique_ptr<Pass> create() override { return std::make_unique<ShadowTables>(context); }
 
-  // Operands into fresh locals, in order: `sets` gets the local.sets,
-  // the returned indexes read them.
   std::vector<Index> spill(Builder& builder, const std::vector<Expression*>& operands,
                            std::vector<Expression*>& sets) {
-    std::vector<Index> locals;
-    for (Expression* operand : operands) {
-      Index local = Builder::addVar(getFunction(), operand->type);
-      sets.push_back(builder.makeLocalSet(local, operand));
-      locals.push_back(local);
-    }
-    return locals;
+    return spillToLocals(getFunction(), builder, operands, sets);
   }
 
   // A read of element `at()` of pair's table found `got()`: if its
@@ -314,7 +306,8 @@ struct ShadowTables : public WalkerPass<PostWalker<ShadowTables>> {
       builder.makeBinary(LtUInt32, at(), builder.makeTableSize(curr->table)),
       builder.makeSequence(builder.makeLocalSet(element, builder.makeTableGet(curr->table, at(), ref)),
                            hostSetCheck(builder, *pair, at, got, ref))));
-    body.push_back(markHostCall(builder, curr, curr->isReturn));
+    HostCall host{pair->index, target, std::vector<Index>(locals.begin(), locals.end() - 1)};
+    body.push_back(markHostCall(builder, curr, curr->isReturn, &host));
     replaceCurrent(builder.makeBlock(body, curr->type));
   }
 
@@ -326,31 +319,71 @@ struct ShadowTables : public WalkerPass<PostWalker<ShadowTables>> {
     }
   }
 
+  // A call_indirect through a shadowed table: which table (its trace
+  // index), and the locals holding the element's index and the arguments.
+  struct HostCall {
+    uint32_t table;
+    Index element;
+    std::vector<Index> args;
+  };
+
   // A call that may run a function of the host's own, which may write the
   // memories with no import wrapper to say so: the mark is cleared before
   // it; if no guest function was entered, the memories are left unsynced
-  // (the checked code runs until the budget pays for a sync). A tail call
-  // leaves before it could look: the memories are left unsynced first.
-  Expression* markHostCall(Builder& builder, Expression* call, bool isReturn) {
+  // (the checked code runs until the budget pays for a sync) and a call
+  // through a table (`host`) is recorded as HOST_FUNCREF_CALL, with its
+  // arguments and results, for the replay to answer it. Then the mark is
+  // set again: this code is the guest's, and a call of the guest's that
+  // encloses this one must not take a host function call inside it for its
+  // own. A tail call leaves before it could look: the memories are left
+  // unsynced first, and nothing is recorded (the replay reports the call as
+  // a divergence if it reaches the host).
+  Expression* markHostCall(Builder& builder, Expression* call, bool isReturn, const HostCall* host = nullptr) {
     if (!context->guestEntered.is()) {
       return call;
     }
     auto i32 = [&](int32_t v) { return builder.makeConst(Literal(v)); };
     if (isReturn) {
-      return builder.makeSequence(builder.makeGlobalSet(context->unsynced, i32(1)), call);
+      return context->unsynced.is() ? builder.makeSequence(builder.makeGlobalSet(context->unsynced, i32(1)), call)
+                                    : call;
     }
     std::vector<Expression*> body{builder.makeGlobalSet(context->guestEntered, i32(0))};
-    Index result = 0;
-    if (call->type.isConcrete()) {
-      result = Builder::addVar(getFunction(), call->type);
-      body.push_back(builder.makeLocalSet(result, call));
-    } else {
-      body.push_back(call);
+    std::vector<Expression*> onHost;
+    if (context->unsynced.is()) {
+      onHost.push_back(builder.makeGlobalSet(context->unsynced, i32(1)));
     }
-    body.push_back(builder.makeIf(builder.makeUnary(EqZInt32, builder.makeGlobalGet(context->guestEntered, Type::i32)),
-                                  builder.makeGlobalSet(context->unsynced, i32(1))));
+    Function* func = getFunction();
+    std::vector<Type> vars;
+    Index firstResult = func->getNumLocals();
+    std::vector<Expression*> results = keepResults(builder, call, call->type, firstResult, vars, body);
+    for (Type t : vars) {
+      Builder::addVar(func, t);
+    }
+    Signature sig = call->is<CallIndirect>() ? call->cast<CallIndirect>()->heapType.getSignature() : Signature();
+    if (host && recordable(sig.params, true) && recordable(sig.results, true)) {
+      // HOST_FUNCREF_CALL: table, element, the call's signature, arguments, results.
+      std::vector<Expression*> values{builder.makeLocalGet(host->element, Type::i32), i32(int32_t(sig.params.size()))};
+      for (Type t : sig.params) {
+        values.push_back(i32(traceTypeCode(t)));
+      }
+      values.push_back(i32(int32_t(sig.results.size())));
+      for (Type t : sig.results) {
+        values.push_back(i32(traceTypeCode(t)));
+      }
+      for (Index arg : host->args) {
+        values.push_back(builder.makeLocalGet(arg, func->getLocalType(arg)));
+      }
+      values.insert(values.end(), results.begin(), results.end());
+      recordEvent(builder, *context, /*HOST_FUNCREF_CALL*/ 13, host->table, values, onHost);
+    }
+    if (!onHost.empty()) {
+      body.push_back(
+        builder.makeIf(builder.makeUnary(EqZInt32, builder.makeGlobalGet(context->guestEntered, Type::i32)),
+                       builder.makeBlock(onHost)));
+    }
+    body.push_back(builder.makeGlobalSet(context->guestEntered, i32(1)));
     if (call->type.isConcrete()) {
-      body.push_back(builder.makeLocalGet(result, call->type));
+      body.push_back(builder.makeLocalGet(firstResult, call->type));
     }
     return builder.makeBlock(body, call->type);
   }
