@@ -444,19 +444,20 @@ Expression* hostGlobalSet(Module& wasm, srr::HostBodyBuilder& host, const std::v
   return b.makeBlock(arms, Type::i32);
 }
 
-// The dispatcher behind srr_host_call_export(index): a br_table over the
-// original function exports, each arm a call to that export's caller
+// The dispatcher behind srr_host_call_export(index): a call_indirect
+// through a table of its own whose element `index` is that export's caller
 // (arguments from the replayer, results back to it):
 //
-//   (block $0 (block $1 ... (block $none
-//       (br_table $0 $1 ... $none (local.get $index)))
-//      (return) ...)
-//     (call $srr$call-export$1) (return))
-//   (call $srr$call-export$0) (return)
+//   (table $srr$export-callers N N funcref)
+//   (elem (table $srr$export-callers) (i32.const 0) func $srr$call-export$0 ...)
+//   (if (i32.lt_u (local.get $index) (i32.const N))
+//    (then (call_indirect $srr$export-callers (type $void) (local.get $index))))
 //
 // One small function per export rather than one big dispatcher: an engine
 // that compiles functions on their first call (V8) compiles the callers of
-// the exports the trace calls, not all of them, inside the replay.
+// the exports the trace calls, not all of them, inside the replay (a
+// br_table over a few hundred exports took V8's baseline compiler most of a
+// millisecond).
 Expression* exportDispatcher(Module& wasm, const std::vector<std::pair<Name, Name>>& exports,
                              const ReplayerFunctions& rep, RefStandIns& standIns) {
   Builder builder(wasm);
@@ -491,19 +492,22 @@ Expression* exportDispatcher(Module& wasm, const std::vector<std::pair<Name, Nam
                                           builder.makeBlock(body)));
     callers.push_back(caller);
   }
-  // Labels are the function's own: plain names cannot clash.
-  std::vector<Name> labels;
-  for (uint32_t index = 0; index < exports.size(); index++) {
-    labels.push_back(Name("srr$export$" + std::to_string(index)));
+  Name table = Names::getValidTableName(wasm, "srr$export-callers");
+  Type funcref(HeapType::func, Nullable);
+  wasm.addTable(Builder::makeTable(table, funcref, callers.size(), callers.size()));
+  auto segment = std::make_unique<ElementSegment>();
+  segment->name = Names::getValidElementSegmentName(wasm, "srr$export-callers");
+  segment->table = table;
+  segment->offset = builder.makeConst(Literal(int32_t(0)));
+  segment->type = funcref;
+  for (Name caller : callers) {
+    segment->data.push_back(builder.makeRefFunc(caller, wasm.getFunction(caller)->type));
   }
-  Name fallback("srr$export$none");
-  Expression* inner = builder.makeBlock(fallback, builder.makeSwitch(labels, fallback, builder.makeLocalGet(0, Type::i32)));
-  inner = builder.makeBlock({inner, builder.makeReturn()}); // no such export: nothing to call
-  for (uint32_t i = uint32_t(exports.size()); i-- > 0;) {
-    inner = builder.makeBlock(labels[i], inner);
-    inner = builder.makeBlock({inner, builder.makeCall(callers[i], {}, Type::none), builder.makeReturn()});
-  }
-  return inner;
+  wasm.addElementSegment(std::move(segment));
+  return builder.makeIf(
+    builder.makeBinary(LtUInt32, builder.makeLocalGet(0, Type::i32), builder.makeConst(Literal(int32_t(callers.size())))),
+    builder.makeCallIndirect(table, builder.makeLocalGet(0, Type::i32), std::vector<Expression*>{},
+                             HeapType(Signature(Type::none, Type::none))));
 }
 
 } // namespace
