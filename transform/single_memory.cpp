@@ -25,9 +25,15 @@
 // provide room for all of them), and an active data segment whose offset is
 // not a constant (the pass cannot move it).
 //
-// Not kept: an access past the end of one memory that would trap reads or
-// writes the next one instead (the -with-bounds-checks variant of the pass
-// is broken in binaryen 132).
+//  - an access past the end of one of the guest's memories must still trap,
+//    not reach the next memory: every load, store and bulk access of a
+//    memory that is neither the last (whose end is the lowered memory's)
+//    nor a recording's shadow (whose accesses follow checked ones) first
+//    checks its end against the memory's size (KeepBoundsChecks; the
+//    -with-bounds-checks variant of the pass is broken in binaryen 132).
+//    Such a trap is an `unreachable` rather than an out-of-bounds access.
+//    Not checked: atomic accesses (only valid on unshared memories here,
+//    and rare).
 
 #include <map>
 #include <set>
@@ -41,6 +47,7 @@
 #include "wasm.h"
 
 #include "module_internal.h"
+#include "passes/spill.h"
 
 using namespace wasm;
 
@@ -71,6 +78,103 @@ struct CheckGrowMaximum : public WalkerPass<PostWalker<CheckGrowMaximum>> {
       Type::i32));
   }
 };
+
+// Before the lowering: accesses of the memories in `checked` trap, as they
+// would have, when they reach past the end of their memory:
+//   (i32.load offset=4 (ptr))
+//   => (i32.load offset=4 (call $srr$in-bounds$m (ptr) (i64.const 8)))
+//   (func $srr$in-bounds$m (param $at i32) (param $end i64) (result i32)
+//    (if (i64.gt_u (i64.add (i64.extend_i32_u (local.get $at)) (local.get $end))
+//                  (i64.shl (i64.extend_i32_u (memory.size $m)) (i64.const 16)))
+//     (then unreachable))
+//    (local.get $at))
+// `end` is how far past `at` the access reaches (offset and size; a bulk
+// access's length).
+struct KeepBoundsChecks : public WalkerPass<PostWalker<KeepBoundsChecks>> {
+  const std::map<Name, Name>* checkOf; // memory -> its in-bounds function
+  explicit KeepBoundsChecks(const std::map<Name, Name>* checkOf) : checkOf(checkOf) {}
+  bool isFunctionParallel() override { return true; }
+  std::unique_ptr<Pass> create() override { return std::make_unique<KeepBoundsChecks>(checkOf); }
+
+  // `at` checked for an access reaching `end` bytes past it in `memory`.
+  Expression* checked(Name memory, Expression* at, Expression* end) {
+    auto it = checkOf->find(memory);
+    return it == checkOf->end() ? at : Builder(*getModule()).makeCall(it->second, {at, end}, Type::i32);
+  }
+  Expression* reach(uint64_t offset, uint32_t bytes) {
+    return Builder(*getModule()).makeConst(Literal(int64_t(offset + bytes)));
+  }
+  Expression* length(Index local) {
+    Builder b(*getModule());
+    return b.makeUnary(ExtendUInt32, b.makeLocalGet(local, Type::i32));
+  }
+  bool skip(Expression* curr, Name memory) { return curr->type == Type::unreachable || !checkOf->count(memory); }
+
+  void visitLoad(Load* curr) {
+    if (!skip(curr, curr->memory)) curr->ptr = checked(curr->memory, curr->ptr, reach(curr->offset, curr->bytes));
+  }
+  void visitStore(Store* curr) {
+    if (!skip(curr, curr->memory)) curr->ptr = checked(curr->memory, curr->ptr, reach(curr->offset, curr->bytes));
+  }
+  void visitSIMDLoad(SIMDLoad* curr) {
+    if (!skip(curr, curr->memory)) curr->ptr = checked(curr->memory, curr->ptr, reach(curr->offset, curr->getMemBytes()));
+  }
+  void visitSIMDLoadStoreLane(SIMDLoadStoreLane* curr) {
+    if (!skip(curr, curr->memory)) curr->ptr = checked(curr->memory, curr->ptr, reach(curr->offset, curr->getMemBytes()));
+  }
+  // Bulk accesses: the operands into locals (in order), then the access
+  // with its ends checked: `dest` (and a memory.copy's `source`) by its
+  // length, `size`.
+  void checkBulk(Expression* curr, Expression** dest, Name destMemory, Expression** other, Name sourceMemory,
+                 Expression** size) {
+    Builder b(*getModule());
+    std::vector<Expression*> sets;
+    std::vector<Index> l = srr::spillToLocals(getFunction(), b, {*dest, *other, *size}, sets);
+    *dest = checked(destMemory, b.makeLocalGet(l[0], Type::i32), length(l[2]));
+    *other = sourceMemory.is() ? checked(sourceMemory, b.makeLocalGet(l[1], Type::i32), length(l[2]))
+                               : b.makeLocalGet(l[1], Type::i32);
+    *size = b.makeLocalGet(l[2], Type::i32);
+    sets.push_back(curr);
+    replaceCurrent(b.makeBlock(sets));
+  }
+  void visitMemoryFill(MemoryFill* curr) {
+    if (!skip(curr, curr->memory)) checkBulk(curr, &curr->dest, curr->memory, &curr->value, Name(), &curr->size);
+  }
+  void visitMemoryCopy(MemoryCopy* curr) {
+    if (curr->type != Type::unreachable && (checkOf->count(curr->destMemory) || checkOf->count(curr->sourceMemory))) {
+      checkBulk(curr, &curr->dest, curr->destMemory, &curr->source, curr->sourceMemory, &curr->size);
+    }
+  }
+  void visitMemoryInit(MemoryInit* curr) {
+    if (!skip(curr, curr->memory)) checkBulk(curr, &curr->dest, curr->memory, &curr->offset, Name(), &curr->size);
+  }
+};
+
+// The in-bounds functions of KeepBoundsChecks, for every memory but the last
+// and the shadows (named "...$shadow" by shadow-memories).
+void addBoundsChecks(Module& wasm) {
+  std::map<Name, Name> checkOf;
+  Builder b(wasm);
+  for (size_t i = 0; i + 1 < wasm.memories.size(); i++) {
+    Name memory = wasm.memories[i]->name;
+    if (memory.toString().ends_with("$shadow")) {
+      continue;
+    }
+    Name name = Names::getValidFunctionName(wasm, "srr$in-bounds$" + memory.toString());
+    Expression* end = b.makeBinary(AddInt64, b.makeUnary(ExtendUInt32, b.makeLocalGet(0, Type::i32)),
+                                   b.makeLocalGet(1, Type::i64));
+    Expression* size = b.makeBinary(ShlInt64, b.makeUnary(ExtendUInt32, b.makeMemorySize(memory)),
+                                    b.makeConst(Literal(int64_t(16))));
+    wasm.addFunction(b.makeFunction(
+      name, Signature(Type({Type::i32, Type::i64}), Type::i32), {},
+      b.makeSequence(b.makeIf(b.makeBinary(GtUInt64, end, size), b.makeUnreachable()), b.makeLocalGet(0, Type::i32))));
+    checkOf[memory] = name;
+  }
+  // (the in-bounds functions access no memory: the pass leaves them alone)
+  PassRunner runner(&wasm);
+  runner.add(std::make_unique<KeepBoundsChecks>(&checkOf));
+  runner.run();
+}
 
 // Sends calls of the lowered grow functions to their zeroing wrappers (but
 // in the wrappers themselves).
@@ -185,6 +289,7 @@ extern "C" int srr_module_lower_memories(srr_module* module, srr_error* err) {
     for (auto& memory : wasm.memories) {
       memory->max = Memory::kUnlimitedSize; // checked at each grow now
     }
+    addBoundsChecks(wasm);
     std::set<Name> globalsBefore, functionsBefore;
     for (auto& global : wasm.globals) {
       globalsBefore.insert(global->name);
