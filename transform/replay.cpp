@@ -634,6 +634,7 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
         globalSet = func; // filled in once the replayer's names are known
         return host.i32(0);
       }
+      if (name == "srr_host_funcref_call_values") return host.i32(srr::hostCallValues(wasm, app.functions, marked));
       if (name == "srr_host_set_may_call_host") {
         return mayCallHost.is() ? static_cast<Expression*>(b.makeGlobalSet(mayCallHost, host.param(0)))
                                 : b.makeNop();

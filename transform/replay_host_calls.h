@@ -29,6 +29,11 @@ struct HostMarkedTable {
 std::map<wasm::Name, HostMarkedTable> addHostMarkers(wasm::Module& wasm,
                                                      const std::vector<std::pair<uint32_t, wasm::Name>>& tables);
 
+// The most arguments plus results of a call_indirect of `functions` through
+// a marked table (what a HOST_FUNCREF_CALL of it carries), or 0.
+uint32_t hostCallValues(wasm::Module& wasm, const std::vector<wasm::Function*>& functions,
+                        const std::map<wasm::Name, HostMarkedTable>& marked);
+
 // The replayer put `value` (a stand-in or null) into element `element` of
 // marked.table: the same into its marker. `element` is evaluated once.
 wasm::Expression* setHostMarker(wasm::Builder& b, const HostMarkedTable& marked, wasm::Expression* element,

@@ -155,6 +155,7 @@ static int run_started;
 
 static uint64_t heap;    /* the next free byte */
 static uint64_t mem_top; /* bytes of replayer memory known to exist */
+static uint64_t heap_high; /* above it, replayer memory was never written (alloc) */
 
 static char msg[MSG_MAX + 1]; /* (+1: the newline when printed) */
 static uint32_t msg_len;
@@ -249,14 +250,23 @@ static int is_str(const uint8_t *a, size_t a_length, const char *s) {
 /* Makes replayer memory exist up to `end` (exclusive). */
 static int ensure(uint64_t end) { return srr_own_memory_ensure(end, &mem_top); }
 
-/* n bytes, 16-aligned, zeroed; NULL when memory runs out. */
+/* n bytes, 16-aligned, zeroed; NULL when memory runs out. Bytes at or
+ * above heap_high were never handed out, so they are still zero: only the
+ * part below it is cleared (a large buffer, such as the value buffers, is
+ * not touched page by page until used; a page's first touch is a page
+ * fault). */
 static void *alloc(uint64_t n) {
   uint64_t p = (heap + 15) & ~(uint64_t)15;
   if (!ensure(p + n + 16)) {
     return NULL;
   }
   heap = p + n;
-  __builtin_memset((void *)(uintptr_t)p, 0, (size_t)n);
+  if (p < heap_high) {
+    __builtin_memset((void *)(uintptr_t)p, 0, (size_t)(heap_high - p < n ? heap_high - p : n));
+  }
+  if (heap > heap_high) {
+    heap_high = heap;
+  }
   return (void *)(uintptr_t)p;
 }
 
@@ -591,6 +601,9 @@ static int32_t read_borrowed(uint32_t wm, uint32_t region, uint8_t **bytes, uint
     srr_host_app_read(wm, SLOT_DATA, (uint32_t)(start + used), n);
     used += n;
   }
+  if (start + used > heap_high) {
+    heap_high = start + used; /* (written, even if the read fails now) */
+  }
   int32_t rc = srr_wasi_fd_close(fd);
   if (r == 0 && rc == 0) {
     heap = start + used;
@@ -799,9 +812,6 @@ COLD static int parse_module_header(const uint8_t *body, uint32_t size) {
         return -1;
       }
       tables[n_tables++].index = f.index;
-      if (f.type == SRR_T_FUNCREF && max_values < SRR_HOST_FUNCREF_CALL_MAX_VALUES) {
-        max_values = SRR_HOST_FUNCREF_CALL_MAX_VALUES; /* HOST_FUNCREF_CALL */
-      }
       funcref_tables |= f.type == SRR_T_FUNCREF;
     }
     if (sig) {
@@ -810,6 +820,11 @@ COLD static int parse_module_header(const uint8_t *body, uint32_t size) {
     }
   }
   (void)n_memories;
+  /* A HOST_FUNCREF_CALL holds the arguments and results of a call_indirect
+     of the module's: as many as the replay module says its largest such
+     call has. */
+  uint32_t call_values = srr_host_funcref_call_values();
+  max_values = call_values > max_values ? call_values : max_values;
   return module_sha256 ? 0 : -1;
 }
 
@@ -1139,6 +1154,7 @@ static const uint8_t kEmbeddedLabel[] = "embedded trace";
 COLD static int load(void) {
   state = ST_RUNNING; /* (set_failure changes it) */
   heap = addr64(&__heap_base);
+  heap_high = heap;
   mem_top = (uint64_t)__builtin_wasm_memory_size(0) << 16;
   flags = srr_host_flags();
   label = kEmbeddedLabel;

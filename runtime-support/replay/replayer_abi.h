@@ -260,6 +260,10 @@ void srr_host_call_export(uint32_t index);
  * makes such calls ask srr_rep_is_host_call, 0 lets them run the element. */
 void srr_host_set_may_call_host(uint32_t may);
 
+/* The most arguments plus results of a call_indirect through a
+ * host-written funcref table (what a HOST_FUNCREF_CALL carries), or 0. */
+uint32_t srr_host_funcref_call_values(void);
+
 /* Where the guest trapped in the recording, to say so: nothing to provide;
  * a trap replays by itself. */
 

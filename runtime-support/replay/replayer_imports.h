@@ -23,5 +23,6 @@ SRR_HOST_IMPORT(srr_host_table_set) void srr_host_table_set(uint32_t table, uint
 SRR_HOST_IMPORT(srr_host_table_grow) int32_t srr_host_table_grow(uint32_t table, uint32_t delta);
 SRR_HOST_IMPORT(srr_host_call_export) void srr_host_call_export(uint32_t index);
 SRR_HOST_IMPORT(srr_host_set_may_call_host) void srr_host_set_may_call_host(uint32_t may);
+SRR_HOST_IMPORT(srr_host_funcref_call_values) uint32_t srr_host_funcref_call_values(void);
 
 #endif /* SHADOWRR_REPLAYER_IMPORTS_H */

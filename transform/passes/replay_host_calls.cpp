@@ -42,6 +42,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "ir/find_all.h"
 #include "ir/manipulation.h"
 #include "ir/names.h"
 #include "pass.h"
@@ -268,6 +269,23 @@ std::map<Name, HostMarkedTable> addHostMarkers(Module& wasm, const std::vector<s
     out[name] = marked;
   }
   return out;
+}
+
+uint32_t hostCallValues(Module& wasm, const std::vector<Function*>& functions,
+                        const std::map<Name, HostMarkedTable>& marked) {
+  size_t most = 0;
+  for (Function* func : functions) {
+    if (marked.empty() || func->imported()) {
+      continue;
+    }
+    for (CallIndirect* call : FindAll<CallIndirect>(func->body).list) {
+      if (marked.count(call->table)) {
+        Signature sig = call->heapType.getSignature();
+        most = std::max(most, sig.params.size() + sig.results.size());
+      }
+    }
+  }
+  return uint32_t(most);
 }
 
 Expression* setHostMarker(Builder& b, const HostMarkedTable& marked, Expression* element, Expression* value) {
