@@ -322,7 +322,14 @@ int srr_cmd_record(int argc, char **argv) {
     goto cleanup;
   }
   if (stat(trace_file, &st) != 0) {
-    if (!engine->calls_after_trap) {
+    if (!engine->calls_after_trap && program_status == 70) {
+      /* wasmtime-run.sh: wizer refused or failed to run the module (its
+         message is above), e.g. the reference-types instructions a module
+         with host-writable tables is recorded with. */
+      srr_cli_error(input, "the run left no trace: %s could not run the instrumented module (its message is above; "
+                           "record with --runtime node, bun or deno)",
+                    engine->name);
+    } else if (!engine->calls_after_trap) {
       srr_cli_error(input, "the run left no trace (expected %s); a module that imports no WASI keeps its trace in "
                            "memory, and %s cannot drain it after the run (record such a module with --runtime node, "
                            "bun or deno)",

@@ -250,6 +250,43 @@ if (available('node')) {
   }
 }
 
+// A WASI program with a table the host can write (exported): recorded and
+// replayed on the JS engines; on Wasmtime, whose wizer refuses the
+// reference-types instructions that recording uses, refused in one line
+// that says so.
+{
+  const dir = join(scratch, 'host_table');
+  mkdirSync(dir, { recursive: true });
+  const wat = join(dir, 'host_table.wat');
+  writeFileSync(wat, `(module
+    (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+    (type $v (func (result i32)))
+    (table (export "t") 2 funcref)
+    (elem (i32.const 0) func $seven)
+    (memory (export "memory") 1)
+    (func $seven (result i32) (i32.const 7))
+    (func (export "_start") (call $exit (call_indirect (type $v) (i32.const 0)))))`);
+  const plain = join(dir, 'host_table.wasm');
+  execFileSync(shadowrr, ['instrument', '--mode', 'identity', wat, '-o', plain]);
+  for (const engine of ['node', 'wasmtime']) {
+    if (!available(engine)) { skipped++; continue; }
+    const trace = join(dir, `${engine}.srr`);
+    const r = run([shadowrr, 'record', '--runtime', engine, '-o', trace, plain], dir);
+    if (engine === 'wasmtime') {
+      const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('shadowrr'));
+      if (r.status !== 0 && !existsSync(trace) && lines.length === 1 && /could not run the instrumented module/.test(lines[0])) {
+        ok('host_table: recording on wasmtime is refused in one line');
+      } else {
+        fail('host_table: record on wasmtime', `exit ${r.status}, trace ${existsSync(trace)}: ${r.stderr.trim()}`);
+      }
+      continue;
+    }
+    const p = r.status === 7 && existsSync(trace) ? run([shadowrr, 'replay', '--runtime', engine, trace], dir) : r;
+    if (p.status === 7) ok(`host_table: recorded and replayed on ${engine}: exit 7 again`);
+    else fail(`host_table: on ${engine}`, `exit ${p.status}: ${p.stderr.trim()}`);
+  }
+}
+
 // The trace's own preopen (shadowrr record without --dir) is hidden from the
 // guest on every engine, in the recording and in its replay.
 {
