@@ -15,8 +15,8 @@
 // function takes arguments, returns two results, writes the guest's memory
 // and calls back into the guest's exports; each call of a host function
 // through the table is in the trace with its arguments and results, the
-// embedded replay (no host, no other module) ends as recorded, on node, bun
-// and deno, and a trace whose recorded argument is edited is a divergence
+// embedded replay (no host, no other module) ends as recorded, on node, bun,
+// deno and Wasmtime, and a trace whose recorded argument is edited is a divergence
 // naming the event.
 //
 //   node host_funcref_calls.mjs SHADOWRR SCRATCH_DIR
@@ -149,9 +149,7 @@ function replayEmbedded(traceFile, label) {
 }
 const replayed = replayEmbedded(trace, 'guest');
 check(replayed.status === 0 && replayed.trapped === '', `the embedded replay ends as recorded (status ${replayed.status}: ${replayed.message.trim()})`);
-// (not on Wasmtime: wizer, which runs it here, refuses table.set and the
-// other reference-types instructions in any module)
-for (const runtime of ['bun', 'deno']) {
+for (const runtime of ['bun', 'deno', 'wasmtime']) {
   const r = spawnSync(shadowrr, ['replay', trace, '--module', guest, '--runtime', runtime], { encoding: 'utf8' });
   check(r.status === 0, `shadowrr replay --runtime ${runtime} ends as recorded (exit ${r.status}: ${(r.stderr || '').trim()})`);
 }
