@@ -16,16 +16,15 @@
 
 namespace srr {
 
-using namespace wasm;
-
 // The replayer's functions the generated code calls (replayer_abi.h).
 struct ReplayerFunctions {
-  Name run, callBegin, callCheck, callEnd, memoryGrow, exportArgRef, exportResultRef, hostFuncrefCalled;
-  Name funcrefBegin, argRef, funcrefCall, retRef, isHostCall;
-  std::map<Type::BasicType, Name> arg, ret, exportArg, exportResult;
-  Name retV128Low, retV128High, exportArgV128Low, exportArgV128High;
+  wasm::Name run, callBegin, callCheck, callEnd, memoryGrow, exportArgRef, exportResultRef, hostFuncrefCalled;
+  wasm::Name funcrefBegin, argRef, funcrefCall, retRef, isHostCall;
+  std::map<wasm::Type::BasicType, wasm::Name> arg, ret, exportArg, exportResult;
+  wasm::Name retV128Low, retV128High, exportArgV128Low, exportArgV128High;
 
   bool find(const srr::MergedRuntime& rt, std::string& error) {
+    using namespace wasm;
     Name i32a, i64a, f32a, f64a, v128a, i32r, i64r, f32r, f64r, i32ea, i64ea, f32ea, f64ea, i32er, i64er, f32er,
       f64er, v128er;
     if (!srr::findRuntimeFunctions(
@@ -77,14 +76,17 @@ struct ReplayerFunctions {
 };
 
 // A v128 from two i64 halves, each produced by a call (evaluated low first).
-inline Expression* v128FromHalves(Builder& builder, Name low, Name high) {
+inline wasm::Expression* v128FromHalves(wasm::Builder& builder, wasm::Name low, wasm::Name high) {
+  using namespace wasm;
   return builder.makeSIMDReplace(ReplaceLaneVecI64x2, builder.makeUnary(SplatVecI64x2, builder.makeCall(low, {}, Type::i64)),
                                  1, builder.makeCall(high, {}, Type::i64));
 }
 
 // Hands a value to the replayer: one call, or two i64 halves for a v128
 // (the value must then be a local.get, read twice).
-inline Expression* passValue(Builder& builder, const std::map<Type::BasicType, Name>& byType, Expression* value) {
+inline wasm::Expression* passValue(wasm::Builder& builder, const std::map<wasm::Type::BasicType, wasm::Name>& byType,
+                                   wasm::Expression* value) {
+  using namespace wasm;
   if (value->type == Type::v128) {
     auto* again = builder.makeLocalGet(value->cast<LocalGet>()->index, Type::v128);
     return builder.makeCall(byType.at(Type::v128),
@@ -98,8 +100,10 @@ inline Expression* passValue(Builder& builder, const std::map<Type::BasicType, N
 // Appends to `body` the recorded results of the call the replayer has just
 // checked (srr_rep_ret_*), as one value (a tuple for several); a funcref or
 // externref result is null or `standIn(type)` (srr_rep_ret_ref).
-inline void appendRecordedResults(Builder& builder, const ReplayerFunctions& rep, Type results,
-                                  const std::function<Expression*(Type)>& standIn, std::vector<Expression*>& body) {
+inline void appendRecordedResults(wasm::Builder& builder, const ReplayerFunctions& rep, wasm::Type results,
+                                  const std::function<wasm::Expression*(wasm::Type)>& standIn,
+                                  std::vector<wasm::Expression*>& body) {
+  using namespace wasm;
   std::vector<Expression*> values;
   for (Type t : results) {
     if (t.isRef()) {

@@ -1304,9 +1304,9 @@ static int cstr_equal(const char *a, const char *b) {
   return *a == *b;
 }
 
-/* Decodes the event at `position` into *ev and values (NULL: only checked)
- * and sets *end past it: 0, or -1 with d->problem set. */
-static int decode_at(srr_dec *d_out, uint64_t position, srr_decoded_event *ev, srr_value *values, uint64_t *end) {
+/* Decodes the event at `position` into *ev and values (NULL: only checked):
+ * 0 with d_out's position past it, or -1 with d_out->problem set. */
+static int decode_at(srr_dec *d_out, uint64_t position, srr_decoded_event *ev, srr_value *values) {
   srr_dec d = srr_dec_make(ev_base, ev_size);
   d.position = position;
   /* The values are typed by the module's tables (the trace's are the same). */
@@ -1364,7 +1364,6 @@ static int decode_at(srr_dec *d_out, uint64_t position, srr_decoded_event *ev, s
   if (rc == 0) {
     rc = srr_decode_event_rest(&d, types, count, values, max_values, ev);
   }
-  *end = d.position;
   *d_out = d;
   return rc;
 }
@@ -1379,8 +1378,7 @@ static int peek_raw(void) {
     return 0;
   }
   srr_dec d;
-  uint64_t end;
-  int rc = decode_at(&d, ev_pos, &cur, cur_values, &end);
+  int rc = decode_at(&d, ev_pos, &cur, cur_values);
   if (rc != 0) {
     uint8_t kind = ev_base[ev_pos];
     header_problem("corrupt trace: event ");
@@ -2130,15 +2128,15 @@ static int ahead_found;
  * first HOST_FUNCREF_CALL after the export calls at this level). 1 with
  * *table and *element, or 0 when the guest does something else first. */
 static int look_ahead(uint32_t *table, uint64_t *element) {
-  uint64_t pos = ev_pos, end;
+  uint64_t pos = ev_pos;
   uint32_t level = 0;
   srr_decoded_event ev;
   srr_dec d;
   while (pos < ev_size) {
-    if (decode_at(&d, pos, &ev, NULL, &end) != 0) {
+    if (decode_at(&d, pos, &ev, NULL) != 0) {
       return 0; /* (reported when the replay gets there) */
     }
-    pos = end;
+    pos = d.position;
     switch (ev.kind) {
     case SRR_EV_EXPORT_CALL:
       level++;

@@ -55,6 +55,14 @@ inline bool recordable(wasm::Type types, bool references = false) {
   return true;
 }
 
+// Whether a call_indirect of signature `sig` that reached a function of
+// the host's is recorded (HOST_FUNCREF_CALL, shadow_tables.cpp) and so can
+// be replayed (replay_host_calls.cpp): its arguments and results are all
+// values a trace holds.
+inline bool recordableHostCall(wasm::Signature sig) {
+  return recordable(sig.params, true) && recordable(sig.results, true);
+}
+
 // Appends to `out` the calls recording event `kind` for `index` with the
 // given values (each expression is evaluated once, in order).
 inline void recordEvent(wasm::Builder& builder, const RecordContext& context, uint32_t kind, uint32_t index,

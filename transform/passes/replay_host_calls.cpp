@@ -139,7 +139,7 @@ struct ReplayHostCalls : public PostWalker<ReplayHostCalls> {
     }
     curr->target = b.makeLocalGet(target, Type::i32);
     Expression* onHost;
-    if (curr->isReturn || !recordable(sig.params, true) || !recordable(sig.results, true)) {
+    if (curr->isReturn || !recordableHostCall(sig)) {
       // Not recorded (shadow_tables.cpp, markHostCall): a divergence.
       onHost = b.makeCall(hostCallUnrecorded, {}, Type::none);
       body.push_back(b.makeIf(isHostElement(b, *table, target), onHost));
@@ -158,44 +158,33 @@ struct ReplayHostCalls : public PostWalker<ReplayHostCalls> {
 
   Name hostCallUnrecorded, isHostCall, mayCallHost;
 
-  void visitTableSet(TableSet* curr) { clearAfter(curr, curr->table, {curr->index, curr->value}, 0, -1); }
-  void visitTableFill(TableFill* curr) { clearAfter(curr, curr->table, {curr->dest, curr->value, curr->size}, 0, 2); }
-  void visitTableInit(TableInit* curr) { clearAfter(curr, curr->table, {curr->dest, curr->offset, curr->size}, 0, 2); }
+  void visitTableSet(TableSet* curr) { clearAfter(curr, curr->table, {&curr->index, &curr->value}, -1); }
+  void visitTableFill(TableFill* curr) { clearAfter(curr, curr->table, {&curr->dest, &curr->value, &curr->size}, 2); }
+  void visitTableInit(TableInit* curr) { clearAfter(curr, curr->table, {&curr->dest, &curr->offset, &curr->size}, 2); }
 
-  // A guest write of elements [operand `start`, + operand `count` (-1: one
-  // element)) of `table`: done, then the markers cleared.
-  void clearAfter(Expression* curr, Name tableName, std::vector<Expression*> operands, int start, int count) {
+  // A guest write of `table`'s elements from operand 0 on, as many as
+  // operand `count` says (-1: one): the operands (curr's own fields, in
+  // order) into locals, the write, then the markers cleared.
+  void clearAfter(Expression* curr, Name tableName, const std::vector<Expression**>& operands, int count) {
     const HostMarkedTable* table = markedOf(curr, tableName);
     if (!table) {
       return;
     }
     Builder b(*getModule());
-    std::vector<Expression*> body;
-    auto locals = spill(b, operands, body);
+    std::vector<Expression*> values, body;
+    for (Expression** operand : operands) {
+      values.push_back(*operand);
+    }
+    auto locals = spill(b, values, body);
     auto get = [&](size_t i) { return b.makeLocalGet(locals[i], getFunction()->getLocalType(locals[i])); };
-    // Point the operands of curr at the locals, in the order they were given.
-    size_t i = 0;
-    for (Expression** operand : childPointers(curr)) {
-      *operand = get(i++);
+    for (size_t i = 0; i < operands.size(); i++) {
+      *operands[i] = get(i);
     }
     body.push_back(curr);
     body.push_back(b.makeCall(table->clear,
-                              {get(start), count < 0 ? static_cast<Expression*>(b.makeConst(Literal(int32_t(1)))) : get(size_t(count))},
+                              {get(0), count < 0 ? static_cast<Expression*>(b.makeConst(Literal(int32_t(1)))) : get(size_t(count))},
                               Type::none));
     replaceCurrent(b.makeBlock(body));
-  }
-
-  // The operands of a table.set, table.fill or table.init, in the order
-  // clearAfter's callers list them.
-  std::vector<Expression**> childPointers(Expression* curr) {
-    if (auto* set = curr->dynCast<TableSet>()) {
-      return {&set->index, &set->value};
-    }
-    if (auto* fill = curr->dynCast<TableFill>()) {
-      return {&fill->dest, &fill->value, &fill->size};
-    }
-    auto* init = curr->cast<TableInit>();
-    return {&init->dest, &init->offset, &init->size};
   }
 
   void visitTableCopy(TableCopy* curr) {
@@ -275,7 +264,7 @@ uint32_t hostCallValues(Module& wasm, const std::vector<Function*>& functions,
                         const std::map<Name, HostMarkedTable>& marked) {
   size_t most = 0;
   for (Function* func : functions) {
-    if (marked.empty() || func->imported()) {
+    if (func->imported()) {
       continue;
     }
     for (CallIndirect* call : FindAll<CallIndirect>(func->body).list) {

@@ -359,8 +359,8 @@ struct ShadowTables : public WalkerPass<PostWalker<ShadowTables>> {
     for (Type t : vars) {
       Builder::addVar(func, t);
     }
-    Signature sig = call->is<CallIndirect>() ? call->cast<CallIndirect>()->heapType.getSignature() : Signature();
-    if (host && recordable(sig.params, true) && recordable(sig.results, true)) {
+    Signature sig = host ? call->cast<CallIndirect>()->heapType.getSignature() : Signature();
+    if (host && recordableHostCall(sig)) {
       // HOST_FUNCREF_CALL: table, element, the call's signature, arguments, results.
       std::vector<Expression*> values{builder.makeLocalGet(host->element, Type::i32), i32(int32_t(sig.params.size()))};
       for (Type t : sig.params) {
