@@ -43,9 +43,10 @@ namespace {
 
 // Features every engine shadowrr targets has (node 20+, bun, deno, Wasmtime),
 // and that the transform itself needs (a second memory; bulk memory for the
-// shadow's memory.copy/fill). A module is never narrowed below this.
+// shadow's memory.copy/fill; SIMD for the full sync's compare). A module is
+// never narrowed below this.
 const FeatureSet kBaseFeatures = FeatureSet::SignExt | FeatureSet::MutableGlobals |
-                                 FeatureSet::TruncSat |
+                                 FeatureSet::TruncSat | FeatureSet::SIMD |
                                  FeatureSet::BulkMemory | FeatureSet::BulkMemoryOpt |
                                  FeatureSet::Multivalue | FeatureSet::ReferenceTypes |
                                  FeatureSet::MultiMemory;

@@ -106,6 +106,7 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
     }
     srr::addTableHelpers(wasm, context);
     srr::addGuestEntryMarks(wasm, context, app.functions);
+    srr::addLoadMismatchHelpers(wasm, context);
     PassRunner runner(&wasm);
     runner.add(srr::createShadowStoresPass(&context));
     runner.add(srr::createShadowLoadsPass(&context));
@@ -207,6 +208,9 @@ extern "C" int srr_record_pass_preview(srr_module* module, const char* pass, srr
     return 0;
   }
   if (name == "shadow-stores" || name == "shadow-loads" || name == "shadow-bulk" || name == "shadow-tables") {
+    if (name == "shadow-loads") {
+      srr::addLoadMismatchHelpers(wasm, context);
+    }
     PassRunner runner(&wasm);
     runner.add(name == "shadow-stores"   ? srr::createShadowStoresPass(&context)
                : name == "shadow-loads"  ? srr::createShadowLoadsPass(&context)

@@ -56,8 +56,8 @@ struct ShadowLayout {
 
 // When the checked code pays for a full sync (synced_versions.cpp): after
 // this many checked loop iterations or function entries per 64 KiB page of
-// the memories. Comparing a page with its shadow costs about as much (2048
-// steps of 32 bytes, a few instructions each).
+// the memories. Comparing a page with its shadow costs about as much (1024
+// steps of 64 bytes, a few instructions each).
 // Host events sync at once while an allowance of pages lasts, which starts
 // at kEagerPages and grows each time a budget is spent, up to
 // kEagerPagesMax. A sync reads the memory and its shadow whole (measured on
@@ -102,6 +102,9 @@ struct RecordContext {
   wasm::Name recBegin, recI32, recI64, recF32, recF64, recV128, recEnd;
   wasm::Name recLoadMismatch, recReconcile, recReconcileIovecs, recMemoryGrow, recHostMemoryGrow, recFinish;
   wasm::Name recStarted;
+  // The load slow path specialised per memory (its index) and access width
+  // (addLoadMismatchHelpers): a checked load passes only its address.
+  std::map<std::pair<uint32_t, uint32_t>, wasm::Name> loadMismatchHelpers;
 
   // The synced state (synced_versions.cpp): the flag that is 0 while every
   // memory equals its shadow, the checked work left before a full sync, and
@@ -174,6 +177,10 @@ struct RecordContext {
 // The record-mode passes, one per file under passes/.
 std::unique_ptr<wasm::Pass> createShadowStoresPass(const RecordContext* context);
 std::unique_ptr<wasm::Pass> createShadowLoadsPass(const RecordContext* context);
+// The helpers shadow-loads calls on a mismatch, one per memory and access
+// width: $srr$load_mismatch$<memory>$<bytes> (param address). Needs the
+// recorder's functions; before the shadow-loads pass.
+void addLoadMismatchHelpers(wasm::Module& wasm, RecordContext& context);
 std::unique_ptr<wasm::Pass> createShadowBulkPass(const RecordContext* context);
 void addShadowMemories(wasm::Module& wasm, RecordContext& context);
 // shadow-init (shadow_memories.cpp): the shadows of imported memories sized

@@ -100,6 +100,7 @@ public:
   wasm::Name primaryMemory() const { return pair.memory; }
   wasm::Name shadowMemory() const { return pair.shadow; }
   wasm::Expression* memoryIndex() { return builder.makeConst(wasm::Literal(int32_t(pair.index))); }
+  uint32_t memoryIndexValue() const { return pair.index; }
 
 private:
   static bool fitsImmediate(wasm::Address offset) {

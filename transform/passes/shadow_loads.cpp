@@ -11,9 +11,14 @@
 //   (local.set $value (f32.load offset=4 (local.get $p)))
 //   (if (i32.ne (i32.reinterpret_f32 (local.get $value))     ;; floats by bits
 //               (i32.load $m$shadow offset=2052 (local.get $p)))
-//     (then (call $srr_rec_load_mismatch (i32.const 0)       ;; memory index
-//             (i32.add (local.get $p) (i32.const 4)) (i32.const 4))))
+//     (then (call $srr$load_mismatch$0$4                     ;; memory 0, 4 bytes
+//             (i32.add (local.get $p) (i32.const 4)))))
 //   (local.get $value)
+//
+// The slow path is a helper per memory and width that calls the recorder's
+// srr_rec_load_mismatch(memory, address, bytes): the call in every checked
+// load passes one operand, not three (less code for the engine to compile,
+// which on V8 happens while the program runs).
 //
 // Covered: every scalar load (sign/zero-extending: the same op on the shadow),
 // v128.load, the v128 splat/extend/zero loads and v128.loadN_lane (compared
@@ -22,6 +27,7 @@
 // they wrote into the shadow. A load in code that runs only while every
 // memory equals its shadow (synced_versions.cpp) is left as it is.
 
+#include "ir/names.h"
 #include "wasm-builder.h"
 #include "wasm.h"
 
@@ -66,10 +72,8 @@ struct ShadowLoads : public WalkerPass<PostWalker<ShadowLoads>> {
 
   // The slow-path call for `bytes` bytes at the access's effective address.
   Expression* mismatch(Builder& builder, ShadowAccess& access, Address offset, uint32_t bytes) {
-    return builder.makeCall(context->recLoadMismatch,
-                            {access.memoryIndex(), access.effectiveAddress(offset),
-                             builder.makeConst(Literal(int32_t(bytes)))},
-                            Type::none);
+    Name helper = context->loadMismatchHelpers.at({access.memoryIndexValue(), bytes});
+    return builder.makeCall(helper, {access.effectiveAddress(offset)}, Type::none);
   }
 
   // value := original; if (differs) mismatch; value
@@ -193,6 +197,23 @@ struct ShadowLoads : public WalkerPass<PostWalker<ShadowLoads>> {
 };
 
 } // namespace
+
+void addLoadMismatchHelpers(Module& wasm, RecordContext& context) {
+  Builder builder(wasm);
+  for (const auto& pair : context.memories) {
+    for (uint32_t bytes : {1, 2, 4, 8, 16}) {
+      Name name = Names::getValidFunctionName(
+        wasm, "srr$load_mismatch$" + std::to_string(pair.index) + "$" + std::to_string(bytes));
+      Expression* call = builder.makeCall(context.recLoadMismatch,
+                                          {builder.makeConst(Literal(int32_t(pair.index))),
+                                           builder.makeLocalGet(0, Type::i32),
+                                           builder.makeConst(Literal(int32_t(bytes)))},
+                                          Type::none);
+      wasm.addFunction(builder.makeFunction(name, Signature(Type::i32, Type::none), {}, call));
+      context.loadMismatchHelpers[{pair.index, bytes}] = name;
+    }
+  }
+}
 
 std::unique_ptr<Pass> createShadowLoadsPass(const RecordContext* context) {
   return std::make_unique<ShadowLoads>(context);

@@ -197,8 +197,19 @@ struct Versioner {
     return builder.makeBlock({spend, spent});
   }
 
+  // The checked copy of each function that has one.
+  std::unordered_map<Name, Name> checkedCopyOf;
+  // The synced copies made so far, and the checked arms of loops versioned
+  // in functions that can reach the host.
+  std::unordered_set<Expression*> syncedCopies;
+  std::vector<Expression*> checkedArms;
+
   // A copy of `code` whose accesses run unchecked.
-  Expression* syncedCopy(Expression* code) { return markSynced(ExpressionManipulator::copy(code, wasm)); }
+  Expression* syncedCopy(Expression* code) {
+    Expression* copy = markSynced(ExpressionManipulator::copy(code, wasm));
+    syncedCopies.insert(copy);
+    return copy;
+  }
 
   // Lists the accesses of `copy` as running only while synced.
   Expression* markSynced(Expression* copy) {
@@ -221,6 +232,7 @@ struct Versioner {
   Expression* versioned(Expression* checked) {
     Expression* synced = syncedCopy(checked);
     versionLoops(&checked);
+    checkedArms.push_back(checked);
     return builder.makeIf(unsynced(), builder.makeSequence(tick(), checked), synced);
   }
 
@@ -251,6 +263,7 @@ struct Versioner {
     Function* checked = nullptr;
     if (hostFree.contains(func->name)) {
       checked = ModuleUtils::copyFunction(func, wasm, Names::getValidFunctionName(wasm, func->name.toString() + "$checked"));
+      checkedCopyOf[func->name] = checked->name;
       checked->body = builder.makeSequence(tick(), checked->body);
       versionLoops(&checked->body);
       UniqueNameMapper::uniquify(checked->body);
@@ -272,36 +285,68 @@ struct Versioner {
     ReFinalize().walkFunctionInModule(func, &wasm);
     return checked;
   }
+
+  // Code that runs only after the flag was found set calls the checked
+  // copies of its callees directly, not the dispatching originals: a call
+  // saves the dispatch, and an engine that compiles lazily (V8) compiles
+  // no synced body that the unsynced stretch never runs. Should the memories
+  // be synced during the call, the callee finishes checked (always safe;
+  // its loops switch to their synced copies at the next iteration).
+  // Synced copies inside `root` keep calling the originals.
+  void callCheckedCopies(Expression* root) {
+    std::vector<Expression*> work{root};
+    while (!work.empty()) {
+      Expression* curr = work.back();
+      work.pop_back();
+      if (syncedCopies.count(curr)) {
+        continue;
+      }
+      if (auto* call = curr->dynCast<Call>()) {
+        auto copy = checkedCopyOf.find(call->target);
+        if (copy != checkedCopyOf.end()) {
+          call->target = copy->second;
+        }
+      }
+      for (Expression* child : ChildIterator(curr)) {
+        work.push_back(child);
+      }
+    }
+  }
 };
 
 Expression* totalPages(Builder& builder, const RecordContext& context);
 
-// $srr$sync_all: for each memory, compare it with its shadow 32 bytes at a
-// time; a difference goes to the load slow path, which records the whole
-// differing run and syncs it. Then the flag goes to 0 and the budget is
-// refilled in proportion to the memories' size.
+// $srr$sync_all: for each memory, compare it with its shadow 64 bytes at a
+// time (four v128 loads of each, xor-ed and or-ed together: the sync runs
+// once or a few times, in the engine's baseline tier, so the fewer
+// instructions per byte the better); a difference goes to the load slow path,
+// which records the whole differing run and syncs it. Then the flag goes to
+// 0 and the budget is refilled in proportion to the memories' size.
 void addSyncAll(Module& wasm, RecordContext& context) {
   Builder builder(wasm);
   const Index address = 0, end = 1;
+  const uint32_t bytesPerStep = 64;
   std::vector<Expression*> body;
   auto i32 = [&](int32_t v) { return builder.makeConst(Literal(v)); };
   for (const auto& pair : context.memories) {
-    auto word = [&](Name memory, uint64_t offset) {
-      return builder.makeLoad(8, false, offset, 8, builder.makeLocalGet(address, Type::i32), Type::i64, memory);
+    auto vector = [&](Name memory, uint64_t offset) {
+      return builder.makeLoad(16, false, offset, 16, builder.makeLocalGet(address, Type::i32), Type::v128, memory);
     };
     Expression* differ = nullptr;
-    for (uint64_t at = 0; at < 32; at += 8) {
+    for (uint64_t at = 0; at < bytesPerStep; at += 16) {
       Expression* x =
-        builder.makeBinary(XorInt64, word(pair.memory, at), word(pair.shadow, at + ShadowLayout::kShadowSkew));
-      differ = differ ? builder.makeBinary(OrInt64, differ, x) : x;
+        builder.makeBinary(XorVec128, vector(pair.memory, at), vector(pair.shadow, at + ShadowLayout::kShadowSkew));
+      differ = differ ? builder.makeBinary(OrVec128, differ, x) : x;
     }
     Name loop(std::string("compare") + std::to_string(pair.index));
     Expression* step = builder.makeBlock(
-      {builder.makeIf(builder.makeBinary(NeInt64, differ, builder.makeConst(Literal(int64_t(0)))),
+      {builder.makeIf(builder.makeUnary(AnyTrueVec128, differ),
                       builder.makeCall(context.recLoadMismatch,
-                                       {i32(int32_t(pair.index)), builder.makeLocalGet(address, Type::i32), i32(32)},
+                                       {i32(int32_t(pair.index)), builder.makeLocalGet(address, Type::i32),
+                                        i32(int32_t(bytesPerStep))},
                                        Type::none)),
-       builder.makeLocalSet(address, builder.makeBinary(AddInt32, builder.makeLocalGet(address, Type::i32), i32(32))),
+       builder.makeLocalSet(address,
+                            builder.makeBinary(AddInt32, builder.makeLocalGet(address, Type::i32), i32(int32_t(bytesPerStep)))),
        // A memory of 65536 pages ends at 2^32, which is 0: stop when the
        // address wraps there.
        builder.makeBreak(loop, nullptr,
@@ -402,6 +447,12 @@ void addSyncedVersions(Module& wasm, RecordContext& context, std::vector<Functio
     if (Function* checked = versioner.run(functions[i])) {
       functions.push_back(checked);
     }
+  }
+  for (size_t i = count; i < functions.size(); i++) {
+    versioner.callCheckedCopies(functions[i]->body);
+  }
+  for (Expression* arm : versioner.checkedArms) {
+    versioner.callCheckedCopies(arm);
   }
 }
 
