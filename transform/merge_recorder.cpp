@@ -47,7 +47,7 @@ bool mergeRecorder(Module& app, RecordContext& context, const RecorderConfig& co
       return whole("srr$trace-path", std::vector<char>(config.tracePath.begin(), config.tracePath.end()));
     }
     if (name == "srr_host_flags") return host.i32(config.flags);
-    if (name == "srr_host_memory_count") return host.i32(uint32_t(context.memories.size()));
+    if (name == "srr_host_memory_count") return host.i32(uint32_t(context.allMemories().size()));
     if (name == "srr_host_wasi_memory") return host.wasiMemoryIndex(memories);
     if (name == "srr_host_memory_pages") {
       // An unknown memory index has 0 pages.

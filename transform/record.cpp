@@ -88,10 +88,7 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
     srr::RecorderConfig config;
     config.recorderWasm = srr_recorder_wasm;
     config.recorderWasmSize = srr_recorder_wasm_size;
-    std::vector<std::pair<uint32_t, Name>> memories;
-    for (const auto& pair : context.memories) {
-      memories.push_back({pair.index, pair.memory});
-    }
+    std::vector<std::pair<uint32_t, Name>> memories = context.allMemories();
     config.header = srr::buildTraceHeader(wasm, module->sha256, options->module_name, memories,
                                           srr::hostChangeableGlobals(wasm), options->durable ? SRR_FLAG_DURABLE : 0);
     config.tracePath = options->trace_path ? options->trace_path : "trace.srr";

@@ -97,6 +97,14 @@ struct RecordContext {
   };
   std::vector<MemoryPair> memories;
   std::unordered_map<wasm::Name, size_t> byMemory;
+  // The memories the host cannot reach (neither imported nor exported: no
+  // host, WASI included, can write them), by name, with their index. They
+  // get no shadow and none of their accesses is instrumented; only their
+  // memory.grow results are recorded (shadow_memories.cpp).
+  std::unordered_map<wasm::Name, uint32_t> privateMemories;
+  // Every application memory, shadowed or private, as (index, name) in
+  // index order: the trace header lists them all.
+  std::vector<std::pair<uint32_t, wasm::Name>> allMemories() const;
 
   // The recorder's functions (internal names after merging).
   wasm::Name recBegin, recI32, recI64, recF32, recF64, recV128, recEnd;

@@ -86,9 +86,14 @@ struct ShadowBulk : public WalkerPass<PostWalker<ShadowBulk>> {
     replaceCurrent(builder.makeBlock({sets, curr, shadow}));
   }
 
+  // Between a shadowed memory and a private one (shadow_memories.cpp): from
+  // a private memory, the destination's shadow is copied from the source
+  // itself (which holds only the guest's bytes); into one, only the
+  // source's host writes are recorded.
   void visitMemoryCopy(MemoryCopy* curr) {
-    if (curr->type == Type::unreachable || !context->isShadowed(curr->destMemory) ||
-        !context->isShadowed(curr->sourceMemory)) {
+    bool toShadowed = context->isShadowed(curr->destMemory);
+    bool fromShadowed = context->isShadowed(curr->sourceMemory);
+    if (curr->type == Type::unreachable || (!toShadowed && !fromShadowed)) {
       return;
     }
     Builder builder(*getModule());
@@ -96,41 +101,58 @@ struct ShadowBulk : public WalkerPass<PostWalker<ShadowBulk>> {
     Expression* sets = builder.makeBlock({builder.makeLocalSet(dest, curr->dest),
                                           builder.makeLocalSet(source, curr->source),
                                           builder.makeLocalSet(size, curr->size)});
-    const auto& from = context->pairOf(curr->sourceMemory);
+    std::vector<Expression*> list{sets};
     // While synced (synced_versions.cpp) the source holds no host write.
-    Expression* reconcile = context->isSyncedOnly(curr)
-                              ? static_cast<Expression*>(builder.makeNop())
-                              : builder.makeCall(context->recReconcile,
-                                                 {builder.makeConst(Literal(int32_t(from.index))),
-                                                  get(builder, source), get(builder, size)},
-                                                 Type::none);
+    if (fromShadowed && !context->isSyncedOnly(curr)) {
+      list.push_back(builder.makeCall(
+        context->recReconcile,
+        {builder.makeConst(Literal(int32_t(context->pairOf(curr->sourceMemory).index))), get(builder, source),
+         get(builder, size)},
+        Type::none));
+    }
     curr->dest = get(builder, dest);
     curr->source = get(builder, source);
     curr->size = get(builder, size);
-    auto* shadow = builder.makeMemoryCopy(skewed(builder, dest), skewed(builder, source), get(builder, size),
-                                          context->pairOf(curr->destMemory).shadow, from.shadow);
-    replaceCurrent(builder.makeBlock({sets, reconcile, curr, shadow}));
+    list.push_back(curr);
+    if (toShadowed) {
+      Name destShadow = context->pairOf(curr->destMemory).shadow;
+      list.push_back(fromShadowed ? builder.makeMemoryCopy(skewed(builder, dest), skewed(builder, source),
+                                                           get(builder, size), destShadow,
+                                                           context->pairOf(curr->sourceMemory).shadow)
+                                  : builder.makeMemoryCopy(skewed(builder, dest), get(builder, source),
+                                                           get(builder, size), destShadow, curr->sourceMemory));
+    }
+    replaceCurrent(builder.makeBlock(list));
   }
 
+  // The result is recorded for every memory (whether it grew is the
+  // engine's choice); a shadowed memory's shadow grows with it.
   void visitMemoryGrow(MemoryGrow* curr) {
-    if (!context->isShadowed(curr->memory) || curr->type == Type::unreachable) {
+    auto priv = context->privateMemories.find(curr->memory);
+    bool shadowed = context->isShadowed(curr->memory);
+    if ((!shadowed && priv == context->privateMemories.end()) || curr->type == Type::unreachable) {
       return;
     }
     Builder builder(*getModule());
-    const auto& pair = context->pairOf(curr->memory);
+    uint32_t memoryIndex = shadowed ? context->pairOf(curr->memory).index : priv->second;
     Index delta = local(), result = local();
     Expression* setDelta = builder.makeLocalSet(delta, curr->delta);
     curr->delta = get(builder, delta);
     Expression* setResult = builder.makeLocalSet(result, curr);
+    std::vector<Expression*> list{setDelta, setResult};
     // The shadow grows only if the memory did, so the two keep their sizes
     // ShadowLayout::kShadowSparePages apart.
-    Expression* growShadow = builder.makeIf(
-      builder.makeBinary(NeInt32, get(builder, result), builder.makeConst(Literal(int32_t(-1)))),
-      builder.makeDrop(builder.makeMemoryGrow(get(builder, delta), pair.shadow)));
+    if (shadowed) {
+      list.push_back(builder.makeIf(
+        builder.makeBinary(NeInt32, get(builder, result), builder.makeConst(Literal(int32_t(-1)))),
+        builder.makeDrop(builder.makeMemoryGrow(get(builder, delta), context->pairOf(curr->memory).shadow))));
+    }
     Expression* record = builder.makeCall(
       context->recMemoryGrow,
-      {builder.makeConst(Literal(int32_t(pair.index))), get(builder, delta), get(builder, result)}, Type::none);
-    replaceCurrent(builder.makeBlock({setDelta, setResult, growShadow, record, get(builder, result)}, Type::i32));
+      {builder.makeConst(Literal(int32_t(memoryIndex))), get(builder, delta), get(builder, result)}, Type::none);
+    list.push_back(record);
+    list.push_back(get(builder, result));
+    replaceCurrent(builder.makeBlock(list, Type::i32));
   }
 };
 

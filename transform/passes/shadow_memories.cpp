@@ -12,6 +12,13 @@
 //   (data (i32.const 1024) "hello")
 //   (data $m$shadow (i32.const 3072) "hello") ;; offset + ShadowLayout::kShadowSkew
 //
+// A memory the host cannot reach, neither imported nor exported, gets no
+// shadow: nothing but the module's own code can write it, so no load of it
+// can find a host write, and its stores need no second copy (no host, WASI
+// included, sees a memory the module does not export). A program whose
+// memory is private (a module with no imports, a replay built by Wasm-R3)
+// then records at the cost of its export calls alone.
+//
 // An imported memory gets a defined shadow: the host may have filled the
 // memory before instantiation, and those bytes are found and recorded as host
 // writes when the guest first reads them. The shadow is never exported.
@@ -40,6 +47,8 @@
 //    (data.drop $0$shadow)
 //    (call $original_start))                          ;; if there was one
 
+#include <algorithm>
+
 #include "ir/manipulation.h"
 #include "ir/names.h"
 #include "wasm-builder.h"
@@ -66,7 +75,32 @@ Expression* skewedOffset(Module& wasm, Expression* offset) {
                             builder.makeConst(Literal(int32_t(ShadowLayout::kShadowSkew))));
 }
 
+// Whether the host can reach the memory: imported, or exported under any name.
+bool hostReachable(Module& wasm, Memory* memory) {
+  if (memory->imported()) {
+    return true;
+  }
+  for (auto& exp : wasm.exports) {
+    if (exp->kind == ExternalKind::Memory && *exp->getInternalName() == memory->name) {
+      return true;
+    }
+  }
+  return false;
+}
+
 } // namespace
+
+std::vector<std::pair<uint32_t, Name>> RecordContext::allMemories() const {
+  std::vector<std::pair<uint32_t, Name>> all;
+  for (const auto& pair : memories) {
+    all.push_back({pair.index, pair.memory});
+  }
+  for (const auto& [name, index] : privateMemories) {
+    all.push_back({index, name});
+  }
+  std::sort(all.begin(), all.end());
+  return all;
+}
 
 void addShadowMemories(Module& wasm, RecordContext& context) {
   // Collect first: adding memories while iterating would invalidate.
@@ -76,6 +110,10 @@ void addShadowMemories(Module& wasm, RecordContext& context) {
   }
   for (uint32_t index = 0; index < originals.size(); index++) {
     Memory* memory = originals[index];
+    if (!hostReachable(wasm, memory)) {
+      context.privateMemories[memory->name] = index;
+      continue;
+    }
     auto shadow = std::make_unique<Memory>();
     shadow->name = Names::getValidMemoryName(wasm, memory->name.toString() + "$shadow");
     shadow->initial = memory->initial + ShadowLayout::kShadowSparePages;

@@ -161,14 +161,26 @@ private:
   std::unordered_set<Name> free;
 };
 
-// Whether the code has anything a synced copy would run cheaper.
-bool hasCheckedAccess(Expression* code) {
-  if (!FindAll<Load>(code).list.empty() || !FindAll<SIMDLoad>(code).list.empty() ||
-      !FindAll<MemoryCopy>(code).list.empty()) {
-    return true;
+// Whether the code has anything a synced copy would run cheaper: a load of,
+// or a memory.copy from, a shadowed memory (a private one is never checked).
+bool hasCheckedAccess(Expression* code, const RecordContext& context) {
+  for (auto* load : FindAll<Load>(code).list) {
+    if (context.isShadowed(load->memory)) {
+      return true;
+    }
+  }
+  for (auto* load : FindAll<SIMDLoad>(code).list) {
+    if (context.isShadowed(load->memory)) {
+      return true;
+    }
+  }
+  for (auto* copy : FindAll<MemoryCopy>(code).list) {
+    if (context.isShadowed(copy->sourceMemory)) {
+      return true;
+    }
   }
   for (auto* lane : FindAll<SIMDLoadStoreLane>(code).list) {
-    if (lane->isLoad()) {
+    if (lane->isLoad() && context.isShadowed(lane->memory)) {
       return true;
     }
   }
@@ -241,7 +253,7 @@ struct Versioner {
   void versionLoops(Expression** where) {
     Expression* curr = *where;
     if (auto* loop = curr->dynCast<Loop>()) {
-      if (hasCheckedAccess(loop->body) && hostFree.isFree(loop->body)) {
+      if (hasCheckedAccess(loop->body, context) && hostFree.isFree(loop->body)) {
         loop->body = versioned(loop->body);
         loop->finalize();
         return;
@@ -257,7 +269,7 @@ struct Versioner {
   // that compiles lazily then never compiles a checked copy that never runs.
   // Returns the checked copy, or null.
   Function* run(Function* func) {
-    if (!hasCheckedAccess(func->body)) {
+    if (!hasCheckedAccess(func->body, context)) {
       return nullptr;
     }
     Function* checked = nullptr;

@@ -1,7 +1,7 @@
 ;; Loads compare the memory's bytes with the shadow's (floats by their bits,
 ;; vectors whole) and call the recorder's slow path when they differ.
 (module
-  (memory 1)
+  (memory (export "memory") 1)
   (func $loads (param $p i32) (result i32)
     (local $v v128)
     (drop (i32.load16_s offset=2 (local.get $p)))

@@ -2,7 +2,7 @@
 ;; whose value holds another store: that inner store runs between the outer
 ;; one's address and its use, so the outer store takes locals of its own.
 (module
-  (memory 1)
+  (memory (export "memory") 1)
   (func $nested (param $p i32)
     (i32.store (local.get $p)
       (block (result i32)

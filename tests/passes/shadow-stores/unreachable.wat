@@ -2,7 +2,7 @@
 ;; it stays as it is, without a shadow store (the spec's br, return and
 ;; unreachable tests have such stores).
 (module
-  (memory 1)
+  (memory (export "memory") 1)
   (func $unreachable_stores (param $p i32) (param $v v128)
     (block $out
       (i32.store (br $out) (i32.const 1))

@@ -8,7 +8,7 @@
 (module
   (import "env" "host" (func $host (param i32)))
   (type $t (func (param i32)))
-  (memory 1)
+  (memory (export "memory") 1)
   (table 1 funcref)
   (elem (i32.const 0) $calls_host)
   (func $leaf (param $p i32) (result i32)
