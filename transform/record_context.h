@@ -113,6 +113,9 @@ struct RecordContext {
   // The load slow path specialised per memory (its index) and access width
   // (addLoadMismatchHelpers): a checked load passes only its address.
   std::map<std::pair<uint32_t, uint32_t>, wasm::Name> loadMismatchHelpers;
+  // The checks hoisted out of loops, per memory index and width
+  // (loop_invariant_checks.cpp), made on first use.
+  std::map<std::pair<uint32_t, uint32_t>, wasm::Name> checkSpanHelpers;
 
   // The synced state (synced_versions.cpp): the flag that is 0 while every
   // memory equals its shadow, the checked work left before a full sync, and
@@ -220,6 +223,11 @@ void addSyncState(wasm::Module& wasm, RecordContext& context);
 // addSyncState, before the shadow passes. Appends to `functions` the checked
 // copies it adds, which the shadow passes must rewrite too.
 void addSyncedVersions(wasm::Module& wasm, RecordContext& context, std::vector<wasm::Function*>& functions);
+// loop-invariant-checks (loop_invariant_checks.cpp), for a loop that cannot
+// reach the host: lists its loads whose address is the same in every
+// iteration as synced-only, and returns the code that checks them once, to
+// run before the loop (null if there are none). Needs addSyncState.
+wasm::Expression* hoistInvariantChecks(wasm::Module& wasm, RecordContext& context, wasm::Loop* loop);
 
 // An externref or funcref table the host can write: exported or imported.
 // Record and replay number them by the module's own table index.

@@ -1,9 +1,10 @@
 // The rules that let the recorder skip checks (transform/passes/
-// synced_versions.cpp) never lose a host write. A module whose host-free code
-// reads bytes the host wrote (during an import, between export calls, through
-// memory.copy, after a long loop) is recorded twice: with a small memory,
-// where each host event syncs at once, and with a memory larger than the
-// eager allowance, where the memory stays unsynced until the budget is spent.
+// synced_versions.cpp, loop_invariant_checks.cpp) never lose a host write. A
+// module whose host-free code reads bytes the host wrote (during an import,
+// between export calls, through memory.copy, in loops whose checks are
+// hoisted, after a long loop) is recorded twice: with a small memory, where
+// each host event syncs at once, and with a memory larger than the eager
+// allowance, where the memory stays unsynced until the budget is spent.
 // For each call: the result equals the original module's, and the trace holds
 // the bytes the guest read, with their values. A byte the host wrote and the
 // guest never reads (the canary) shows which path ran: a sync records it, a
@@ -48,6 +49,8 @@ function drive(instance) {
   results.push(e.fill_then_sum(64, 300));               // during an import
   write(1024, 200); results.push(e.sum(1024, 200));     // between calls, host-free function
   write(4096, 500); results.push(e.copy_then_sum(8192, 4096, 500));
+  write(5120, 16); results.push(e.fixed_sum(5120, 1000));   // loop-invariant loads
+  write(6144, 100); results.push(e.rows_sum(6144, 25, 10));
   write(2048, 100); results.push(e.spin_then_sum(2048, 100, 3_000_000));
   write(3072, 50); results.push(e.sum(3072, 50));       // after a spent budget
   return results;
@@ -61,7 +64,9 @@ function instantiate(file) {
 }
 
 // The ranges each call read, in call order: [address, length].
-const reads = [[64, 300], [1024, 200], [4096, 500], [2048, 100], [3072, 50]];
+const reads = [[64, 300], [1024, 200], [4096, 500], [5120, 16], [6144, 100], [2048, 100], [3072, 50]];
+// The call that spends the budget (spin_then_sum).
+const SPENDS = 5;
 
 // 64 pages: more than the eager allowance (SyncPolicy::kEagerPages, 16), and
 // a first budget (64 * kBudgetPerPage * kFirstSyncFactor, about 1M) that
@@ -98,8 +103,8 @@ for (const [pages, eager] of [[1, true], [64, false]]) {
     for (let i = 0; i < len; i++) if (recorded.get(ptr + i) !== pattern(round, i)) missing++;
     check(missing === 0, `${pages} pages, call ${k}: ${missing} of the ${len} bytes read are not in the trace`);
     // The canary: synced at once (eager), or only once the budget was spent
-    // (call 3) and by every host event after it.
-    const synced = eager || k >= 3;
+    // (call SPENDS) and by every host event after it.
+    const synced = eager || k >= SPENDS;
     check(recorded.has(CANARY) === synced,
           `${pages} pages, call ${k}: the unread byte was ${recorded.has(CANARY) ? '' : 'not '}recorded, expected ${synced ? '' : 'not '}(${eager ? 'eager' : 'lazy'} path)`);
   });

@@ -18,6 +18,10 @@
 // Stores are still doubled in both copies, and the guest's memory.grow still
 // grows both: the shadow stays exact for the next unsynced stretch.
 //
+// A host-free loop's loads whose address is the same in every iteration are
+// checked once, before the loop (loop_invariant_checks.cpp); a loop left
+// with no checked load is not versioned.
+//
 // What may run the synced copy: a function or loop that can reach no import,
 // directly or through calls; an indirect call counts as reaching the host
 // unless every function that could be its target (all functions of a
@@ -161,11 +165,12 @@ private:
   std::unordered_set<Name> free;
 };
 
-// Whether the code has anything a synced copy would run cheaper: a load of,
-// or a memory.copy from, a shadowed memory (a private one is never checked).
+// Whether the code has anything a synced copy would run cheaper: a checked
+// load of, or a memory.copy from, a shadowed memory (a private one is never
+// checked, nor is a load whose check was hoisted out of its loop).
 bool hasCheckedAccess(Expression* code, const RecordContext& context) {
   for (auto* load : FindAll<Load>(code).list) {
-    if (context.isShadowed(load->memory)) {
+    if (context.isShadowed(load->memory) && !context.isSyncedOnly(load)) {
       return true;
     }
   }
@@ -249,13 +254,20 @@ struct Versioner {
   }
 
   // Versions, per iteration, the outermost loops under *where that cannot
-  // reach the host and have accesses to gain on.
+  // reach the host and have accesses to gain on, once the checks of their
+  // loop-invariant loads are hoisted before them (loop_invariant_checks.cpp).
   void versionLoops(Expression** where) {
     Expression* curr = *where;
     if (auto* loop = curr->dynCast<Loop>()) {
-      if (hasCheckedAccess(loop->body, context) && hostFree.isFree(loop->body)) {
-        loop->body = versioned(loop->body);
-        loop->finalize();
+      if (hostFree.isFree(loop->body)) {
+        Expression* hoisted = hoistInvariantChecks(wasm, context, loop);
+        if (hasCheckedAccess(loop->body, context)) {
+          loop->body = versioned(loop->body);
+          loop->finalize();
+        }
+        if (hoisted) {
+          *where = builder.makeSequence(hoisted, loop);
+        }
         return;
       }
     }
