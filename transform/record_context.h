@@ -122,7 +122,8 @@ struct RecordContext {
   // the function that does it. Unset names: no synced versions (a pass
   // preview), and the wrappers do not touch the flag.
   wasm::Name unsynced, syncBudget, syncEager, syncAll, syncSpent, hostWrote;
-  // Accesses in code that runs only while synced: shadow-loads and
+  // Accesses in code that runs only while synced, and loads whose check was
+  // hoisted before their loop (loop_invariant_checks.cpp): shadow-loads and
   // shadow-bulk leave out their checks and reconciles.
   std::unordered_set<wasm::Expression*> syncedOnly;
   bool isSyncedOnly(wasm::Expression* curr) const { return syncedOnly.count(curr) != 0; }

@@ -31,7 +31,7 @@
 // $srr$check_span$M$N(address: i64): if the N bytes at address lie within
 // memory M and differ from their shadow, the load slow path records them.
 
-#include <map>
+#include <algorithm>
 #include <unordered_set>
 
 #include "ir/find_all.h"
@@ -42,6 +42,7 @@
 #include "wasm.h"
 
 #include "../record_context.h"
+#include "shadow_access.h"
 
 using namespace wasm;
 
@@ -102,12 +103,6 @@ Name checkSpanHelper(Module& wasm, RecordContext& context, const RecordContext::
   };
   Expression* mine = load(pair.memory, 0);
   Expression* shadow = load(pair.shadow, ShadowLayout::kShadowSkew);
-  Expression* differ = nullptr;
-  if (bytes == 16) {
-    differ = builder.makeUnary(AnyTrueVec128, builder.makeBinary(XorVec128, mine, shadow));
-  } else {
-    differ = builder.makeBinary(bytes == 8 ? NeInt64 : NeInt32, mine, shadow);
-  }
   Expression* record = builder.makeCall(
     context.recLoadMismatch,
     {builder.makeConst(Literal(int32_t(pair.index))), at(), builder.makeConst(Literal(int32_t(bytes)))}, Type::none);
@@ -119,7 +114,7 @@ Name checkSpanHelper(Module& wasm, RecordContext& context, const RecordContext::
   Name name = Names::getValidFunctionName(
     wasm, "srr$check_span$" + std::to_string(pair.index) + "$" + std::to_string(bytes));
   wasm.addFunction(builder.makeFunction(name, Signature(Type::i64, Type::none), {},
-                                        builder.makeIf(inBounds, builder.makeIf(differ, record))));
+                                        builder.makeIf(inBounds, builder.makeIf(differs(builder, mine, shadow), record))));
   context.checkSpanHelpers[{pair.index, bytes}] = name;
   return name;
 }
@@ -140,12 +135,12 @@ Expression* hoistInvariantChecks(Module& wasm, RecordContext& context, Loop* loo
       continue;
     }
     context.syncedOnly.insert(load);
-    bool same = false;
-    for (Load* other : checked) {
-      same = same || (other->memory == load->memory && other->offset == load->offset && other->bytes == load->bytes &&
-                      ExpressionAnalyzer::equal(other->ptr, load->ptr));
-    }
-    if (same) {
+    // One check per span: the same address, offset and width.
+    bool alreadyChecked = std::any_of(checked.begin(), checked.end(), [&](Load* other) {
+      return other->memory == load->memory && other->offset == load->offset && other->bytes == load->bytes &&
+             ExpressionAnalyzer::equal(other->ptr, load->ptr);
+    });
+    if (alreadyChecked) {
       continue;
     }
     checked.push_back(load);

@@ -115,6 +115,27 @@ private:
   wasm::Expression* reused = nullptr;
 };
 
+// "mine != shadow" for a value read from memory and the same bytes read from
+// its shadow as an integer (or vector) of the same width: floats compared by
+// their bits, vectors whole.
+inline wasm::Expression* differs(wasm::Builder& builder, wasm::Expression* mine, wasm::Expression* shadow) {
+  using namespace wasm;
+  switch (mine->type.getBasic()) {
+    case Type::i32:
+      return builder.makeBinary(NeInt32, mine, shadow);
+    case Type::i64:
+      return builder.makeBinary(NeInt64, mine, shadow);
+    case Type::f32:
+      return builder.makeBinary(NeInt32, builder.makeUnary(ReinterpretFloat32, mine), shadow);
+    case Type::f64:
+      return builder.makeBinary(NeInt64, builder.makeUnary(ReinterpretFloat64, mine), shadow);
+    case Type::v128:
+      return builder.makeUnary(AnyTrueVec128, builder.makeBinary(XorVec128, mine, shadow));
+    default:
+      WASM_UNREACHABLE("unexpected load type");
+  }
+}
+
 } // namespace srr
 
 #endif // SHADOWRR_SHADOW_ACCESS_H

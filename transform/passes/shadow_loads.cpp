@@ -51,23 +51,9 @@ struct ShadowLoads : public WalkerPass<PostWalker<ShadowLoads>> {
   bool isFunctionParallel() override { return true; }
   std::unique_ptr<Pass> create() override { return std::make_unique<ShadowLoads>(context); }
 
-  // "value != shadow value", comparing floats by their bits and vectors whole.
+  // "value != shadow value" (shadow_access.h).
   Expression* differs(Builder& builder, Index value, Type type, Expression* shadowLoad) {
-    Expression* mine = builder.makeLocalGet(value, type);
-    switch (type.getBasic()) {
-      case Type::i32:
-        return builder.makeBinary(NeInt32, mine, shadowLoad);
-      case Type::i64:
-        return builder.makeBinary(NeInt64, mine, shadowLoad);
-      case Type::f32:
-        return builder.makeBinary(NeInt32, builder.makeUnary(ReinterpretFloat32, mine), shadowLoad);
-      case Type::f64:
-        return builder.makeBinary(NeInt64, builder.makeUnary(ReinterpretFloat64, mine), shadowLoad);
-      case Type::v128:
-        return builder.makeUnary(AnyTrueVec128, builder.makeBinary(XorVec128, mine, shadowLoad));
-      default:
-        WASM_UNREACHABLE("unexpected load type");
-    }
+    return srr::differs(builder, builder.makeLocalGet(value, type), shadowLoad);
   }
 
   // The slow-path call for `bytes` bytes at the access's effective address.
