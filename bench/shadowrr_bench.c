@@ -752,6 +752,16 @@ static int instrument_record(const context *cx, const bench *b, const paths *p, 
   inst[ni++] = "--mode";
   inst[ni++] = "record";
   if (reads_only) inst[ni++] = "--reads-only";
+  /* What the bench's hosts are (the JSON's "record_flags"): WASI runners
+   * that write the guest's memory only during its calls, and whose
+   * bench.start and bench.end (sightglass's timer) write none of it. */
+  inst[ni++] = "--host-writes-in-calls";
+  if (!b->start_timed) {
+    inst[ni++] = "--pure-import";
+    inst[ni++] = "bench.start";
+    inst[ni++] = "--pure-import";
+    inst[ni++] = "bench.end";
+  }
   if (b->wasi) {
     inst[ni++] = "--trace-path";
     inst[ni++] = TRACE_GUEST_PATH;
@@ -1242,6 +1252,10 @@ static json_t *results_json(const bench_list *l, const run_info *ri) {
   json_object_set_new(tool, "version", json_string(ri->shadowrr_version));
   json_object_set_new(tool, "harness_version", json_string(SHADOWRR_BENCH_VERSION));
   json_object_set_new(tool, "source_tree", json_string(ri->source_tree));
+  json_object_set_new(tool, "record_flags",
+                      json_string("--host-writes-in-calls (the bench's hosts write the guest's memory only during "
+                                  "its calls); bench.start..bench.end benchmarks also --pure-import bench.start "
+                                  "--pure-import bench.end (the hosts' timer writes no guest memory)"));
   json_object_set_new(root, "shadowrr", tool);
   json_object_set_new(root, "suite", json_string(ri->suite));
   json_object_set_new(root, "suite_note", ri->suite_note ? json_string(ri->suite_note) : json_null());

@@ -27,6 +27,16 @@ static const char kUsage[] =
     "                     nothing when a WASI call returns, so that the trace\n"
     "                     holds only the host's bytes the guest read (the least\n"
     "                     this design records; slower: the bench measures it)\n"
+    "  --host-writes-in-calls  record: the host writes the memories and tables\n"
+    "                     only while the guest calls it (an import, or a host\n"
+    "                     function through a table), as a WASI runner does\n"
+    "                     (wasmtime run, node's WASI): calls of exports from\n"
+    "                     outside the guest then start synced, not checked. A\n"
+    "                     host that writes memory before calling an export loses\n"
+    "                     those bytes\n"
+    "  --pure-import M.N  record: import M.N writes no memory the guest can read\n"
+    "                     (e.g. bench.start): it leaves the memories synced, as a\n"
+    "                     WASI call without output does; repeatable\n"
     "  --mode replay      the guest's code with every import answered from a trace\n"
     "  --trace T          replay: the trace (read at run time from T, relative to\n"
     "                     the preopened directory \".\"; default INPUT's name .srr)\n"
@@ -61,8 +71,9 @@ int srr_cmd_instrument(int argc, char **argv) {
   const char *output = NULL;
   const char *trace_path = NULL, *trace = NULL;
   int durable = 0, reads_only = 0, embed = 0, quiet = 0, other = 0, single = 0;
-  const char *passthrough[MAX_PASSTHROUGH];
-  int npassthrough = 0;
+  int host_writes_in_calls = 0;
+  const char *passthrough[MAX_PASSTHROUGH], *pure_imports[MAX_PASSTHROUGH];
+  int npassthrough = 0, npure_imports = 0;
   const srr_cli_option options[] = {
       {"--mode", NULL, SRR_OPT_VALUE, &mode, NULL, 0},
       {"--output", "-o", SRR_OPT_VALUE, &output, NULL, 0},
@@ -75,6 +86,8 @@ int srr_cmd_instrument(int argc, char **argv) {
       {"--allow-other-module", NULL, SRR_OPT_FLAG, &other, NULL, 0},
       {"--single-memory", NULL, SRR_OPT_FLAG, &single, NULL, 0},
       {"--passthrough", NULL, SRR_OPT_LIST, passthrough, &npassthrough, MAX_PASSTHROUGH},
+      {"--host-writes-in-calls", NULL, SRR_OPT_FLAG, &host_writes_in_calls, NULL, 0},
+      {"--pure-import", NULL, SRR_OPT_LIST, pure_imports, &npure_imports, MAX_PASSTHROUGH},
   };
   srr_cli_args args;
   int parsed = srr_cli_parse("instrument", kUsage, argc, argv, options, sizeof options / sizeof options[0], 1, 0, &args);
@@ -96,8 +109,9 @@ int srr_cmd_instrument(int argc, char **argv) {
   if (trace_path && (!*trace_path || strlen(trace_path) > 4096)) {
     return srr_cli_usage_error("instrument", "--trace-path needs a path (1 to 4096 bytes)");
   }
-  if (!record && (trace_path || durable || reads_only)) {
-    return srr_cli_usage_error("instrument", "--trace-path, --durable and --reads-only go with --mode record");
+  if (!record && (trace_path || durable || reads_only || host_writes_in_calls || npure_imports)) {
+    return srr_cli_usage_error(
+        "instrument", "--trace-path, --durable, --reads-only, --host-writes-in-calls and --pure-import go with --mode record");
   }
   if (!input) {
     return srr_cli_usage_error("instrument", "no input module given");
@@ -121,6 +135,9 @@ int srr_cmd_instrument(int argc, char **argv) {
       .module_name = base ? base + 1 : input,
       .durable = durable,
       .reads_only = reads_only,
+      .host_writes_in_calls = host_writes_in_calls,
+      .pure_imports = pure_imports,
+      .pure_import_count = (size_t)npure_imports,
   };
   uint8_t *raw = NULL;
   size_t raw_size = 0;

@@ -130,8 +130,12 @@ static int instrument_cached(const char *input, int durable, int single, const c
     }
     srr_error err;
     const char *base = strrchr(input, '/');
-    srr_record_options record_options = {.trace_path = ".shadowrr.srr", .module_name = base ? base + 1 : input,
-                                         .durable = durable};
+    /* The launchers are WASI runners: they write the guest's memory only
+     * inside its WASI calls. */
+    srr_record_options record_options = {.trace_path = ".shadowrr.srr",
+                                         .module_name = base ? base + 1 : input,
+                                         .durable = durable,
+                                         .host_writes_in_calls = 1};
     uint8_t *bytes = NULL;
     size_t size = 0;
     if (srr_instrument_record(module, &record_options, &err) != 0 ||

@@ -96,4 +96,23 @@ void retypeRefFuncs(Module& wasm) {
   retype.run(&runner, &wasm); // not function-parallel: functions and module code
 }
 
+bool findNamedImports(const std::vector<Function*>& imports, const char* const* names, size_t count, const char* what,
+                      std::set<Name>& found, std::string& error) {
+  for (size_t i = 0; i < count; i++) {
+    std::string wanted = names[i];
+    bool matched = false;
+    for (Function* import : imports) {
+      if (import->module.toString() + "." + import->base.toString() == wanted) {
+        found.insert(import->name);
+        matched = true;
+      }
+    }
+    if (!matched) {
+      error = std::string(what) + " " + wanted + ": the module has no such function import";
+      return false;
+    }
+  }
+  return true;
+}
+
 } // namespace srr

@@ -5,6 +5,7 @@
 #define SHADOWRR_MODULE_ITEMS_H
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,12 @@ bool recordableSignature(wasm::Signature sig, bool references = false);
 // cannot hold. Returns the map import -> new name in `redirected`.
 bool redirectImports(wasm::Module& wasm, const std::vector<wasm::Function*>& imports, const std::string& prefix,
                      std::map<wasm::Name, wasm::Name>& redirected, std::string& error);
+
+// The function imports named "module.name" in `names` (`count` of them),
+// added to `found`; false with `error` ("<what> M.N: the module has no such
+// function import") for a name that matches none.
+bool findNamedImports(const std::vector<wasm::Function*>& imports, const char* const* names, size_t count,
+                      const char* what, std::set<wasm::Name>& found, std::string& error);
 
 // After the functions behind some ref.func changed from imports (inexact
 // types) to defined ones (exact types): gives every ref.func its type again.

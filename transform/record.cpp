@@ -79,6 +79,13 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
     srr::AppItems app = srr::collectAppItems(wasm);
 
     srr::RecordContext context;
+    context.hostWritesInCalls = options->host_writes_in_calls != 0;
+    context.appHasImports = !app.imports.empty();
+    if (!srr::findNamedImports(app.imports, options->pure_imports, options->pure_import_count, "pure import",
+                               context.pureImports, error)) {
+      srr_set_error(err, "%s", error.c_str());
+      return 1;
+    }
     srr::addShadowMemories(wasm, context);
     srr::addShadowGlobals(wasm, context);
     if (!srr::addShadowTables(wasm, context, error)) {
@@ -124,12 +131,19 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
     }
     // The recorder learns when instantiation is over (srr_rec_started):
     // the last thing the start function does.
+    // With host_writes_in_calls, the guest's own run of instantiation ends
+    // there too (record_exports.cpp).
     Builder builder(wasm);
-    Expression* started = builder.makeCall(context.recStarted, {}, Type::none);
+    std::vector<Expression*> startBody;
+    if (wasm.start.is()) {
+      startBody.push_back(builder.makeCall(wasm.start, {}, Type::none));
+    }
+    startBody.push_back(builder.makeCall(context.recStarted, {}, Type::none));
+    if (context.guestDepth.is()) {
+      startBody.push_back(builder.makeGlobalSet(context.guestDepth, builder.makeConst(Literal(int32_t(0)))));
+    }
     Name start = Names::getValidFunctionName(wasm, "srr$start");
-    wasm.addFunction(builder.makeFunction(
-      start, Signature(Type::none, Type::none), {},
-      wasm.start.is() ? builder.makeSequence(builder.makeCall(wasm.start, {}, Type::none), started) : started));
+    wasm.addFunction(builder.makeFunction(start, Signature(Type::none, Type::none), {}, builder.makeBlock(startBody)));
     wasm.start = start;
   } catch (std::exception& e) {
     srr_set_error(err, "record transform failed: %s", e.what());

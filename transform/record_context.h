@@ -5,7 +5,9 @@
 #define SHADOWRR_RECORD_CONTEXT_H
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -122,6 +124,30 @@ struct RecordContext {
   // the function that does it. Unset names: no synced versions (a pass
   // preview), and the wrappers do not touch the flag.
   wasm::Name unsynced, syncBudget, syncEager, syncAll, syncSpent, hostWrote;
+  // srr_record_options.host_writes_in_calls: the host writes the memories
+  // and tables only while the guest calls out to it. Then `guestDepth` counts the
+  // export calls under way (1 until the start function ends), and only an
+  // export called inside another guest call (from a host function the
+  // guest called) is a host write (record_exports.cpp).
+  bool hostWritesInCalls = false;
+  // Whether the application imports any function (the recorder's own
+  // imports are not counted).
+  bool appHasImports = false;
+  // The host cannot put a function of its own into an exported table before
+  // the guest calls through it: it writes tables only while the guest calls
+  // it, and the guest imports no function whose call would let it.
+  bool hostTablesClosed() const { return hostWritesInCalls && !appHasImports; }
+  wasm::Name guestDepth;
+  // srr_record_options.pure_imports: imports that leave the memories as the
+  // guest left them (record_imports.cpp, afterHostWrites).
+  std::set<wasm::Name> pureImports;
+  // The last sizes the guest's args_sizes_get and environ_sizes_get
+  // answered (wasi_writes.h, WasiList), made when the import wrappers first
+  // need them: mutable, as the wrappers only read the rest of the context.
+  struct WasiListSizes {
+    wasm::Name count, bytes;
+  };
+  mutable std::map<uint32_t, WasiListSizes> wasiListSizes;
   // Accesses in code that runs only while synced, and loads whose check was
   // hoisted before their loop (loop_invariant_checks.cpp): shadow-loads and
   // shadow-bulk leave out their checks and reconciles.

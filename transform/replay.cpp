@@ -70,27 +70,6 @@ using srr::v128FromHalves;
 
 namespace {
 
-// The imports named by srr_replay_options.passthrough ("module.name"), or
-// false with `error` for a name that is no function import of the module.
-bool findPassthrough(const std::vector<Function*>& imports, const srr_replay_options* options, std::set<Name>& out,
-                     std::string& error) {
-  for (size_t i = 0; i < options->passthrough_count; i++) {
-    std::string wanted = options->passthrough[i];
-    bool found = false;
-    for (Function* import : imports) {
-      if (import->module.toString() + "." + import->base.toString() == wanted) {
-        out.insert(import->name);
-        found = true;
-      }
-    }
-    if (!found) {
-      error = "passthrough import " + wanted + ": the module has no such function import";
-      return false;
-    }
-  }
-  return true;
-}
-
 // replay-imports: the stubs. Returns false with `error` for a signature a
 // trace cannot hold.
 bool stubImports(Module& wasm, const std::vector<Function*>& imports, const std::set<Name>& passthrough,
@@ -518,7 +497,8 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
     std::string error;
     srr::AppItems app = srr::collectAppItems(wasm);
     std::set<Name> passthrough;
-    if (!findPassthrough(app.imports, options, passthrough, error)) {
+    if (!srr::findNamedImports(app.imports, options->passthrough, options->passthrough_count, "passthrough import",
+                               passthrough, error)) {
       srr_set_error(err, "%s", error.c_str());
       return 1;
     }

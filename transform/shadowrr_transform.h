@@ -117,6 +117,23 @@ typedef struct srr_record_options {
    * holds exactly the host-written bytes the guest read: the least this
    * design can record, which the bench compares the real trace with. */
   int reads_only;
+  /* Non-zero: the host is known to write the memories and tables only while
+   * the guest calls out to it (an import, or a host function through a
+   * table), as a WASI runner does (it instantiates, calls _start, and writes
+   * nothing but what its imports write). An export the host calls from
+   * outside such a call then finds the memories as the guest left them, so
+   * the recorder neither checks nor syncs for it; and a module that imports
+   * no function cannot reach the host through its exported tables. A host
+   * that writes the memories at any other time (before calling an export)
+   * loses those bytes from the trace. */
+  int host_writes_in_calls;
+  /* Function imports ("module.name", `pure_import_count` of them) known to
+   * write no memory the host can reach (e.g. sightglass's bench.start and
+   * bench.end): their calls and results are recorded as any import's, but
+   * they leave the memories synced, as a WASI function with no output does.
+   * Each name must be a function import of the module. */
+  const char *const *pure_imports;
+  size_t pure_import_count;
 } srr_record_options;
 
 /* The record transform (docs/trace-format.md, recorder_abi.h): adds a shadow

@@ -1,8 +1,9 @@
 // The table of WASI preview1 functions and the bytes each may write
-// (wasi_writes.h). Left out, so checked generically: args_get and
-// environ_get (their sizes come from an earlier call; environ_get's answer is
-// also rewritten by the recorder), proc_exit (it does not return), and
-// everything of wasi_unstable, whose layouts differ.
+// (wasi_writes.h). Left out, so checked generically: proc_exit (it does not
+// return) and everything of wasi_unstable, whose layouts differ. args_get
+// and environ_get write as much as the guest's last args_sizes_get and
+// environ_sizes_get answered (after the recorder's SHADOWRR_TRACE fixup,
+// which makes environ_get's answer match it).
 
 #include <cstring>
 
@@ -24,14 +25,18 @@ WasiWrite fixed(Index pointer, uint32_t bytes) { return {WasiWrite::Fixed, point
 WasiWrite sized(Index pointer, Index size) { return {WasiWrite::Sized, pointer, size, 0}; }
 WasiWrite iovecs(Index pointer, Index count) { return {WasiWrite::Iovecs, pointer, count, 0}; }
 WasiWrite scaled(Index pointer, Index count, uint32_t bytes) { return {WasiWrite::Scaled, pointer, count, bytes}; }
+WasiWrite listSizes(WasiList list) { return {WasiWrite::ListSizes, 0, 1, list}; }
+WasiWrite list(WasiList list) { return {WasiWrite::List, 0, 1, list}; }
 
 // Every function returns an errno (i32). Sizes from the preview1 witx:
 // filestat 64, fdstat 24, prestat 8, timestamp/filesize 8, size/fd 4,
 // event 32, roflags 2.
 const std::vector<WasiFunction>& table() {
   static const std::vector<WasiFunction> functions = {
-    {"args_sizes_get", "ii", {fixed(0, 4), fixed(1, 4)}},
-    {"environ_sizes_get", "ii", {fixed(0, 4), fixed(1, 4)}},
+    {"args_get", "ii", {list(WasiArgs)}},
+    {"args_sizes_get", "ii", {fixed(0, 4), fixed(1, 4), listSizes(WasiArgs)}},
+    {"environ_get", "ii", {list(WasiEnviron)}},
+    {"environ_sizes_get", "ii", {fixed(0, 4), fixed(1, 4), listSizes(WasiEnviron)}},
     {"clock_res_get", "ii", {fixed(1, 8)}},
     {"clock_time_get", "iIi", {fixed(2, 8)}},
     {"fd_advise", "iIIi", {}},

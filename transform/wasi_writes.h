@@ -18,12 +18,23 @@ struct WasiWrite {
     Sized,  // argument `size` bytes at argument `pointer`
     Iovecs, // the buffers of the iovec array at `pointer`, `size` entries
     Scaled, // argument `size` times `bytes` bytes at argument `pointer`
+    // args_sizes_get / environ_sizes_get: the count (at argument `pointer`)
+    // and the strings' bytes (at argument `size`) of list `bytes` (a
+    // WasiList), which the matching *_get writes.
+    ListSizes,
+    // args_get / environ_get: the list's pointers (4 bytes each) at argument
+    // `pointer`, its strings at argument `size`, as many as the last
+    // ListSizes answer of list `bytes` gave.
+    List,
   };
   Kind kind;
   wasm::Index pointer;
   wasm::Index size;
   uint32_t bytes;
 };
+
+// The lists a *_sizes_get call announces (WasiWrite::ListSizes, List).
+enum WasiList : uint32_t { WasiArgs = 0, WasiEnviron = 1, WasiListCount = 2 };
 
 // The writes of `import` if it is a wasi_snapshot_preview1 function with its
 // standard signature whose writes are known exactly (true; `writes` may be

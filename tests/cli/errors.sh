@@ -88,6 +88,9 @@ else echo "FAIL the existing trace was changed"; failed=$((failed + 1)); fi
 expect "empty trace path"       2 '^shadowrr instrument: --trace-path needs a path'      -- instrument --trace-path= app.wat -o out.wasm
 expect "passthrough not replay" 2 '^shadowrr instrument: .*--passthrough go with --mode replay' -- instrument --passthrough bench.start app.wat -o out.wasm
 expect "passthrough no import"  1 '^shadowrr: app\.wat: passthrough import bench\.start: the module has no such function import' -- instrument --mode replay --passthrough bench.start app.wat -o out.wasm
+expect "pure import not record" 2 '^shadowrr instrument: .*--pure-import go with --mode record' -- instrument --mode replay --pure-import bench.start app.wat -o out.wasm
+expect "pure import no import" 1 '^shadowrr: app\.wat: pure import bench\.start: the module has no such function import' -- instrument --pure-import bench.start app.wat -o out.wasm
+expect "host writes not record" 2 '^shadowrr instrument: .*--host-writes-in-calls' -- instrument --mode identity --host-writes-in-calls app.wat -o out.wasm
 printf '(module (import "env" "m" (memory 1)) (memory 1))' > imported2.wat
 printf '(module (global $g i32 (i32.const 0)) (memory 1) (memory 1) (data (memory 1) (global.get $g) "x"))' > dyndata.wat
 expect "single memory imported" 1 '^shadowrr: imported2\.wat: single memory: memory 0 .* is imported' -- instrument --mode identity --single-memory imported2.wat -o out.wasm

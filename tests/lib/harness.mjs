@@ -2,6 +2,7 @@
 // test needs, e.g. shadowrr or wat2wasm) and counting checks.
 
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 
 // Runs cmd with args and returns its stdout; throws with its stderr if it
 // fails (a tool the test relies on failing is no test result).
@@ -37,3 +38,33 @@ export const SUM_BYTES_WAT = `(func $sum (param $p i32) (param $n i32) (result i
       (local.set $n (i32.sub (local.get $n) (i32.const 1)))
       (br $next)))
     (local.get $s))`;
+
+// The events of the trace a recording instance kept in memory (its drain
+// exports), written to `file` and read back with `shadowrr dump --json`.
+export function drainedEvents(shadowrr, instance, file) {
+  const e = instance.exports;
+  writeFileSync(file, new Uint8Array(e.shadowrr_memory.buffer, e.shadowrr_drain_ptr(), e.shadowrr_drain_size()).slice());
+  return JSON.parse(sh(shadowrr, ['dump', '--json', file])).events;
+}
+
+// The events split per top-level export call (each list starts with that
+// call's export_call; nested calls stay inside their caller's list).
+export function eventsPerExportCall(events) {
+  const calls = [];
+  let depth = 0;
+  for (const ev of events) {
+    if (ev.kind === 'export_call' && depth++ === 0) calls.push([]);
+    if (calls.length) calls[calls.length - 1].push(ev);
+    if (ev.kind === 'export_return') depth--;
+  }
+  return calls;
+}
+
+// The bytes that memory_write events put, as address -> value.
+export function writtenBytes(events) {
+  const bytes = new Map();
+  for (const ev of events.filter((x) => x.kind === 'memory_write')) {
+    Buffer.from(ev.bytes, 'hex').forEach((b, i) => bytes.set(ev.address + i, b));
+  }
+  return bytes;
+}

@@ -11,21 +11,14 @@
 // checked load does not.
 //
 //   node synced_rules.mjs SHADOWRR SCRATCH_DIR
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { checker, drainedEvents, eventsPerExportCall, sh, writtenBytes } from '../lib/harness.mjs';
 
 const [shadowrr, scratch] = process.argv.slice(2);
 const here = dirname(new URL(import.meta.url).pathname);
 mkdirSync(scratch, { recursive: true });
-const sh = (cmd, args) => {
-  const r = spawnSync(cmd, args, { maxBuffer: 256 << 20 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.toString();
-};
-
-let passed = 0, failed = 0;
-const check = (ok, what) => { if (ok) passed++; else { failed++; console.log(`FAIL ${what}`); } };
+const { check, done } = checker();
 
 const CANARY = 60000;
 // Never zero (the shadow holds zeros; an equal byte is rightly not recorded),
@@ -80,24 +73,11 @@ for (const [pages, eager] of [[1, true], [64, false]]) {
   const rec = instantiate(`${base}.rec.wasm`);
   const got = drive(rec);
   check(got.join() === expected.join(), `${pages} pages: results ${got} != original ${expected}`);
-  const e = rec.exports;
-  writeFileSync(`${base}.srr`, new Uint8Array(e.shadowrr_memory.buffer, e.shadowrr_drain_ptr(), e.shadowrr_drain_size()).slice());
-  const events = JSON.parse(sh(shadowrr, ['dump', '--json', `${base}.srr`])).events;
-  // Split the trace per top-level export call.
-  const calls = [];
-  let depth = 0;
-  for (const ev of events) {
-    if (ev.kind === 'export_call' && depth++ === 0) calls.push([]);
-    if (calls.length) calls[calls.length - 1].push(ev);
-    if (ev.kind === 'export_return') depth--;
-  }
+  const calls = eventsPerExportCall(drainedEvents(shadowrr, rec, `${base}.srr`));
   check(calls.length === reads.length, `${pages} pages: ${calls.length} export calls in the trace, expected ${reads.length}`);
   calls.forEach((evs, k) => {
     const round = k + 1;
-    const recorded = new Map();
-    for (const ev of evs.filter((x) => x.kind === 'memory_write')) {
-      Buffer.from(ev.bytes, 'hex').forEach((b, i) => recorded.set(ev.address + i, b));
-    }
+    const recorded = writtenBytes(evs);
     const [ptr, len] = reads[k];
     let missing = 0;
     for (let i = 0; i < len; i++) if (recorded.get(ptr + i) !== pattern(round, i)) missing++;
@@ -110,5 +90,4 @@ for (const [pages, eager] of [[1, true], [64, false]]) {
   });
 }
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+done();

@@ -53,13 +53,26 @@ bool wrapExports(Module& wasm, const RecordContext& context, const std::vector<s
     }
     recordEvent(builder, context, /*EXPORT_CALL*/ 3, index, argValues, body);
     body.push_back(builder.makeCall(boundary, {}, Type::none));
-    if (context.hostWrote.is()) {
+    auto depth = [&]() { return builder.makeGlobalGet(context.guestDepth, Type::i32); };
+    auto addToDepth = [&](int32_t n) {
+      return builder.makeGlobalSet(context.guestDepth, builder.makeBinary(AddInt32, depth(), builder.makeConst(Literal(n))));
+    };
+    if (context.guestDepth.is()) {
+      // The host writes only while the guest calls it: a host write may be
+      // pending only if this call comes from inside another guest call.
+      body.push_back(builder.makeIf(depth(), builder.makeCall(context.hostWrote, {}, Type::none)));
+      body.push_back(addToDepth(1));
+    } else if (context.hostWrote.is()) {
       // The host may have written the memories before this call.
       body.push_back(builder.makeCall(context.hostWrote, {}, Type::none));
     }
     Index resultsLocal = sig.params.size();
     Expression* call = builder.makeCall(target->name, args, sig.results);
     resultValues = keepResults(builder, call, sig.results, resultsLocal, vars, body);
+    if (context.guestDepth.is()) {
+      // (A trap leaves the count up: later calls then assume a host write.)
+      body.push_back(addToDepth(-1));
+    }
     recordEvent(builder, context, /*EXPORT_RETURN*/ 4, index, resultValues, body);
     if (context.guestEntered.is()) {
       // Back to the host, which may go on running code of its own before

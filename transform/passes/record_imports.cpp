@@ -182,15 +182,34 @@ Name addBoundaryCheck(Module& wasm, const RecordContext& context) {
   return name;
 }
 
+// The globals that remember a WASI list's sizes (WasiWrite::ListSizes),
+// made on first use, starting unknown (-1).
+const RecordContext::WasiListSizes& wasiListGlobals(Module& wasm, const RecordContext& context, uint32_t list) {
+  auto& sizes = context.wasiListSizes[list];
+  if (!sizes.count.is()) {
+    Builder builder(wasm);
+    std::string prefix = list == WasiArgs ? "srr$args_" : "srr$environ_";
+    for (Name* global : {&sizes.count, &sizes.bytes}) {
+      *global = Names::getValidGlobalName(wasm, prefix + (global == &sizes.count ? "count" : "bytes"));
+      wasm.addGlobal(builder.makeGlobal(*global, Type::i32, builder.makeConst(Literal(int32_t(-1))), Builder::Mutable));
+    }
+  }
+  return sizes;
+}
+
 // What the host may have written during the import (synced_versions.cpp):
 // a WASI function whose writes are known has exactly those bytes reconciled
-// now, any other import leaves the memories unsynced.
+// now, an import declared pure nothing, any other import leaves the memories
+// unsynced.
 void afterHostWrites(Module& wasm, const RecordContext& context, Function& import, std::vector<Expression*>& body) {
   Builder builder(wasm);
   auto i32 = [&](uint32_t v) { return builder.makeConst(Literal(int32_t(v))); };
   auto arg = [&](Index i) { return builder.makeLocalGet(i, Type::i32); };
   Expression* unsynced = builder.makeGlobalSet(context.unsynced, i32(1));
   std::vector<WasiWrite> writes;
+  if (context.pureImports.count(import.name)) {
+    return; // declared to write nothing (srr_record_options.pure_imports)
+  }
   if (!knownWasiWrites(import, writes)) {
     body.push_back(builder.makeCall(context.hostWrote, {}, Type::none));
     return;
@@ -223,6 +242,46 @@ void afterHostWrites(Module& wasm, const RecordContext& context, Function& impor
                     builder.makeBinary(MulInt32, arg(write.size), i32(write.bytes))),
           ExpressionManipulator::copy(unsynced, wasm)));
         break;
+      case WasiWrite::ListSizes: {
+        // Remembered for the list's *_get: the answer if the call succeeded
+        // and both words lie in memory, else unknown (-1).
+        const auto& list = wasiListGlobals(wasm, context, write.bytes);
+        Name appMemory = *exported->getInternalName();
+        auto inBounds = [&](Index pointer) {
+          return builder.makeBinary(
+            LeUInt64, builder.makeBinary(AddInt64, builder.makeUnary(ExtendUInt32, arg(pointer)),
+                                         builder.makeConst(Literal(int64_t(4)))),
+            builder.makeBinary(ShlInt64, builder.makeUnary(ExtendUInt32, builder.makeMemorySize(appMemory)),
+                               builder.makeConst(Literal(int64_t(16)))));
+        };
+        auto word = [&](Index pointer) { return builder.makeLoad(4, false, 0, 4, arg(pointer), Type::i32, appMemory); };
+        Expression* answered = builder.makeBinary(
+          AndInt32, builder.makeUnary(EqZInt32, builder.makeLocalGet(import.getNumParams(), Type::i32)),
+          builder.makeBinary(AndInt32, inBounds(write.pointer), inBounds(write.size)));
+        body.push_back(builder.makeIf(
+          answered,
+          builder.makeSequence(builder.makeGlobalSet(list.count, word(write.pointer)),
+                               builder.makeGlobalSet(list.bytes, word(write.size))),
+          builder.makeSequence(builder.makeGlobalSet(list.count, i32(UINT32_MAX)),
+                               builder.makeGlobalSet(list.bytes, i32(UINT32_MAX)))));
+        break;
+      }
+      case WasiWrite::List: {
+        // Unknown sizes (no successful *_sizes_get first), or pointers whose
+        // size overflows: left to the generic checks.
+        const auto& list = wasiListGlobals(wasm, context, write.bytes);
+        auto count = [&]() { return builder.makeGlobalGet(list.count, Type::i32); };
+        Expression* known = builder.makeBinary(
+          AndInt32, builder.makeBinary(LeUInt32, count(), i32(UINT32_MAX / 4)),
+          builder.makeBinary(NeInt32, builder.makeGlobalGet(list.bytes, Type::i32), i32(UINT32_MAX)));
+        body.push_back(builder.makeIf(
+          known,
+          builder.makeSequence(
+            reconcile(context.recReconcile, arg(write.pointer), builder.makeBinary(MulInt32, count(), i32(4))),
+            reconcile(context.recReconcile, arg(write.size), builder.makeGlobalGet(list.bytes, Type::i32))),
+          ExpressionManipulator::copy(unsynced, wasm)));
+        break;
+      }
     }
   }
 }

@@ -12,7 +12,9 @@
 // shadow records MEMORY_WRITE. The tables' sizes are compared at every event
 // boundary and before every access: a larger table is the host's growth
 // (HOST_TABLE_GROW). A call_indirect through a funcref table checks the
-// element it calls as table.get does.
+// element it calls as table.get does. A table the module only exports gets
+// no shadow when the host's tables are closed (host_writes_in_calls, no
+// function import): the host never writes it.
 //
 //  Before:
 //   (table $t (export "t") 2 externref)
@@ -75,6 +77,9 @@ std::vector<HostTable> hostWritableTables(Module& wasm) {
 bool addShadowTables(Module& wasm, RecordContext& context, std::string& error) {
   for (const HostTable& host : hostWritableTables(wasm)) {
     Table* table = wasm.getTable(host.table);
+    if (context.hostTablesClosed() && !table->imported()) {
+      continue; // the host never writes it (RecordContext::hostTablesClosed)
+    }
     if (table->is64()) {
       error = "unsupported: table " + table->name.toString() + " is a 64-bit table (table64)";
       return false;

@@ -6,7 +6,10 @@
 //  - it starts at 1 (the host may fill an imported memory, or write the
 //    exported one, before the first call), and every call into an export and
 //    the return of every import whose writes are not known exactly set it to
-//    1 (record_imports.cpp, record_exports.cpp);
+//    1 (record_imports.cpp, record_exports.cpp); with host_writes_in_calls
+//    (the host writes only while the guest calls it) a module whose memories
+//    are its own starts at 0, and only an export called from inside a guest
+//    call sets it;
 //  - a WASI preview1 import whose writes are known exactly (wasi_writes.h)
 //    reconciles those bytes when it returns and leaves the flag alone;
 //  - $srr$sync_all compares every memory with its shadow, records every
@@ -26,7 +29,8 @@
 // directly or through calls; an indirect call counts as reaching the host
 // unless every function that could be its target (all functions of a
 // matching type in element segments or behind ref.func, with no table
-// imported or exported) cannot. Nothing in such code can set the flag back
+// imported or exported; or exported, with host_writes_in_calls and no
+// function import) cannot. Nothing in such code can set the flag back
 // to 1, so once it is 0 on entry it stays 0 to the end.
 //
 //  Before:
@@ -79,13 +83,14 @@ namespace {
 // Which defined functions can never reach the host.
 class HostFreeFunctions {
 public:
-  HostFreeFunctions(Module& wasm, const std::vector<Function*>& functions) : wasm(wasm) {
+  // `hostTablesClosed`: RecordContext::hostTablesClosed.
+  HostFreeFunctions(Module& wasm, const std::vector<Function*>& functions, bool hostTablesClosed) : wasm(wasm) {
     tablesOpen = false;
     for (auto& table : wasm.tables) {
       tablesOpen |= bool(table->imported());
     }
     for (auto& exp : wasm.exports) {
-      tablesOpen |= exp->kind == ExternalKind::Table;
+      tablesOpen |= exp->kind == ExternalKind::Table && !hostTablesClosed;
     }
     // Functions that may be called indirectly.
     for (auto& segment : wasm.elementSegments) {
@@ -442,9 +447,22 @@ void addSyncCalls(Module& wasm, RecordContext& context) {
 
 void addSyncState(Module& wasm, RecordContext& context) {
   Builder builder(wasm);
+  // A memory the module defines starts equal to its shadow (the shadow gets
+  // the same active segments), and the host cannot write it before the
+  // instance exists; an imported one may hold anything. Without
+  // host_writes_in_calls the first export call leaves the flag set anyway.
+  bool startsSynced = context.hostWritesInCalls;
+  for (const auto& pair : context.memories) {
+    startsSynced &= !wasm.getMemory(pair.memory)->imported();
+  }
   context.unsynced = Names::getValidGlobalName(wasm, "srr$unsynced");
-  wasm.addGlobal(builder.makeGlobal(context.unsynced, Type::i32, builder.makeConst(Literal(int32_t(1))),
-                                    Builder::Mutable));
+  wasm.addGlobal(builder.makeGlobal(context.unsynced, Type::i32,
+                                    builder.makeConst(Literal(int32_t(startsSynced ? 0 : 1))), Builder::Mutable));
+  if (context.hostWritesInCalls) {
+    context.guestDepth = Names::getValidGlobalName(wasm, "srr$guest_depth");
+    wasm.addGlobal(builder.makeGlobal(context.guestDepth, Type::i32, builder.makeConst(Literal(int32_t(1))),
+                                      Builder::Mutable));
+  }
   // The first budget: the memories' declared sizes, and the first touch of
   // their pages (SyncPolicy).
   uint64_t pages = 0;
@@ -464,7 +482,7 @@ void addSyncState(Module& wasm, RecordContext& context) {
 }
 
 void addSyncedVersions(Module& wasm, RecordContext& context, std::vector<Function*>& functions) {
-  HostFreeFunctions hostFree(wasm, functions);
+  HostFreeFunctions hostFree(wasm, functions, context.hostTablesClosed());
   Versioner versioner(wasm, context, hostFree);
   size_t count = functions.size();
   for (size_t i = 0; i < count; i++) {
