@@ -917,8 +917,16 @@ static void sync_range(uint32_t memory, uint32_t addr, uint32_t size) {
 
 /* ---- 1. exported to generated code ------------------------------------------ */
 
+/* The end of instantiation (the generated start function): the trace's
+ * buffer and header are prepared now, so that the guest's first event does
+ * not pay for it (an import-free program's whole run can be shorter). */
 SRR_EXPORT(srr_rec_started)
-void srr_rec_started(void) { started = 1; }
+void srr_rec_started(void) {
+  started = 1;
+  if (!inited) {
+    init();
+  }
+}
 
 SRR_EXPORT(srr_rec_begin)
 void srr_rec_begin(uint32_t kind, uint32_t index, uint32_t max_size) {
