@@ -87,7 +87,9 @@ void srr_rec_host_table_grow(uint32_t table, uint32_t new_size);
  * Then an import called while no export call is under way was called by
  * the host itself, through a funcref the guest's table or an export gave
  * it: the guest did not call it, and the call is no event (a replay has no
- * guest code to make it). Called by the generated start function. */
+ * guest code to make it). Called by the generated start function. The
+ * recorder also prepares its buffer and the trace header then, so that the
+ * guest's first event does not pay for it. */
 void srr_rec_started(void);
 
 /* The run is over (`_start` returned, or proc_exit is about to be called):
