@@ -137,6 +137,13 @@ struct RecordContext {
   // the guest calls through it: it writes tables only while the guest calls
   // it, and the guest imports no function whose call would let it.
   bool hostTablesClosed() const { return hostWritesInCalls && !appHasImports; }
+  // Whether the application imports anything at all (function, memory,
+  // table, global, tag).
+  bool appImportsAnything = false;
+  // Nothing can ever leave the memories unsynced: the host writes only while
+  // the guest calls it, and the guest can call no code of the host's (no
+  // import to call, no imported table, global or memory to find one in).
+  bool alwaysSynced() const { return hostWritesInCalls && !appImportsAnything; }
   wasm::Name guestDepth;
   // srr_record_options.pure_imports: imports that leave the memories as the
   // guest left them (record_imports.cpp, afterHostWrites).

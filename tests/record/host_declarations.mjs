@@ -11,7 +11,8 @@
 //  - --pure-import env.tick: env.tick is taken to write nothing; without the
 //    declaration, what it wrote is recorded;
 //  - --host-writes-in-calls without imports: an exported table gets no
-//    shadow (host_declarations_table.wat).
+//    shadow, and the module, which can never be unsynced, gets no checks
+//    and no checked copies (host_declarations_table.wat).
 // Each build's results equal the original module's.
 //
 //   node host_declarations.mjs SHADOWRR SCRATCH_DIR
@@ -146,13 +147,28 @@ const runTable = (file) => {
   new Uint8Array(instance.exports.memory.buffer).set(Uint8Array.from({ length: 300 }, (_, i) => (i * 37) % 256), 100);
   return instance.exports.run(100, 300);
 };
+// Such a module can never be unsynced either, so in the declared build the
+// module's own three functions (the first three: the recorder comes after
+// them) read no flag and call nothing: no dispatch, no checked copy, no
+// check; the default build has all three.
 const tableExpected = runTable(`${table}.wasm`);
+const flagReadsAndCalls = (file) => {
+  let func = '';
+  return sh('wasm-objdump', ['-d', file]).split('\n').filter((line) => {
+    const start = /^[0-9a-f]+ (func\[\d+\])/.exec(line);
+    if (start) func = start[1];
+    return /^func\[[012]\]$/.test(func) && /global\.get| call \d/.test(line);
+  }).length;
+};
 for (const [name, flags, tables] of [['default', [], 3], ['declared', ['--host-writes-in-calls'], 2]]) {
   sh(shadowrr, ['instrument', '--mode', 'record', ...flags, `${table}.wasm`, '-o', `${table}.${name}.rec.wasm`]);
   const got = runTable(`${table}.${name}.rec.wasm`);
   check(got === tableExpected, `${name}, table: result ${got}, the original's ${tableExpected}`);
   const listed = (sh('wasm-objdump', ['-x', '-j', 'Table', `${table}.${name}.rec.wasm`]).match(/ - table\[/g) || []).length;
   check(listed === tables, `${name}, table: ${listed} tables in the recording module, expected ${tables}`);
+  const found = flagReadsAndCalls(`${table}.${name}.rec.wasm`);
+  check(name === 'declared' ? found === 0 : found > 0,
+        `${name}, table: ${found} flag reads and calls in the module's own functions`);
 }
 
 done();

@@ -25,6 +25,10 @@
 // checked once, before the loop (loop_invariant_checks.cpp); a loop left
 // with no checked load is not versioned.
 //
+// A module that imports nothing, recorded with host_writes_in_calls, is
+// never unsynced (RecordContext::alwaysSynced): no access is checked and no
+// code is copied.
+//
 // What may run the synced copy: a function or loop that can reach no import,
 // directly or through calls; an indirect call counts as reaching the host
 // unless every function that could be its target (all functions of a
@@ -484,6 +488,14 @@ void addSyncState(Module& wasm, RecordContext& context) {
 void addSyncedVersions(Module& wasm, RecordContext& context, std::vector<Function*>& functions) {
   HostFreeFunctions hostFree(wasm, functions, context.hostTablesClosed());
   Versioner versioner(wasm, context, hostFree);
+  if (context.alwaysSynced()) {
+    // The flag stays 0 from instantiation on: every access runs as in a
+    // synced copy, and no code needs a checked one.
+    for (Function* func : functions) {
+      versioner.markSynced(func->body);
+    }
+    return;
+  }
   size_t count = functions.size();
   for (size_t i = 0; i < count; i++) {
     if (Function* checked = versioner.run(functions[i])) {
