@@ -82,7 +82,6 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
     srr::RecordContext context;
     context.hostWritesInCalls = options->host_writes_in_calls != 0;
     context.appHasImports = !app.imports.empty();
-    context.appImportsAnything = context.appHasImports;
     ModuleUtils::iterImports(wasm, [&](Importable*) { context.appImportsAnything = true; });
     if (!srr::findNamedImports(app.imports, options->pure_imports, options->pure_import_count, "pure import",
                                context.pureImports, error)) {

@@ -125,11 +125,12 @@ struct RecordContext {
   // preview), and the wrappers do not touch the flag.
   wasm::Name unsynced, syncBudget, syncEager, syncAll, syncSpent, hostWrote;
   // srr_record_options.host_writes_in_calls: the host writes the memories
-  // and tables only while the guest calls out to it. Then `guestDepth` counts the
-  // export calls under way (1 until the start function ends), and only an
-  // export called inside another guest call (from a host function the
-  // guest called) is a host write (record_exports.cpp).
+  // and tables only while the guest calls out to it. Then `guestDepth`
+  // counts the export calls under way (1 until the start function ends),
+  // and only an export called inside another guest call (from a host
+  // function the guest called) is a host write (record_exports.cpp).
   bool hostWritesInCalls = false;
+  wasm::Name guestDepth;
   // Whether the application imports any function (the recorder's own
   // imports are not counted).
   bool appHasImports = false;
@@ -144,7 +145,6 @@ struct RecordContext {
   // the guest calls it, and the guest can call no code of the host's (no
   // import to call, no imported table, global or memory to find one in).
   bool alwaysSynced() const { return hostWritesInCalls && !appImportsAnything; }
-  wasm::Name guestDepth;
   // srr_record_options.pure_imports: imports that leave the memories as the
   // guest left them (record_imports.cpp, afterHostWrites).
   std::set<wasm::Name> pureImports;

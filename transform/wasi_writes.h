@@ -34,7 +34,7 @@ struct WasiWrite {
 };
 
 // The lists a *_sizes_get call announces (WasiWrite::ListSizes, List).
-enum WasiList : uint32_t { WasiArgs = 0, WasiEnviron = 1, WasiListCount = 2 };
+enum WasiList : uint32_t { WasiArgs = 0, WasiEnviron = 1 };
 
 // The writes of `import` if it is a wasi_snapshot_preview1 function with its
 // standard signature whose writes are known exactly (true; `writes` may be

@@ -189,10 +189,13 @@ const RecordContext::WasiListSizes& wasiListGlobals(Module& wasm, const RecordCo
   if (!sizes.count.is()) {
     Builder builder(wasm);
     std::string prefix = list == WasiArgs ? "srr$args_" : "srr$environ_";
-    for (Name* global : {&sizes.count, &sizes.bytes}) {
-      *global = Names::getValidGlobalName(wasm, prefix + (global == &sizes.count ? "count" : "bytes"));
-      wasm.addGlobal(builder.makeGlobal(*global, Type::i32, builder.makeConst(Literal(int32_t(-1))), Builder::Mutable));
-    }
+    auto unknown = [&](const char* what) {
+      Name name = Names::getValidGlobalName(wasm, prefix + what);
+      wasm.addGlobal(builder.makeGlobal(name, Type::i32, builder.makeConst(Literal(int32_t(-1))), Builder::Mutable));
+      return name;
+    };
+    sizes.count = unknown("count");
+    sizes.bytes = unknown("bytes");
   }
   return sizes;
 }
@@ -200,16 +203,17 @@ const RecordContext::WasiListSizes& wasiListGlobals(Module& wasm, const RecordCo
 // What the host may have written during the import (synced_versions.cpp):
 // a WASI function whose writes are known has exactly those bytes reconciled
 // now, an import declared pure nothing, any other import leaves the memories
-// unsynced.
-void afterHostWrites(Module& wasm, const RecordContext& context, Function& import, std::vector<Expression*>& body) {
+// unsynced. `resultsLocal` holds the import's results.
+void afterHostWrites(Module& wasm, const RecordContext& context, Function& import, Index resultsLocal,
+                     std::vector<Expression*>& body) {
+  if (context.pureImports.count(import.name)) {
+    return; // declared to write nothing (srr_record_options.pure_imports)
+  }
   Builder builder(wasm);
   auto i32 = [&](uint32_t v) { return builder.makeConst(Literal(int32_t(v))); };
   auto arg = [&](Index i) { return builder.makeLocalGet(i, Type::i32); };
   Expression* unsynced = builder.makeGlobalSet(context.unsynced, i32(1));
   std::vector<WasiWrite> writes;
-  if (context.pureImports.count(import.name)) {
-    return; // declared to write nothing (srr_record_options.pure_imports)
-  }
   if (!knownWasiWrites(import, writes)) {
     body.push_back(builder.makeCall(context.hostWrote, {}, Type::none));
     return;
@@ -256,7 +260,7 @@ void afterHostWrites(Module& wasm, const RecordContext& context, Function& impor
         };
         auto word = [&](Index pointer) { return builder.makeLoad(4, false, 0, 4, arg(pointer), Type::i32, appMemory); };
         Expression* answered = builder.makeBinary(
-          AndInt32, builder.makeUnary(EqZInt32, builder.makeLocalGet(import.getNumParams(), Type::i32)),
+          AndInt32, builder.makeUnary(EqZInt32, builder.makeLocalGet(resultsLocal, Type::i32)),
           builder.makeBinary(AndInt32, inBounds(write.pointer), inBounds(write.size)));
         body.push_back(builder.makeIf(
           answered,
@@ -344,7 +348,7 @@ bool wrapImports(Module& wasm, const RecordContext& context, const std::vector<F
     }
     body.push_back(builder.makeCall(boundary, {}, Type::none));
     if (context.unsynced.is()) {
-      afterHostWrites(wasm, context, *import, body);
+      afterHostWrites(wasm, context, *import, resultsLocal, body);
     }
     if (sig.results != Type::none) {
       body.push_back(builder.makeLocalGet(resultsLocal, sig.results));
