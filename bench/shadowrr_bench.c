@@ -79,6 +79,10 @@ static const char kUsage[] =
     "  --quick         1 run (unless --runs) and only 3 small benchmarks\n"
     "  --filter S      only benchmarks whose id contains S (e.g. sightglass/,\n"
     "                  wasm-r3/fib)\n"
+    "  --undeclared    record without declaring what the hosts do (no\n"
+    "                  --host-writes-in-calls, no --pure-import): every memory\n"
+    "                  gets its shadow, as for a host that writes memory\n"
+    "                  between calls; writes DIR/<date>-<engine>-undeclared.*\n"
     "  --out DIR       where the results go (default: bench/results of the\n"
     "                  source tree)\n"
     "  --suite S       corpora (sightglass + wasm-r3-bench; the default when\n"
@@ -563,6 +567,7 @@ typedef struct context {
   char scratch[PATH_SIZE]; /* root of this run's scratch folders */
   int runs;
   double timeout_s;
+  int undeclared; /* --undeclared: record modules without the declarations */
 } context;
 
 /* Per-benchmark scratch paths. */
@@ -755,8 +760,8 @@ static int instrument_record(const context *cx, const bench *b, const paths *p, 
   /* What the bench's hosts are (the JSON's "record_flags"): WASI runners
    * that write the guest's memory only during its calls, and whose
    * bench.start and bench.end (sightglass's timer) write none of it. */
-  inst[ni++] = "--host-writes-in-calls";
-  if (!b->start_timed) {
+  if (!cx->undeclared) inst[ni++] = "--host-writes-in-calls";
+  if (!b->start_timed && !cx->undeclared) {
     inst[ni++] = "--pure-import";
     inst[ni++] = "bench.start";
     inst[ni++] = "--pure-import";
@@ -1129,6 +1134,7 @@ typedef struct run_info {
   int runs, quick;
   const char *filter;
   double wall_s;
+  int undeclared;
 } run_info;
 
 static json_t *ratio_json(double r) { return json_real_or_null(round_to(r, 0.0001)); }
@@ -1253,9 +1259,12 @@ static json_t *results_json(const bench_list *l, const run_info *ri) {
   json_object_set_new(tool, "harness_version", json_string(SHADOWRR_BENCH_VERSION));
   json_object_set_new(tool, "source_tree", json_string(ri->source_tree));
   json_object_set_new(tool, "record_flags",
-                      json_string("--host-writes-in-calls (the bench's hosts write the guest's memory only during "
-                                  "its calls); bench.start..bench.end benchmarks also --pure-import bench.start "
-                                  "--pure-import bench.end (the hosts' timer writes no guest memory)"));
+                      json_string(ri->undeclared
+                                    ? "none (--undeclared: every memory shadowed, as for a host that may write "
+                                      "memory between calls)"
+                                    : "--host-writes-in-calls (the bench's hosts write the guest's memory only during "
+                                      "its calls); bench.start..bench.end benchmarks also --pure-import bench.start "
+                                      "--pure-import bench.end (the hosts' timer writes no guest memory)"));
   json_object_set_new(root, "shadowrr", tool);
   json_object_set_new(root, "suite", json_string(ri->suite));
   json_object_set_new(root, "suite_note", ri->suite_note ? json_string(ri->suite_note) : json_null());
@@ -1587,7 +1596,7 @@ static void engine_version(const srr_engine *e, char *out, size_t size) {
 
 int main(int argc, char **argv) {
   const char *engines[MAX_ENGINES];
-  int nengines = 0, runs = 5, runs_given = 0, quick = 0, keep = 0;
+  int nengines = 0, runs = 5, runs_given = 0, quick = 0, keep = 0, undeclared = 0;
   const char *filter = NULL, *out_dir = NULL, *suite = NULL, *corpora = NULL, *programs = NULL;
   const char *shadowrr = SHADOWRR_BENCH_CLI, *check = NULL;
   double timeout_s = 900;
@@ -1607,6 +1616,8 @@ int main(int argc, char **argv) {
       if (*end || n < 1 || n > MAX_RUNS) die(2, "--runs wants a number from 1 to %d, not '%s'", MAX_RUNS, v);
       runs = (int)n;
       runs_given = 1;
+    } else if (strcmp(a, "--undeclared") == 0) {
+      undeclared = 1;
     } else if (strcmp(a, "--quick") == 0) {
       quick = 1;
     } else if (strcmp(a, "--keep") == 0) {
@@ -1668,6 +1679,7 @@ int main(int argc, char **argv) {
     cx[e].shadowrr = shadowrr;
     cx[e].runs = runs;
     cx[e].timeout_s = timeout_s;
+    cx[e].undeclared = undeclared;
   }
   if (strchr(shadowrr, '/') && access(shadowrr, X_OK) != 0) {
     die(1, "%s: the shadowrr command is missing (build it, or pass --shadowrr)", shadowrr);
@@ -1788,6 +1800,7 @@ int main(int argc, char **argv) {
     ri.suite_note = suite_note;
     ri.runs = runs;
     ri.quick = quick;
+    ri.undeclared = c->undeclared;
     ri.filter = filter;
     fprintf(stderr, PROG ": %s: %zu benchmarks, %d run%s each (scratch %s)\n", ri.engine_version, list.n, runs,
             runs == 1 ? "" : "s", c->scratch);
@@ -1820,8 +1833,9 @@ int main(int argc, char **argv) {
     if (!keep) rm_rf(c->scratch);
     else fprintf(stderr, PROG ": scratch kept in %s\n", c->scratch);
 
-    char *json_path = xprintf("%s/%s-%s.json", out_dir, ri.date, c->name);
-    char *svg_path = xprintf("%s/%s-%s.svg", out_dir, ri.date, c->name);
+    const char *declared = c->undeclared ? "-undeclared" : "";
+    char *json_path = xprintf("%s/%s-%s%s.json", out_dir, ri.date, c->name, declared);
+    char *svg_path = xprintf("%s/%s-%s%s.svg", out_dir, ri.date, c->name, declared);
     char *tmp = xprintf("%s.tmp.%ld", json_path, (long)getpid());
     json_t *root = results_json(&l, &ri);
     if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0 || rename(tmp, json_path) != 0) {

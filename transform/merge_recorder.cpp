@@ -24,9 +24,10 @@ using namespace wasm;
 namespace srr {
 
 bool mergeRecorder(Module& app, RecordContext& context, const RecorderConfig& config, std::string& error) {
-  std::vector<std::pair<uint32_t, Name>> memories, shadows;
+  // Every application memory (the host's writes are read from it), and the
+  // shadows of those that have one.
+  std::vector<std::pair<uint32_t, Name>> memories = context.allMemories(), shadows;
   for (const auto& pair : context.memories) {
-    memories.push_back({pair.index, pair.memory});
     shadows.push_back({pair.index, pair.shadow});
   }
   MergedRuntime rt;
@@ -67,6 +68,12 @@ bool mergeRecorder(Module& app, RecordContext& context, const RecorderConfig& co
         return b.makeMemoryCopy(host.param(1), host.param(2), host.param(3), m, rt.memory);
       });
     }
+    if (name == "srr_host_shadowed") {
+      Index result = Builder::addVar(func, Type::i32);
+      return b.makeBlock({host.perIndex(shadows, [&](Name) { return b.makeLocalSet(result, host.i32(1)); }),
+                          b.makeLocalGet(result, Type::i32)},
+                         Type::i32);
+    }
     if (name == "srr_host_shadow_read") {
       return host.perIndex(shadows, [&](Name s) {
         return b.makeMemoryCopy(host.param(2), skewed(1), host.param(3), rt.memory, s);
@@ -94,6 +101,8 @@ bool mergeRecorder(Module& app, RecordContext& context, const RecorderConfig& co
                                {"srr_rec_load_mismatch", &context.recLoadMismatch},
                                {"srr_rec_reconcile", &context.recReconcile},
                                {"srr_rec_reconcile_iovecs", &context.recReconcileIovecs},
+                               {"srr_rec_overwritten", &context.recOverwritten},
+                               {"srr_rec_reconcile_read", &context.recReconcileRead},
                                {"srr_rec_memory_grow", &context.recMemoryGrow},
                                {"srr_rec_host_memory_grow", &context.recHostMemoryGrow},
                                {"srr_rec_finish", &context.recFinish},

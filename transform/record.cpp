@@ -81,13 +81,20 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
 
     srr::RecordContext context;
     context.hostWritesInCalls = options->host_writes_in_calls != 0;
-    context.appHasImports = !app.imports.empty();
-    ModuleUtils::iterImports(wasm, [&](Importable*) { context.appImportsAnything = true; });
     if (!srr::findNamedImports(app.imports, options->pure_imports, options->pure_import_count, "pure import",
                                context.pureImports, error)) {
       srr_set_error(err, "%s", error.c_str());
       return 1;
     }
+    for (Function* import : app.imports) {
+      context.functionImportsKnown &= srr::writesKnownOnReturn(context, *import);
+    }
+    context.importsKnown = context.functionImportsKnown;
+    auto notKnown = [&](auto*) { context.importsKnown = false; };
+    ModuleUtils::iterImportedMemories(wasm, notKnown);
+    ModuleUtils::iterImportedTables(wasm, notKnown);
+    ModuleUtils::iterImportedGlobals(wasm, notKnown);
+    ModuleUtils::iterImportedTags(wasm, notKnown);
     srr::addShadowMemories(wasm, context);
     srr::addShadowGlobals(wasm, context);
     if (!srr::addShadowTables(wasm, context, error)) {
@@ -112,6 +119,7 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
     }
     srr::addTableHelpers(wasm, context);
     srr::addGuestEntryMarks(wasm, context, app.functions);
+    srr::addDeferredShadowWrites(wasm, context);
     srr::addLoadMismatchHelpers(wasm, context);
     PassRunner runner(&wasm);
     runner.add(srr::createShadowStoresPass(&context));
@@ -139,6 +147,9 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
     std::vector<Expression*> startBody;
     if (wasm.start.is()) {
       startBody.push_back(builder.makeCall(wasm.start, {}, Type::none));
+    }
+    if (context.flushStale.is()) { // the host runs next (deferred_shadow_writes.cpp)
+      startBody.push_back(builder.makeCall(context.flushStale, {}, Type::none));
     }
     startBody.push_back(builder.makeCall(context.recStarted, {}, Type::none));
     if (context.guestDepth.is()) {

@@ -88,6 +88,13 @@ struct SyncPolicy {
   static constexpr int32_t kEagerPagesMax = 1 << 30;
 };
 
+// How far a deferred shadow write may lie from the stale range and still
+// widen it (deferred_shadow_writes.cpp): a flush then copies at most this
+// many bytes the guest did not write, per write.
+struct DeferredShadowPolicy {
+  static constexpr uint64_t kMergeGap = 64;
+};
+
 struct RecordContext {
   // For every application memory, in the original module's order (imported
   // first): its name, its shadow's name, and its index as the trace numbers
@@ -99,8 +106,9 @@ struct RecordContext {
   };
   std::vector<MemoryPair> memories;
   std::unordered_map<wasm::Name, size_t> byMemory;
-  // The memories the host cannot reach (neither imported nor exported: no
-  // host, WASI included, can write them), by name, with their index. They
+  // The memories the host cannot write (neither imported nor exported, or
+  // any memory of a module that is alwaysSynced()), by name, with their
+  // index. They
   // get no shadow and none of their accesses is instrumented; only their
   // memory.grow results are recorded (shadow_memories.cpp).
   std::unordered_map<wasm::Name, uint32_t> privateMemories;
@@ -111,6 +119,7 @@ struct RecordContext {
   // The recorder's functions (internal names after merging).
   wasm::Name recBegin, recI32, recI64, recF32, recF64, recV128, recEnd;
   wasm::Name recLoadMismatch, recReconcile, recReconcileIovecs, recMemoryGrow, recHostMemoryGrow, recFinish;
+  wasm::Name recOverwritten, recReconcileRead;
   wasm::Name recStarted;
   // The load slow path specialised per memory (its index) and access width
   // (addLoadMismatchHelpers): a checked load passes only its address.
@@ -131,22 +140,27 @@ struct RecordContext {
   // function the guest called) is a host write (record_exports.cpp).
   bool hostWritesInCalls = false;
   wasm::Name guestDepth;
-  // Whether the application imports any function (the recorder's own
-  // imports are not counted).
-  bool appHasImports = false;
+  // Whether every function the application imports (the recorder's own
+  // imports are not counted) writes only what is known when it returns: a
+  // WASI preview1 function of wasi_writes.h's table (or proc_exit, which
+  // does not return), or an import declared pure. None of them writes a
+  // table or calls an export.
+  bool functionImportsKnown = true;
+  // ...and the application imports nothing else (memory, table, global,
+  // tag), which the host could write or hand a function of its own through.
+  bool importsKnown = true;
   // The host cannot put a function of its own into an exported table before
   // the guest calls through it: it writes tables only while the guest calls
-  // it, and the guest imports no function whose call would let it.
-  bool hostTablesClosed() const { return hostWritesInCalls && !appHasImports; }
-  // Whether the application imports anything at all (function, memory,
-  // table, global, tag).
-  bool appImportsAnything = false;
+  // it, and no import the guest calls writes one.
+  bool hostTablesClosed() const { return hostWritesInCalls && functionImportsKnown; }
   // Nothing can ever leave the memories unsynced: the host writes only while
-  // the guest calls it, and the guest can call no code of the host's (no
-  // import to call, no imported table, global or memory to find one in).
-  bool alwaysSynced() const { return hostWritesInCalls && !appImportsAnything; }
-  // srr_record_options.pure_imports: imports that leave the memories as the
-  // guest left them (record_imports.cpp, afterHostWrites).
+  // the guest calls it, and every call that lets it write says, when it
+  // returns, which bytes it may have written (record_imports.cpp,
+  // afterHostWrites). No memory then needs a shadow (shadow_memories.cpp):
+  // those bytes are recorded as they are.
+  bool alwaysSynced() const { return hostWritesInCalls && importsKnown; }
+  // srr_record_options.pure_imports: imports that leave the memories and
+  // tables as the guest left them (record_imports.cpp, afterHostWrites).
   std::set<wasm::Name> pureImports;
   // The last sizes the guest's args_sizes_get and environ_sizes_get
   // answered (wasi_writes.h, WasiList), made when the import wrappers first
@@ -160,6 +174,20 @@ struct RecordContext {
   // shadow-bulk leave out their checks and reconciles.
   std::unordered_set<wasm::Expression*> syncedOnly;
   bool isSyncedOnly(wasm::Expression* curr) const { return syncedOnly.count(curr) != 0; }
+  // Deferred shadow writes (deferred_shadow_writes.cpp), per memory index:
+  // the stale range's globals and the helpers that flush and widen it; only
+  // for memories a synced-only memory.copy or memory.fill writes.
+  // `flushStale` makes every shadow exact again and `overwriteStale` records
+  // what is still stale as host-written (an export call after a trap).
+  // Unset: nothing is deferred.
+  struct StaleRange {
+    wasm::Name first, last, flush, widen;
+  };
+  std::map<uint32_t, StaleRange> staleRanges;
+  wasm::Name flushStale, overwriteStale;
+  bool defersShadowWrites(wasm::Name memory) const {
+    return isShadowed(memory) && staleRanges.count(pairOf(memory).index) != 0;
+  }
   wasm::Name recHostTableSet, recHostTableGrow;
   // Set to 1 by every guest function a funcref can name, cleared before a
   // call through a host-written funcref table (or call_ref) and when an
@@ -257,6 +285,17 @@ void addSyncState(wasm::Module& wasm, RecordContext& context);
 // addSyncState, before the shadow passes. Appends to `functions` the checked
 // copies it adds, which the shadow passes must rewrite too.
 void addSyncedVersions(wasm::Module& wasm, RecordContext& context, std::vector<wasm::Function*>& functions);
+// deferred-shadow-writes (deferred_shadow_writes.cpp): the stale ranges of
+// the memories that synced-only bulk writes write, and their helpers; after
+// addGuestEntryMarks (a module whose funcref calls can reach the host defers
+// nothing), before addLoadMismatchHelpers and the passes. Needs the
+// recorder's functions.
+void addDeferredShadowWrites(wasm::Module& wasm, RecordContext& context);
+// What a synced-only memory.copy or memory.fill into `memory` does instead of
+// writing the shadow: widens the stale range by [dest, dest + size) (locals
+// holding the operation's operands; after the operation).
+wasm::Expression* deferShadowWrite(wasm::Builder& builder, const RecordContext& context, wasm::Name memory,
+                                   wasm::Index dest, wasm::Index size);
 // loop-invariant-checks (loop_invariant_checks.cpp), for a loop that cannot
 // reach the host: lists its loads whose address is the same in every
 // iteration as synced-only, and returns the code that checks them once, to
@@ -289,6 +328,9 @@ wasm::Expression* tableSizeCheck(wasm::Builder& builder, const RecordContext::Ta
 // its name.
 wasm::Name addBoundaryCheck(wasm::Module& wasm, const RecordContext& context);
 
+// Whether `import` writes only what afterHostWrites (record_imports.cpp)
+// records when it returns: RecordContext::functionImportsKnown.
+bool writesKnownOnReturn(const RecordContext& context, wasm::Function& import);
 // Wraps the given imported functions (in function-import order) and function
 // exports (in export order); false with `error` set if a signature cannot be
 // recorded.

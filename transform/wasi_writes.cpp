@@ -23,7 +23,7 @@ struct WasiFunction {
 
 WasiWrite fixed(Index pointer, uint32_t bytes) { return {WasiWrite::Fixed, pointer, 0, bytes}; }
 WasiWrite sized(Index pointer, Index size) { return {WasiWrite::Sized, pointer, size, 0}; }
-WasiWrite iovecs(Index pointer, Index count) { return {WasiWrite::Iovecs, pointer, count, 0}; }
+WasiWrite iovecs(Index pointer, Index count, Index length) { return {WasiWrite::Iovecs, pointer, count, 0, length}; }
 WasiWrite scaled(Index pointer, Index count, uint32_t bytes) { return {WasiWrite::Scaled, pointer, count, bytes}; }
 WasiWrite listSizes(WasiList list) { return {WasiWrite::ListSizes, 0, 1, list}; }
 WasiWrite list(WasiList list) { return {WasiWrite::List, 0, 1, list}; }
@@ -49,11 +49,11 @@ const std::vector<WasiFunction>& table() {
     {"fd_filestat_get", "ii", {fixed(1, 64)}},
     {"fd_filestat_set_size", "iI", {}},
     {"fd_filestat_set_times", "iIIi", {}},
-    {"fd_pread", "iiiIi", {iovecs(1, 2), fixed(4, 4)}},
+    {"fd_pread", "iiiIi", {iovecs(1, 2, 4), fixed(4, 4)}},
     {"fd_prestat_get", "ii", {fixed(1, 8)}},
     {"fd_prestat_dir_name", "iii", {sized(1, 2)}},
     {"fd_pwrite", "iiiIi", {fixed(4, 4)}},
-    {"fd_read", "iiii", {iovecs(1, 2), fixed(3, 4)}},
+    {"fd_read", "iiii", {iovecs(1, 2, 3), fixed(3, 4)}},
     {"fd_readdir", "iiiIi", {sized(1, 2), fixed(4, 4)}},
     {"fd_renumber", "ii", {}},
     {"fd_seek", "iIii", {fixed(3, 8)}},
@@ -75,7 +75,7 @@ const std::vector<WasiFunction>& table() {
     {"random_get", "ii", {sized(0, 1)}},
     {"sched_yield", "", {}},
     {"sock_accept", "iii", {fixed(2, 4)}},
-    {"sock_recv", "iiiiii", {iovecs(1, 2), fixed(4, 4), fixed(5, 2)}},
+    {"sock_recv", "iiiiii", {iovecs(1, 2, 4), fixed(4, 4), fixed(5, 2)}},
     {"sock_send", "iiiii", {fixed(4, 4)}},
     {"sock_shutdown", "ii", {}},
   };

@@ -31,6 +31,10 @@ struct WasiWrite {
   wasm::Index pointer;
   wasm::Index size;
   uint32_t bytes;
+  // Iovecs of a read: the argument that points to where the call puts the
+  // number of bytes it read (kNoLength: none).
+  static constexpr wasm::Index kNoLength = ~wasm::Index(0);
+  wasm::Index length = kNoLength;
 };
 
 // The lists a *_sizes_get call announces (WasiWrite::ListSizes, List).

@@ -43,7 +43,9 @@
  *    from a file or stdin, written out unchanged) would otherwise be missing
  *    from the trace, and the replay's output passthrough, which takes the
  *    bytes from the guest's memory at the call, would print stale ones. The
- *    replayer applies the writes at the previous event, before the call.
+ *    replayer applies the writes at the previous event, before the call. A
+ *    memory without shadow has no such pending write (every host write was
+ *    recorded as its import returned), and is left alone.
  *    When it returns, its nwritten (4 bytes) is reconciled as well, after
  *    the IMPORT_RETURN event: the replay passes through as many bytes as
  *    nwritten says, and a guest that never loads nwritten (a WAT program
@@ -870,6 +872,10 @@ static void sync_range(uint32_t memory, uint32_t addr, uint32_t size) {
   if (end > msize) {
     end = msize;
   }
+  if (!srr_host_shadowed(memory)) { /* nothing to compare with: all of it */
+    emit_run(memory, addr, end);
+    return;
+  }
   uint64_t p = run_start_back(memory, addr);
   if (p > addr) {
     p = addr;
@@ -1058,7 +1064,9 @@ static void reconcile_fd_write(void) {
   uint32_t n = (uint32_t)(ev_pos - ev_start);
   uint8_t event[WATCH_EVENT_MAX];
   uint32_t wm = srr_host_wasi_memory();
-  if (n > sizeof event || wm == NO_MEMORY) {
+  /* A memory without shadow has no host write pending: the guest wrote
+   * every byte of the buffers itself, and replay must not get them early. */
+  if (n > sizeof event || wm == NO_MEMORY || !srr_host_shadowed(wm)) {
     return;
   }
   __builtin_memcpy(event, ev_start, n);
@@ -1103,7 +1111,7 @@ void srr_rec_end(void) {
     int ok = watch_nargs >= 1 && watch_args[0] == 0;
     uint32_t wm = srr_host_wasi_memory();
     if (w == W_FD_WRITE && is_out_fd(pending_args[0]) && wm != NO_MEMORY) {
-      sync_range(wm, pending_args[3], 4); /* nwritten */
+      sync_range(wm, pending_args[3], 4); /* nwritten (in a memory without shadow, recorded twice) */
     } else if (w != W_FD_WRITE && ok) {
       follow_out_fds(w, pending_args[0], pending_args[1]);
     }
@@ -1123,6 +1131,38 @@ void srr_rec_reconcile(uint32_t memory, uint32_t address, uint32_t size) {
    * whole, which is just as correct (a differing byte was written by the
    * host and not touched by the guest since) and saves later slow paths. */
   sync_range(memory, address, size);
+}
+
+SRR_EXPORT(srr_rec_overwritten)
+void srr_rec_overwritten(uint32_t memory, uint32_t address, uint32_t size) {
+  if (!inited) {
+    init();
+  }
+  uint64_t msize = (uint64_t)srr_host_memory_pages(memory) << 16;
+  uint64_t end = (uint64_t)address + size;
+  if (address < msize) {
+    emit_run(memory, address, end < msize ? end : msize);
+  }
+}
+
+SRR_EXPORT(srr_rec_reconcile_read)
+void srr_rec_reconcile_read(uint32_t memory, uint32_t iovs, uint32_t count, uint32_t length_at) {
+  if (!inited) {
+    init();
+  }
+  uint64_t msize = (uint64_t)srr_host_memory_pages(memory) << 16;
+  if (srr_host_shadowed(memory) || length_at == 0xFFFFFFFFu || (uint64_t)length_at + 4 > msize) {
+    sync_iovec_buffers(memory, iovs, count);
+    return;
+  }
+  srr_host_app_read(memory, length_at, rs(io_buf), 4);
+  uint32_t left = get_u32(io_buf);
+  for (uint32_t i = 0; i < count && left && (uint64_t)iovs + 8 * (uint64_t)(i + 1) <= msize; i++) {
+    srr_host_app_read(memory, iovs + 8 * i, rs(io_buf), 8);
+    uint32_t len = min32(get_u32(io_buf + 4), left);
+    sync_range(memory, get_u32(io_buf), len);
+    left -= len;
+  }
 }
 
 SRR_EXPORT(srr_rec_reconcile_iovecs)

@@ -54,6 +54,20 @@ void srr_rec_load_mismatch(uint32_t memory, uint32_t address, uint32_t size);
  * address+size): used before memory.copy reads its source range. */
 void srr_rec_reconcile(uint32_t memory, uint32_t address, uint32_t size);
 
+/* Records every byte of [address, address+size) as a MEMORY_WRITE, whether
+ * or not it differs from its shadow, and copies it into the shadow: the
+ * shadow of the range was left stale by deferred writes (the guest's own
+ * memory.copy or memory.fill, not yet copied) when the host got control
+ * without a flush (a trap), so it cannot tell what the host wrote. */
+void srr_rec_overwritten(uint32_t memory, uint32_t address, uint32_t size);
+
+/* A read (fd_read, fd_pread, sock_recv) returned; `length_at` is where it
+ * put the number of bytes it read (-1: unknown, the call failed). In a
+ * memory without shadow, those bytes are recorded from the iovecs at
+ * `iovs` in order; otherwise, or when the length is unknown, the same as
+ * srr_rec_reconcile_iovecs. */
+void srr_rec_reconcile_read(uint32_t memory, uint32_t iovs, uint32_t count, uint32_t length_at);
+
 /* The same for the buffers of the `count` iovecs (pointer, length; 8 bytes
  * each) at app address `iovs`: after a WASI read (fd_read, fd_pread,
  * sock_recv) returned, every byte it may have written. */

@@ -14,6 +14,9 @@
 #include "wasi_imports.h"
 
 SRR_HOST_IMPORT(srr_host_memory_count) uint32_t srr_host_memory_count(void);
+/* 1 if app memory `memory` has a shadow, else 0: a memory no host writes
+ * unnoticed has none, and what the host wrote there is recorded as it is. */
+SRR_HOST_IMPORT(srr_host_shadowed) uint32_t srr_host_shadowed(uint32_t memory);
 SRR_HOST_IMPORT(srr_host_shadow_read)
 void srr_host_shadow_read(uint32_t memory, uint32_t app_src, uint32_t rs_dst, uint32_t size);
 SRR_HOST_IMPORT(srr_host_shadow_write)

@@ -10,9 +10,9 @@
 //    the trace (the declared behaviour, shown to be in effect);
 //  - --pure-import env.tick: env.tick is taken to write nothing; without the
 //    declaration, what it wrote is recorded;
-//  - --host-writes-in-calls without imports: an exported table gets no
-//    shadow, and the module, which can never be unsynced, gets no checks
-//    and no checked copies (host_declarations_table.wat).
+//  - --host-writes-in-calls without imports: an exported table or memory
+//    gets no shadow, and the module, which can never be unsynced, gets no
+//    checks and no checked copies (host_declarations_table.wat).
 // Each build's results equal the original module's.
 //
 //   node host_declarations.mjs SHADOWRR SCRATCH_DIR
@@ -160,12 +160,16 @@ const flagReadsAndCalls = (file) => {
     return /^func\[[012]\]$/.test(func) && /global\.get| call \d/.test(line);
   }).length;
 };
-for (const [name, flags, tables] of [['default', [], 3], ['declared', ['--host-writes-in-calls'], 2]]) {
+for (const [name, flags, tables, memories] of [['default', [], 3, 3], ['declared', ['--host-writes-in-calls'], 2, 2]]) {
   sh(shadowrr, ['instrument', '--mode', 'record', ...flags, `${table}.wasm`, '-o', `${table}.${name}.rec.wasm`]);
   const got = runTable(`${table}.${name}.rec.wasm`);
   check(got === tableExpected, `${name}, table: result ${got}, the original's ${tableExpected}`);
   const listed = (sh('wasm-objdump', ['-x', '-j', 'Table', `${table}.${name}.rec.wasm`]).match(/ - table\[/g) || []).length;
   check(listed === tables, `${name}, table: ${listed} tables in the recording module, expected ${tables}`);
+  // Nor can the host write its memory: no shadow memory either (the
+  // guest's and the recorder's are left).
+  const memoryCount = (sh('wasm-objdump', ['-x', '-j', 'Memory', `${table}.${name}.rec.wasm`]).match(/ - memory\[/g) || []).length;
+  check(memoryCount === memories, `${name}, table: ${memoryCount} memories in the recording module, expected ${memories}`);
   const found = flagReadsAndCalls(`${table}.${name}.rec.wasm`);
   check(name === 'declared' ? found === 0 : found > 0,
         `${name}, table: ${found} flag reads and calls in the module's own functions`);

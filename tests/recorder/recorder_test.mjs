@@ -362,11 +362,11 @@ const THROWING_WASI = Object.fromEntries(
   }]));
 
 // ---- the environment: one recorder instance and its fake application -----------------------
-const SLOW = new Set(['srr_rec_load_mismatch', 'srr_rec_reconcile']);
+const SLOW = new Set(['srr_rec_load_mismatch', 'srr_rec_reconcile', 'srr_rec_reconcile_read', 'srr_rec_overwritten']);
 
 class Env {
   // opts: pages (per app memory), wasi: 'fake' | 'enosys' | 'none' | 'node', wasiMemory,
-  // tracePath, flags, preopens, maxWrite, seed, nodeDir
+  // tracePath, flags, preopens, maxWrite, seed, nodeDir, unshadowed (memories without a shadow)
   constructor(opts = {}) {
     this.opts = opts;
     const pages = opts.pages ?? [1];
@@ -377,6 +377,7 @@ class Env {
       fillRandom(a, (opts.seed ?? 1234) + i);
       this.shadows[i].set(a); // in sync to begin with
     });
+    this.unshadowed = new Set(opts.unshadowed ?? []);
     this.flags = opts.flags ?? 0;
     this.header = buildHeader(this.flags);
     this.tracePath = opts.tracePath ?? 'trace.srr';
@@ -406,8 +407,14 @@ class Env {
       srr_host_memory_pages: (m) => env.appMems[m].buffer.byteLength / PAGE,
       srr_host_app_read: (m, src, dst, n) => env.copy(env.app(m), src, env.rec(), dst, n, 'app_read'),
       srr_host_app_write: (m, dst, src, n) => { env.beforeAppChange(); env.copy(env.rec(), src, env.app(m), dst, n, 'app_write'); },
-      srr_host_shadow_read: (m, src, dst, n) => env.copy(env.shadows[m], src, env.rec(), dst, n, 'shadow_read'),
-      srr_host_shadow_write: (m, dst, src, n) => { env.shadowWrites++; env.copy(env.rec(), src, env.shadows[m], dst, n, 'shadow_write'); },
+      srr_host_shadowed: (m) => (env.unshadowed.has(m) ? 0 : 1),
+      // (the transform's bodies do nothing for a memory without a shadow)
+      srr_host_shadow_read: (m, src, dst, n) => { if (!env.unshadowed.has(m)) env.copy(env.shadows[m], src, env.rec(), dst, n, 'shadow_read'); },
+      srr_host_shadow_write: (m, dst, src, n) => {
+        if (env.unshadowed.has(m)) return;
+        env.shadowWrites++;
+        env.copy(env.rec(), src, env.shadows[m], dst, n, 'shadow_write');
+      },
       srr_host_wasi_memory: () => env.wasiMemory,
     };
     this.instance = new WebAssembly.Instance(recorderModule, { shadowrr: host, wasi_snapshot_preview1: wasiImports });
@@ -639,6 +646,39 @@ test('slow path: second memory, and reconcile of a range with scattered differen
   env.x.srr_rec_reconcile(1, 3000, 0); // empty range: nothing
   env.x.srr_rec_reconcile(1, 2000, 1000);
   env.expected.push(env.mw(1, 2500, 1));
+  finishAndDecode(env);
+});
+
+test('a memory without shadow: its host writes are recorded as they are, reads up to their length', () => {
+  const env = new Env({ pages: [1, 1], unshadowed: [1] });
+  const app = env.app(1);
+  const view = new DataView(app.buffer);
+  // reconcile: all ten bytes, though the shadow bookkeeping says none differs
+  env.x.srr_rec_reconcile(1, 96, 10);
+  env.expected.push(env.mw(1, 96, 10));
+  // overwritten: clipped to the memory's end
+  env.x.srr_rec_overwritten(1, PAGE - 4, 100);
+  env.expected.push(env.mw(1, PAGE - 4, 4));
+  // a read of 70 bytes into iovecs [300, 50) and [400, 50): 50 and 20 bytes
+  view.setUint32(200, 300, true); view.setUint32(204, 50, true);
+  view.setUint32(208, 400, true); view.setUint32(212, 50, true);
+  view.setUint32(500, 70, true);
+  env.x.srr_rec_reconcile_read(1, 200, 2, 500);
+  env.expected.push(env.mw(1, 300, 50), env.mw(1, 400, 20));
+  // a failed read (length unknown): the whole buffers
+  env.x.srr_rec_reconcile_read(1, 200, 2, 0xffffffff);
+  env.expected.push(env.mw(1, 300, 50), env.mw(1, 400, 50));
+  // memory 0 has a shadow: its read is compared over the whole buffers, as
+  // srr_rec_reconcile_iovecs does, and only the differing bytes recorded
+  const app0 = new DataView(env.app(0).buffer);
+  app0.setUint32(200, 300, true); app0.setUint32(204, 50, true);
+  app0.setUint32(500, 10, true);
+  env.shadows[0].set(env.app(0).subarray(200, 208), 200);
+  env.shadows[0].set(env.app(0).subarray(500, 504), 500);
+  env.hostWrite(0, 345, [7, 8]);
+  env.x.srr_rec_reconcile_read(0, 200, 1, 500);
+  env.expected.push(env.mw(0, 345, 2));
+  check(env.shadowSynced(0, 300, 50), 'memory 0: buffer synced');
   finishAndDecode(env);
 });
 

@@ -53,6 +53,10 @@ bool wrapExports(Module& wasm, const RecordContext& context, const std::vector<s
     }
     recordEvent(builder, context, /*EXPORT_CALL*/ 3, index, argValues, body);
     body.push_back(builder.makeCall(boundary, {}, Type::none));
+    if (context.overwriteStale.is()) {
+      // Still stale only after a trap (deferred_shadow_writes.cpp).
+      body.push_back(builder.makeCall(context.overwriteStale, {}, Type::none));
+    }
     auto depth = [&]() { return builder.makeGlobalGet(context.guestDepth, Type::i32); };
     auto addToDepth = [&](int32_t n) {
       return builder.makeGlobalSet(context.guestDepth, builder.makeBinary(AddInt32, depth(), builder.makeConst(Literal(n))));
@@ -69,6 +73,9 @@ bool wrapExports(Module& wasm, const RecordContext& context, const std::vector<s
     Index resultsLocal = sig.params.size();
     Expression* call = builder.makeCall(target->name, args, sig.results);
     resultValues = keepResults(builder, call, sig.results, resultsLocal, vars, body);
+    if (context.flushStale.is()) { // the host runs next
+      body.push_back(builder.makeCall(context.flushStale, {}, Type::none));
+    }
     if (context.guestDepth.is()) {
       // (A trap leaves the count up: later calls then assume a host write.)
       body.push_back(addToDepth(-1));

@@ -200,10 +200,19 @@ const RecordContext::WasiListSizes& wasiListGlobals(Module& wasm, const RecordCo
   return sizes;
 }
 
+bool writesKnownOnReturn(const RecordContext& context, Function& import) {
+  std::vector<WasiWrite> writes;
+  return context.pureImports.count(import.name) || knownWasiWrites(import, writes) || isProcExit(import);
+}
+
 // What the host may have written during the import (synced_versions.cpp):
 // a WASI function whose writes are known has exactly those bytes reconciled
 // now, an import declared pure nothing, any other import leaves the memories
 // unsynced. `resultsLocal` holds the import's results.
+// Where the memory has no shadow (RecordContext::alwaysSynced), the
+// recorder records those bytes as they are (recorder_abi.h), and a write
+// whose extent is not known (a list whose sizes were never asked for, a
+// count too large for the memory) records the memory from its pointer on.
 void afterHostWrites(Module& wasm, const RecordContext& context, Function& import, Index resultsLocal,
                      std::vector<Expression*>& body) {
   if (context.pureImports.count(import.name)) {
@@ -212,17 +221,31 @@ void afterHostWrites(Module& wasm, const RecordContext& context, Function& impor
   Builder builder(wasm);
   auto i32 = [&](uint32_t v) { return builder.makeConst(Literal(int32_t(v))); };
   auto arg = [&](Index i) { return builder.makeLocalGet(i, Type::i32); };
-  Expression* unsynced = builder.makeGlobalSet(context.unsynced, i32(1));
   std::vector<WasiWrite> writes;
   if (!knownWasiWrites(import, writes)) {
     body.push_back(builder.makeCall(context.hostWrote, {}, Type::none));
     return;
   }
   Export* exported = wasm.getExportOrNull("memory");
-  if (!exported || exported->kind != ExternalKind::Memory || !context.isShadowed(*exported->getInternalName())) {
+  if (!exported || exported->kind != ExternalKind::Memory) {
     return; // no memory the host could write
   }
-  Expression* memory = i32(context.pairOf(*exported->getInternalName()).index);
+  Name appMemory = *exported->getInternalName();
+  bool shadowed = context.isShadowed(appMemory);
+  if (!shadowed && !context.alwaysSynced()) {
+    return; // no host can write it (shadow_memories.cpp)
+  }
+  Expression* memory = i32(shadowed ? context.pairOf(appMemory).index : context.privateMemories.at(appMemory));
+  // A write of unknown extent at arguments `a` and `b`: left to the generic
+  // checks, or without a shadow, the memory recorded from the lower one on.
+  auto unknownExtent = [&](Index a, Index b) -> Expression* {
+    if (shadowed) {
+      return builder.makeGlobalSet(context.unsynced, i32(1));
+    }
+    Expression* lower = builder.makeSelect(builder.makeBinary(LtUInt32, arg(a), arg(b)), arg(a), arg(b));
+    return builder.makeCall(context.recOverwritten, {ExpressionManipulator::copy(memory, wasm), lower, i32(UINT32_MAX)},
+                            Type::none);
+  };
   auto reconcile = [&](Name function, Expression* pointer, Expression* size) {
     return builder.makeCall(function, {ExpressionManipulator::copy(memory, wasm), pointer, size}, Type::none);
   };
@@ -235,7 +258,16 @@ void afterHostWrites(Module& wasm, const RecordContext& context, Function& impor
         body.push_back(reconcile(context.recReconcile, arg(write.pointer), arg(write.size)));
         break;
       case WasiWrite::Iovecs:
-        body.push_back(reconcile(context.recReconcileIovecs, arg(write.pointer), arg(write.size)));
+        if (write.length == WasiWrite::kNoLength) {
+          body.push_back(reconcile(context.recReconcileIovecs, arg(write.pointer), arg(write.size)));
+        } else {
+          // The length it read, if it succeeded (recorder_abi.h).
+          Expression* length = builder.makeSelect(builder.makeUnary(EqZInt32, builder.makeLocalGet(resultsLocal, Type::i32)),
+                                                  arg(write.length), i32(UINT32_MAX));
+          body.push_back(builder.makeCall(context.recReconcileRead,
+                                          {ExpressionManipulator::copy(memory, wasm), arg(write.pointer), arg(write.size), length},
+                                          Type::none));
+        }
         break;
       case WasiWrite::Scaled:
         // A count whose byte size overflows cannot have been written whole:
@@ -244,13 +276,12 @@ void afterHostWrites(Module& wasm, const RecordContext& context, Function& impor
           builder.makeBinary(LeUInt32, arg(write.size), i32(UINT32_MAX / write.bytes)),
           reconcile(context.recReconcile, arg(write.pointer),
                     builder.makeBinary(MulInt32, arg(write.size), i32(write.bytes))),
-          ExpressionManipulator::copy(unsynced, wasm)));
+          unknownExtent(write.pointer, write.pointer)));
         break;
       case WasiWrite::ListSizes: {
         // Remembered for the list's *_get: the answer if the call succeeded
         // and both words lie in memory, else unknown (-1).
         const auto& list = wasiListGlobals(wasm, context, write.bytes);
-        Name appMemory = *exported->getInternalName();
         auto inBounds = [&](Index pointer) {
           return builder.makeBinary(
             LeUInt64, builder.makeBinary(AddInt64, builder.makeUnary(ExtendUInt32, arg(pointer)),
@@ -283,7 +314,7 @@ void afterHostWrites(Module& wasm, const RecordContext& context, Function& impor
           builder.makeSequence(
             reconcile(context.recReconcile, arg(write.pointer), builder.makeBinary(MulInt32, count(), i32(4))),
             reconcile(context.recReconcile, arg(write.size), builder.makeGlobalGet(list.bytes, Type::i32))),
-          ExpressionManipulator::copy(unsynced, wasm)));
+          unknownExtent(write.pointer, write.size)));
         break;
       }
     }
@@ -307,6 +338,10 @@ bool wrapImports(Module& wasm, const RecordContext& context, const std::vector<F
       argValues.push_back(builder.makeLocalGet(i, sig.params[i]));
     }
     recordEvent(builder, context, /*IMPORT_CALL*/ 1, index, argValues, body);
+    if (context.flushStale.is() && !context.pureImports.count(import->name)) {
+      // The host may write now: the shadow must be exact (deferred_shadow_writes.cpp).
+      body.push_back(builder.makeCall(context.flushStale, {}, Type::none));
+    }
     if (isProcExit(*import)) {
       body.push_back(builder.makeCall(context.recFinish, {}, Type::none));
     }

@@ -8,6 +8,9 @@
 //   propagated the stale bytes), then the copy is done in both. A copy in
 //   code that runs only while synced (synced_versions.cpp) needs no
 //   reconcile.
+//  In code that runs only while synced, memory.copy and memory.fill leave
+//   the shadow for later where deferred_shadow_writes.cpp says so: the
+//   operation is followed by a widening of the stale range instead.
 //  memory.grow: grows both; the guest's result is recorded, since growth can
 //   fail differently from run to run.
 //
@@ -64,6 +67,10 @@ struct ShadowBulk : public WalkerPass<PostWalker<ShadowBulk>> {
     curr->dest = get(builder, dest);
     curr->value = get(builder, value);
     curr->size = get(builder, size);
+    if (context->isSyncedOnly(curr) && context->defersShadowWrites(curr->memory)) {
+      replaceCurrent(builder.makeBlock({sets, curr, deferShadowWrite(builder, *context, curr->memory, dest, size)}));
+      return;
+    }
     auto* shadow = builder.makeMemoryFill(skewed(builder, dest), get(builder, value), get(builder, size),
                                           context->pairOf(curr->memory).shadow);
     replaceCurrent(builder.makeBlock({sets, curr, shadow}));
@@ -104,6 +111,9 @@ struct ShadowBulk : public WalkerPass<PostWalker<ShadowBulk>> {
     std::vector<Expression*> list{sets};
     // While synced (synced_versions.cpp) the source holds no host write.
     if (fromShadowed && !context->isSyncedOnly(curr)) {
+      if (context->flushStale.is()) { // (deferred_shadow_writes.cpp)
+        list.push_back(builder.makeCall(context->flushStale, {}, Type::none));
+      }
       list.push_back(builder.makeCall(
         context->recReconcile,
         {builder.makeConst(Literal(int32_t(context->pairOf(curr->sourceMemory).index))), get(builder, source),
@@ -114,7 +124,9 @@ struct ShadowBulk : public WalkerPass<PostWalker<ShadowBulk>> {
     curr->source = get(builder, source);
     curr->size = get(builder, size);
     list.push_back(curr);
-    if (toShadowed) {
+    if (toShadowed && context->isSyncedOnly(curr) && context->defersShadowWrites(curr->destMemory)) {
+      list.push_back(deferShadowWrite(builder, *context, curr->destMemory, dest, size));
+    } else if (toShadowed) {
       Name destShadow = context->pairOf(curr->destMemory).shadow;
       list.push_back(fromShadowed ? builder.makeMemoryCopy(skewed(builder, dest), skewed(builder, source),
                                                            get(builder, size), destShadow,

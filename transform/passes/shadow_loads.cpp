@@ -195,7 +195,12 @@ void addLoadMismatchHelpers(Module& wasm, RecordContext& context) {
                                            builder.makeLocalGet(0, Type::i32),
                                            builder.makeConst(Literal(int32_t(bytes)))},
                                           Type::none);
-      wasm.addFunction(builder.makeFunction(name, Signature(Type::i32, Type::none), {}, call));
+      // Deferred shadow writes are flushed first (deferred_shadow_writes.cpp):
+      // the guest's own bytes are no host write.
+      Expression* body = context.flushStale.is()
+                           ? builder.makeSequence(builder.makeCall(context.flushStale, {}, Type::none), call)
+                           : call;
+      wasm.addFunction(builder.makeFunction(name, Signature(Type::i32, Type::none), {}, body));
       context.loadMismatchHelpers[{pair.index, bytes}] = name;
     }
   }

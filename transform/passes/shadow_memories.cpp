@@ -15,9 +15,16 @@
 // A memory the host cannot reach, neither imported nor exported, gets no
 // shadow: nothing but the module's own code can write it, so no load of it
 // can find a host write, and its stores need no second copy (no host, WASI
-// included, sees a memory the module does not export). A program whose
-// memory is private (a module with no imports, a replay built by Wasm-R3)
-// then records at the cost of its export calls alone.
+// included, sees a memory the module does not export). Under
+// srr_record_options.host_writes_in_calls, a module whose imports all say
+// what they wrote when they return (RecordContext::alwaysSynced: WASI
+// functions, imports declared pure, or no import at all) has only such
+// memories, exported or not: the host writes and grows memories only while
+// the guest calls it, and the import wrappers record what each call wrote
+// as it is (record_imports.cpp). Such a program records at the cost of its
+// calls and memory.grow results alone: every WASI command under
+// `shadowrr record`, and every benchmark of the corpora under the bench's
+// declarations.
 //
 // An imported memory gets a defined shadow: the host may have filled the
 // memory before instantiation, and those bytes are found and recorded as host
@@ -110,7 +117,7 @@ void addShadowMemories(Module& wasm, RecordContext& context) {
   }
   for (uint32_t index = 0; index < originals.size(); index++) {
     Memory* memory = originals[index];
-    if (!hostReachable(wasm, memory)) {
+    if (!hostReachable(wasm, memory) || context.alwaysSynced()) {
       context.privateMemories[memory->name] = index;
       continue;
     }

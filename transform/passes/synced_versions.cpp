@@ -25,9 +25,10 @@
 // checked once, before the loop (loop_invariant_checks.cpp); a loop left
 // with no checked load is not versioned.
 //
-// A module that imports nothing, recorded with host_writes_in_calls, is
-// never unsynced (RecordContext::alwaysSynced): no access is checked and no
-// code is copied.
+// A module whose imports all say what they wrote, recorded with
+// host_writes_in_calls, is never unsynced (RecordContext::alwaysSynced): no
+// access is checked and no code is copied (its memories have no shadow
+// either: shadow_memories.cpp).
 //
 // What may run the synced copy: a function or loop that can reach no import,
 // directly or through calls; an indirect call counts as reaching the host
@@ -250,6 +251,9 @@ struct Versioner {
     }
     for (auto* memCopy : FindAll<MemoryCopy>(copy).list) {
       context.syncedOnly.insert(memCopy);
+    }
+    for (auto* fill : FindAll<MemoryFill>(copy).list) {
+      context.syncedOnly.insert(fill);
     }
     return copy;
   }
