@@ -89,7 +89,9 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
     for (Function* import : app.imports) {
       context.functionImportsKnown &= srr::writesKnownOnReturn(context, *import);
     }
-    context.importsKnown = context.functionImportsKnown;
+    // A --reads-only build measures what the guest reads of the host's
+    // writes: its loads must be checked, so its memories keep their shadows.
+    context.importsKnown = context.functionImportsKnown && !options->reads_only;
     auto notKnown = [&](auto*) { context.importsKnown = false; };
     ModuleUtils::iterImportedMemories(wasm, notKnown);
     ModuleUtils::iterImportedTables(wasm, notKnown);
