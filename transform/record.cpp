@@ -89,9 +89,8 @@ extern "C" int srr_instrument_record(srr_module* module, const srr_record_option
     for (Function* import : app.imports) {
       context.functionImportsKnown &= srr::writesKnownOnReturn(context, *import);
     }
-    // A --reads-only build measures what the guest reads of the host's
-    // writes: its loads must be checked, so its memories keep their shadows.
-    context.importsKnown = context.functionImportsKnown && !options->reads_only;
+    context.importsKnown = context.functionImportsKnown;
+    context.readsOnly = options->reads_only != 0;
     auto notKnown = [&](auto*) { context.importsKnown = false; };
     ModuleUtils::iterImportedMemories(wasm, notKnown);
     ModuleUtils::iterImportedTables(wasm, notKnown);

@@ -158,7 +158,11 @@ struct RecordContext {
   // returns, which bytes it may have written (record_imports.cpp,
   // afterHostWrites). No memory then needs a shadow (shadow_memories.cpp):
   // those bytes are recorded as they are.
-  bool alwaysSynced() const { return hostWritesInCalls && importsKnown; }
+  // A --reads-only build (srr_record_options.reads_only) is never: it
+  // measures what the guest reads of the host's writes, so its loads are
+  // checked and its memories keep their shadows.
+  bool readsOnly = false;
+  bool alwaysSynced() const { return hostWritesInCalls && importsKnown && !readsOnly; }
   // srr_record_options.pure_imports: imports that leave the memories and
   // tables as the guest left them (record_imports.cpp, afterHostWrites).
   std::set<wasm::Name> pureImports;

@@ -857,21 +857,29 @@ static void emit_run(uint32_t memory, uint64_t s, uint64_t e) {
   }
 }
 
-/* Records and syncs every maximal differing run that touches [addr,
- * addr+size): the first one may start before addr, the last one may end
- * after addr+size. */
-static void sync_range(uint32_t memory, uint32_t addr, uint32_t size) {
+/* The end of [addr, addr+size) clipped to the memory (initialising the
+ * recorder first), or 0 if none of it lies inside. */
+static uint64_t clipped_end(uint32_t memory, uint32_t addr, uint32_t size) {
   if (!inited) {
     init();
   }
   uint64_t msize = (uint64_t)srr_host_memory_pages(memory) << 16;
   if (size == 0 || addr >= msize) {
-    return;
+    return 0;
   }
   uint64_t end = (uint64_t)addr + size;
-  if (end > msize) {
-    end = msize;
+  return end < msize ? end : msize;
+}
+
+/* Records and syncs every maximal differing run that touches [addr,
+ * addr+size): the first one may start before addr, the last one may end
+ * after addr+size. */
+static void sync_range(uint32_t memory, uint32_t addr, uint32_t size) {
+  uint64_t end = clipped_end(memory, addr, size);
+  if (!end) {
+    return;
   }
+  uint64_t msize = (uint64_t)srr_host_memory_pages(memory) << 16;
   if (!srr_host_shadowed(memory)) { /* nothing to compare with: all of it */
     emit_run(memory, addr, end);
     return;
@@ -1044,15 +1052,19 @@ static void follow_out_fds(int w, uint32_t a, uint32_t b) {
 }
 
 /* Syncs the buffers of the `count` iovecs at `iovs` (those inside the
- * memory). */
-static void sync_iovec_buffers(uint32_t memory, uint32_t iovs, uint32_t count) {
+ * memory), their first `limit` bytes in order. */
+static void sync_iovec_buffers(uint32_t memory, uint32_t iovs, uint32_t count, uint64_t limit) {
   uint64_t msize = (uint64_t)srr_host_memory_pages(memory) << 16;
-  for (uint32_t i = 0; i < count && (uint64_t)iovs + 8 * (uint64_t)(i + 1) <= msize; i++) {
+  for (uint32_t i = 0; i < count && limit && (uint64_t)iovs + 8 * (uint64_t)(i + 1) <= msize; i++) {
     srr_host_app_read(memory, iovs + 8 * i, rs(io_buf), 8);
     uint32_t ptr = get_u32(io_buf), len = get_u32(io_buf + 4);
+    if (len > limit) {
+      len = (uint32_t)limit;
+    }
     if (len) {
       sync_range(memory, ptr, len);
     }
+    limit -= len;
   }
 }
 
@@ -1076,7 +1088,7 @@ static void reconcile_fd_write(void) {
   if (count) {
     sync_range(wm, iovs, 8 * count); /* (clipped to the memory) */
   }
-  sync_iovec_buffers(wm, iovs, count);
+  sync_iovec_buffers(wm, iovs, count, UINT64_MAX);
   if (event_room(n)) {
     __builtin_memcpy(ev_pos, event, n);
     ev_pos += n;
@@ -1135,13 +1147,9 @@ void srr_rec_reconcile(uint32_t memory, uint32_t address, uint32_t size) {
 
 SRR_EXPORT(srr_rec_overwritten)
 void srr_rec_overwritten(uint32_t memory, uint32_t address, uint32_t size) {
-  if (!inited) {
-    init();
-  }
-  uint64_t msize = (uint64_t)srr_host_memory_pages(memory) << 16;
-  uint64_t end = (uint64_t)address + size;
-  if (address < msize) {
-    emit_run(memory, address, end < msize ? end : msize);
+  uint64_t end = clipped_end(memory, address, size);
+  if (end) {
+    emit_run(memory, address, end);
   }
 }
 
@@ -1150,19 +1158,12 @@ void srr_rec_reconcile_read(uint32_t memory, uint32_t iovs, uint32_t count, uint
   if (!inited) {
     init();
   }
-  uint64_t msize = (uint64_t)srr_host_memory_pages(memory) << 16;
-  if (srr_host_shadowed(memory) || length_at == 0xFFFFFFFFu || (uint64_t)length_at + 4 > msize) {
-    sync_iovec_buffers(memory, iovs, count);
-    return;
+  uint64_t limit = UINT64_MAX; /* a shadowed memory's buffers are compared whole */
+  if (!srr_host_shadowed(memory) && length_at != 0xFFFFFFFFu && clipped_end(memory, length_at, 4) == (uint64_t)length_at + 4) {
+    srr_host_app_read(memory, length_at, rs(io_buf), 4);
+    limit = get_u32(io_buf);
   }
-  srr_host_app_read(memory, length_at, rs(io_buf), 4);
-  uint32_t left = get_u32(io_buf);
-  for (uint32_t i = 0; i < count && left && (uint64_t)iovs + 8 * (uint64_t)(i + 1) <= msize; i++) {
-    srr_host_app_read(memory, iovs + 8 * i, rs(io_buf), 8);
-    uint32_t len = min32(get_u32(io_buf + 4), left);
-    sync_range(memory, get_u32(io_buf), len);
-    left -= len;
-  }
+  sync_iovec_buffers(memory, iovs, count, limit);
 }
 
 SRR_EXPORT(srr_rec_reconcile_iovecs)
@@ -1170,7 +1171,7 @@ void srr_rec_reconcile_iovecs(uint32_t memory, uint32_t iovs, uint32_t count) {
   if (!inited) {
     init();
   }
-  sync_iovec_buffers(memory, iovs, count);
+  sync_iovec_buffers(memory, iovs, count, UINT64_MAX);
 }
 
 SRR_EXPORT(srr_rec_memory_grow)
