@@ -31,6 +31,7 @@ bool mergeRecorder(Module& app, RecordContext& context, const RecorderConfig& co
     shadows.push_back({pair.index, pair.shadow});
   }
   MergedRuntime rt;
+  bool wasi = importsWasi(app);
   auto resolve = [&](Function* func) -> Expression* {
     HostBodyBuilder host(app, rt.memory);
     Builder& b = host.builder;
@@ -49,7 +50,7 @@ bool mergeRecorder(Module& app, RecordContext& context, const RecorderConfig& co
     }
     if (name == "srr_host_flags") return host.i32(config.flags);
     if (name == "srr_host_memory_count") return host.i32(uint32_t(context.allMemories().size()));
-    if (name == "srr_host_wasi_memory") return host.wasiMemoryIndex(memories);
+    if (name == "srr_host_wasi_memory") return wasi ? host.wasiMemoryIndex(memories) : host.i32(0xFFFFFFFFu);
     if (name == "srr_host_memory_pages") {
       // An unknown memory index has 0 pages.
       Index result = Builder::addVar(func, Type::i32);
@@ -86,7 +87,7 @@ bool mergeRecorder(Module& app, RecordContext& context, const RecorderConfig& co
     }
     return nullptr;
   };
-  if (!mergeRuntime(app, config.recorderWasm, config.recorderWasmSize, "recorder", importsWasi(app), resolve, rt,
+  if (!mergeRuntime(app, config.recorderWasm, config.recorderWasmSize, "recorder", wasi, resolve, rt,
                     error)) {
     return false;
   }
@@ -121,6 +122,7 @@ bool mergeRecorder(Module& app, RecordContext& context, const RecorderConfig& co
   if (!app.getExportOrNull("shadowrr_finish")) {
     app.addExport(Builder::makeExport("shadowrr_finish", context.recFinish, ExternalKind::Function));
   }
+  inlineGenerated(app, rt);
   return true;
 }
 

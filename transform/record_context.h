@@ -329,7 +329,9 @@ std::unique_ptr<wasm::Pass> createShadowTablesPass(const RecordContext* context)
 wasm::Expression* tableSizeCheck(wasm::Builder& builder, const RecordContext::TablePair& pair);
 
 // The event-boundary check (host memory growth), added as a function; returns
-// its name.
+// its name, or no name when there is nothing to check (no shadow, table or
+// global the host may change): a call of an empty function still costs an
+// engine that compiles lazily one compilation inside the guest's first call.
 wasm::Name addBoundaryCheck(wasm::Module& wasm, const RecordContext& context);
 
 // Whether `import` writes only what afterHostWrites (record_imports.cpp)

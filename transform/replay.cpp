@@ -664,6 +664,7 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
                                                         b.makeTableGet(t, host.param(1), type)));
       });
     }
+    srr::inlineGenerated(wasm, rt); // (every generated body is final now)
     srr::replayHostCalls(wasm, app.functions, marked, mayCallHost, rep,
                          [&](Builder& b, Type type) { return standIns.make(b, type); });
     PassRunner runner(&wasm);

@@ -15,10 +15,17 @@
 //    then serves both; the runtime's calls are not guest events), and
 //    otherwise become stubs returning ENOSYS, so that a module that imports
 //    nothing still imports nothing;
-//  - its exports named shadowrr_* become exports of the module.
+//  - its exports named shadowrr_* become exports of the module;
+//  - once the caller has given them their final bodies, those generated
+//    functions and stubs, a few instructions each, are inlined into the
+//    runtime's functions that call them, and removed (inlineGenerated). An
+//    engine that compiles lazily (V8) compiles each function a run reaches
+//    on its first call, inside the guest's time: a short run paid for about
+//    ten such compilations of one-line functions.
 
 #include "ir/module-utils.h"
 #include "ir/names.h"
+#include "pass.h"
 #include "wasm-binary.h"
 #include "wasm.h"
 
@@ -87,6 +94,7 @@ void prefixAllNames(Module& rs) {
   renamer.run(&runner, &rs);
 }
 
+
 // Turns an imported function into a defined one with `body` (defined
 // functions have exact types, imports inexact ones).
 void makeDefined(Function* func, Expression* body) {
@@ -152,6 +160,7 @@ bool mergeRuntime(Module& app, const unsigned char* bytes, size_t size, const ch
         return false;
       }
       makeDefined(func, body);
+      out.generated.insert(func->name);
     } else if (func->module == "wasi_snapshot_preview1") {
       if (!keepWasi) {
         // ENOSYS for every WASI function (all return an errno), but
@@ -159,6 +168,7 @@ bool mergeRuntime(Module& app, const unsigned char* bytes, size_t size, const ch
         // itself.
         makeDefined(func, func->getResults() == Type::i32 ? static_cast<Expression*>(builder.makeConst(Literal(int32_t(52))))
                                                           : builder.makeNop());
+        out.generated.insert(func->name);
       }
     } else {
       error = std::string("internal error: the ") + what + " imports " + func->module.toString() + "." +
@@ -181,6 +191,25 @@ bool mergeRuntime(Module& app, const unsigned char* bytes, size_t size, const ch
     app.addExport(Builder::makeExport("shadowrr_memory", out.memory, ExternalKind::Memory));
   }
   return true;
+}
+
+void inlineGenerated(Module& app, const MergedRuntime& runtime) {
+  std::vector<std::pair<Function*, std::pair<bool, bool>>> marks;
+  for (auto& func : app.functions) {
+    if (!runtime.generated.count(func->name)) {
+      marks.push_back({func.get(), {func->noFullInline, func->noPartialInline}});
+      func->noFullInline = func->noPartialInline = true;
+    }
+  }
+  PassOptions options;
+  options.inlining.alwaysInlineMaxSize = 1000; // (only the generated ones qualify)
+  PassRunner runner(&app, options);
+  runner.add("inlining");
+  runner.run();
+  for (auto& [func, mark] : marks) {
+    func->noFullInline = mark.first;
+    func->noPartialInline = mark.second;
+  }
 }
 
 bool findRuntimeFunctions(const MergedRuntime& runtime, const char* what,

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@ namespace srr {
 struct MergedRuntime {
   wasm::Name memory;                          // the runtime's own memory
   std::map<std::string, wasm::Name> exports;  // its function exports -> internal names
+  std::set<wasm::Name> generated;             // its resolved imports and stubs
 };
 
 // Copies the runtime in `bytes` into `app`, every item renamed with the
@@ -29,6 +31,12 @@ struct MergedRuntime {
 bool mergeRuntime(wasm::Module& app, const unsigned char* bytes, size_t size, const char* what, bool keepWasi,
                   const std::function<wasm::Expression*(wasm::Function*)>& resolveHost, MergedRuntime& out,
                   std::string& error);
+
+// Inlines the runtime's generated functions (MergedRuntime::generated: its
+// resolved imports and stubs) wherever they are called, and removes them; no
+// other function is inlined, so the application's code is untouched. Call it
+// once their bodies are final.
+void inlineGenerated(wasm::Module& app, const MergedRuntime& runtime);
 
 // Looks up the runtime's exported functions by name, failing with `error`
 // if one is missing.

@@ -20,9 +20,12 @@
  *    close) and moves the (empty) current chunk back to out_base;
  *  - drain sink (no WASI): keeps the bytes for shadowrr_drain_*; memory grows
  *    as needed until the embedder drains.
- * The sink is chosen at the first flush: drain when there is no memory
- * exported as "memory", when the trace path is empty, or when the first WASI
- * call answers ENOSYS (the transform's stubs); WASI otherwise.
+ * The sink is drain from the start when there is no WASI memory (none
+ * exported as "memory", or no WASI import: srr_host_wasi_memory). Otherwise
+ * it is chosen at the first flush: drain when the trace path is empty or the
+ * first WASI call answers ENOSYS (the transform's stubs); WASI otherwise.
+ * (Deciding early keeps the WASI and environment code out of a short run:
+ * an engine that compiles lazily compiles every function a run reaches.)
  *
  * SHADOWRR_TRACE (recorder_abi.h, "The trace path at run time"): at the
  * first flush, or when the guest first asks for its environment, the recorder
@@ -348,6 +351,9 @@ static void init(void) {
   find_watched(out_base + SRR_FILE_PREFIX_SIZE, header_len);
   out_end = (uint8_t *)(uintptr_t)first;
   ev_start = ev_pos = out_end + SRR_CHUNK_HEADER_SIZE;
+  if (srr_host_wasi_memory() == NO_MEMORY) {
+    sink = SINK_DRAIN;
+  }
 }
 
 /* Bytes of events in the chunk being built. */
@@ -719,14 +725,10 @@ static void apply_env_path(void) {
   }
 }
 
-static int32_t do_flush(void) {
-  if (!inited) {
-    init();
-  }
-  close_chunk();
-  if (out_end == out_base || sink == SINK_DRAIN) {
-    return err;
-  }
+/* do_flush's WASI part. Out of line, as the other paths that a run without
+ * WASI or watched calls never takes: an engine that compiles lazily
+ * compiles a function whole on its first call, inside the guest's time. */
+__attribute__((noinline)) static int32_t flush_to_wasi(void) {
   if (sink == SINK_UNDECIDED) {
     apply_env_path();
   }
@@ -734,7 +736,7 @@ static int32_t do_flush(void) {
     drop_pending();
     return err;
   }
-  if (sink == SINK_UNDECIDED && (path_len == 0 || srr_host_wasi_memory() == NO_MEMORY)) {
+  if (sink == SINK_UNDECIDED && path_len == 0) {
     sink = SINK_DRAIN;
     return err;
   }
@@ -747,6 +749,17 @@ static int32_t do_flush(void) {
   err = r;
   drop_pending();
   return err;
+}
+
+static int32_t do_flush(void) {
+  if (!inited) {
+    init();
+  }
+  close_chunk();
+  if (out_end == out_base || sink == SINK_DRAIN) {
+    return err;
+  }
+  return flush_to_wasi();
 }
 
 /* ---- the slow path --------------------------------------------------------- */
@@ -942,6 +955,19 @@ void srr_rec_started(void) {
   }
 }
 
+/* An IMPORT_CALL of import `index` begins: watched if it is one of the
+ * watched WASI functions (out of line, as flush_to_wasi). */
+__attribute__((noinline)) static void watch_call(uint32_t index) {
+  for (uint32_t i = 0; i < watched_count; i++) {
+    if (watched_index[i] == index) {
+      watch = watched_kind[i];
+      watch_return = 0;
+      watch_index = index;
+      watch_nargs = 0;
+    }
+  }
+}
+
 SRR_EXPORT(srr_rec_begin)
 void srr_rec_begin(uint32_t kind, uint32_t index, uint32_t max_size) {
   in_event = 0; /* an event never ended is taken as complete */
@@ -965,13 +991,8 @@ void srr_rec_begin(uint32_t kind, uint32_t index, uint32_t max_size) {
     return;
   }
   if (kind == SRR_EV_IMPORT_CALL) {
-    for (uint32_t i = 0; i < watched_count; i++) {
-      if (watched_index[i] == index) {
-        watch = watched_kind[i];
-        watch_return = 0;
-        watch_index = index;
-        watch_nargs = 0;
-      }
+    if (watched_count) {
+      watch_call(index);
     }
   } else if (kind == SRR_EV_IMPORT_RETURN && index == pending_index) {
     watch = pending_kind;
@@ -1095,14 +1116,11 @@ static void reconcile_fd_write(void) {
   }
 }
 
-SRR_EXPORT(srr_rec_end)
-void srr_rec_end(void) {
-  if (!in_event) {
-    return;
-  }
+/* srr_rec_end of a watched call or return (out of line, as flush_to_wasi). */
+__attribute__((noinline)) static void end_watched(void) {
   int w = watch;
   watch = W_NONE;
-  if (w != W_NONE && !watch_return) { /* the call, about to be made */
+  if (!watch_return) { /* the call, about to be made */
     uint32_t want = w == W_FD_WRITE ? 4 : w == W_FD_CLOSE ? 1 : 2;
     if (watch_nargs == want) {
       if (w == W_FD_WRITE && is_out_fd(watch_args[0])) {
@@ -1118,7 +1136,7 @@ void srr_rec_end(void) {
     } else if (w == W_FD_RENUMBER && watch_nargs == 2) {
       maybe_pin((int32_t)watch_args[0], (int32_t)watch_args[1]);
     }
-  } else if (w != W_NONE) { /* its return */
+  } else { /* its return */
     in_event = 0;
     int ok = watch_nargs >= 1 && watch_args[0] == 0;
     uint32_t wm = srr_host_wasi_memory();
@@ -1127,6 +1145,16 @@ void srr_rec_end(void) {
     } else if (w != W_FD_WRITE && ok) {
       follow_out_fds(w, pending_args[0], pending_args[1]);
     }
+  }
+}
+
+SRR_EXPORT(srr_rec_end)
+void srr_rec_end(void) {
+  if (!in_event) {
+    return;
+  }
+  if (watch != W_NONE) {
+    end_watched();
   }
   in_event = 0;
   durable_flush();

@@ -191,7 +191,8 @@ void srr_host_shadow_read(uint32_t memory, uint32_t app_src, uint32_t rs_dst, ui
 void srr_host_shadow_write(uint32_t memory, uint32_t app_dst, uint32_t rs_src, uint32_t size);
 
 /* The index of the application memory exported as "memory" (the one WASI
- * calls read and write), or 0xFFFFFFFF if there is none. */
+ * calls read and write), or 0xFFFFFFFF if there is none or the application
+ * imports no WASI (the recorder's WASI imports are then ENOSYS stubs). */
 uint32_t srr_host_wasi_memory(void);
 
 /* ---- 3. Imported by the recorder from "wasi_snapshot_preview1" ----------- */

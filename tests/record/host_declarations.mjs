@@ -12,7 +12,11 @@
 //    declaration, what it wrote is recorded;
 //  - --host-writes-in-calls without imports: an exported table or memory
 //    gets no shadow, and the module, which can never be unsynced, gets no
-//    checks and no checked copies (host_declarations_table.wat).
+//    checks and no checked copies (host_declarations_table.wat), nor an
+//    event-boundary function with nothing to check: every function a short
+//    run calls is one more compilation inside it on an engine that compiles
+//    lazily. For the same reason no record or replay module keeps the
+//    recorder's or replayer's one-line host functions: they are inlined.
 // Each build's results equal the original module's.
 //
 //   node host_declarations.mjs SHADOWRR SCRATCH_DIR
@@ -152,6 +156,22 @@ const runTable = (file) => {
 // them) read no flag and call nothing: no dispatch, no checked copy, no
 // check; the default build has all three.
 const tableExpected = runTable(`${table}.wasm`);
+// The module's function names (its name section, as wasm-objdump prints them).
+const functionNames = (file) =>
+  [...sh('wasm-objdump', ['-x', '-j', 'Function', file]).matchAll(/ - func\[\d+\] sig=\d+ <([^>]*)>/g)].map((m) => m[1]);
+// The functions whose body is nothing (or a nop), by wasm-objdump's number.
+const emptyFunctions = (file) => {
+  const bodies = new Map();
+  let func = null;
+  for (const line of sh('wasm-objdump', ['-d', file]).split('\n')) {
+    const start = /^[0-9a-f]+ (func\[\d+\])/.exec(line);
+    if (start) bodies.set(func = start[1], []);
+    else if (func && line.includes('|')) bodies.get(func).push(line.split('|')[1].trim());
+  }
+  return [...bodies].filter(([, body]) => body.every((op) => op === 'nop' || op === 'end')).map(([f]) => f);
+};
+// The runtimes' "shadowrr" and WASI imports, which the transform defines.
+const hostFunctions = (names) => names.filter((n) => /^srr\$rt\$srr_(host|wasi)_/.test(n));
 const flagReadsAndCalls = (file) => {
   let func = '';
   return sh('wasm-objdump', ['-d', file]).split('\n').filter((line) => {
@@ -173,6 +193,13 @@ for (const [name, flags, tables, memories] of [['default', [], 3, 3], ['declared
   const found = flagReadsAndCalls(`${table}.${name}.rec.wasm`);
   check(name === 'declared' ? found === 0 : found > 0,
         `${name}, table: ${found} flag reads and calls in the module's own functions`);
+  const empty = emptyFunctions(`${table}.${name}.rec.wasm`);
+  check(empty.length === 0, `${name}, table: no function that does nothing (${empty.join(' ') || 'none'})`);
+  const host = hostFunctions(functionNames(`${table}.${name}.rec.wasm`));
+  check(host.length === 0, `${name}, table: no host function of the recorder left (${host.join(' ') || 'none'})`);
 }
+sh(shadowrr, ['instrument', '--mode', 'replay', '--trace', 'unused.srr', `${table}.wasm`, '-o', `${table}.replay.wasm`]);
+const replayHost = hostFunctions(functionNames(`${table}.replay.wasm`));
+check(replayHost.length === 0, `replay, table: no host function of the replayer left (${replayHost.join(' ') || 'none'})`);
 
 done();

@@ -52,7 +52,9 @@ bool wrapExports(Module& wasm, const RecordContext& context, const std::vector<s
       argValues.push_back(builder.makeLocalGet(i, sig.params[i]));
     }
     recordEvent(builder, context, /*EXPORT_CALL*/ 3, index, argValues, body);
-    body.push_back(builder.makeCall(boundary, {}, Type::none));
+    if (boundary.is()) {
+      body.push_back(builder.makeCall(boundary, {}, Type::none));
+    }
     if (context.overwriteStale.is()) {
       // Still stale only after a trap (deferred_shadow_writes.cpp).
       body.push_back(builder.makeCall(context.overwriteStale, {}, Type::none));

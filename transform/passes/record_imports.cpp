@@ -168,6 +168,9 @@ Name addBoundaryCheck(Module& wasm, const RecordContext& context) {
     record.push_back(builder.makeGlobalSet(pair.shadow, get()));
     checks.push_back(builder.makeIf(changed, builder.makeBlock(record)));
   }
+  if (checks.empty()) {
+    return Name();
+  }
   Name name = Names::getValidFunctionName(wasm, "srr$boundary");
   // A v128 local only where a v128 global needs it (a module without SIMD
   // must stay without).
@@ -178,7 +181,7 @@ Name addBoundaryCheck(Module& wasm, const RecordContext& context) {
     }
   }
   wasm.addFunction(builder.makeFunction(name, Signature(Type::none, Type::none), std::move(vars),
-                                        checks.empty() ? static_cast<Expression*>(builder.makeNop()) : builder.makeBlock(checks)));
+                                        builder.makeBlock(checks)));
   return name;
 }
 
@@ -381,7 +384,9 @@ bool wrapImports(Module& wasm, const RecordContext& context, const std::vector<F
       // markHostCall); the import may have run exports, which clear the mark.
       body.push_back(builder.makeGlobalSet(context.guestEntered, builder.makeConst(Literal(int32_t(1)))));
     }
-    body.push_back(builder.makeCall(boundary, {}, Type::none));
+    if (boundary.is()) {
+      body.push_back(builder.makeCall(boundary, {}, Type::none));
+    }
     if (context.unsynced.is()) {
       afterHostWrites(wasm, context, *import, resultsLocal, body);
     }
