@@ -725,9 +725,9 @@ static void apply_env_path(void) {
   }
 }
 
-/* do_flush's WASI part. Out of line, as the other paths that a run without
- * WASI or watched calls never takes: an engine that compiles lazily
- * compiles a function whole on its first call, inside the guest's time. */
+/* do_flush's WASI part, out of line: a run without WASI never takes it, and
+ * an engine that compiles lazily compiles a function whole on its first
+ * call, inside the guest's time. */
 __attribute__((noinline)) static int32_t flush_to_wasi(void) {
   if (sink == SINK_UNDECIDED) {
     apply_env_path();
@@ -955,19 +955,13 @@ void srr_rec_started(void) {
   }
 }
 
-/* An IMPORT_CALL of import `index` begins: watched if it is one of the
- * watched WASI functions (out of line, as flush_to_wasi). */
-__attribute__((noinline)) static void watch_call(uint32_t index) {
-  for (uint32_t i = 0; i < watched_count; i++) {
-    if (watched_index[i] == index) {
-      watch = watched_kind[i];
-      watch_return = 0;
-      watch_index = index;
-      watch_nargs = 0;
-    }
-  }
-}
-
+/* srr_rec_begin and srr_rec_end, which the guest's import wrappers call,
+ * are kept whole (no part out of line, unlike flush_to_wasi), which keeps
+ * each above the 500 bytes up to which V8's optimising compiler inlines a
+ * wasm function into its caller: inlined into a guest function that calls
+ * an import, they used up its inlining budget, and shootout-ctype's hot
+ * callees stayed calls (2.3x under --no-liftoff, against 1.0x with them
+ * whole). host_declarations.mjs checks their size. */
 SRR_EXPORT(srr_rec_begin)
 void srr_rec_begin(uint32_t kind, uint32_t index, uint32_t max_size) {
   in_event = 0; /* an event never ended is taken as complete */
@@ -991,8 +985,13 @@ void srr_rec_begin(uint32_t kind, uint32_t index, uint32_t max_size) {
     return;
   }
   if (kind == SRR_EV_IMPORT_CALL) {
-    if (watched_count) {
-      watch_call(index);
+    for (uint32_t i = 0; i < watched_count; i++) {
+      if (watched_index[i] == index) {
+        watch = watched_kind[i];
+        watch_return = 0;
+        watch_index = index;
+        watch_nargs = 0;
+      }
     }
   } else if (kind == SRR_EV_IMPORT_RETURN && index == pending_index) {
     watch = pending_kind;
@@ -1116,11 +1115,14 @@ static void reconcile_fd_write(void) {
   }
 }
 
-/* srr_rec_end of a watched call or return (out of line, as flush_to_wasi). */
-__attribute__((noinline)) static void end_watched(void) {
+SRR_EXPORT(srr_rec_end)
+void srr_rec_end(void) {
+  if (!in_event) {
+    return;
+  }
   int w = watch;
   watch = W_NONE;
-  if (!watch_return) { /* the call, about to be made */
+  if (w != W_NONE && !watch_return) { /* the call, about to be made */
     uint32_t want = w == W_FD_WRITE ? 4 : w == W_FD_CLOSE ? 1 : 2;
     if (watch_nargs == want) {
       if (w == W_FD_WRITE && is_out_fd(watch_args[0])) {
@@ -1136,7 +1138,7 @@ __attribute__((noinline)) static void end_watched(void) {
     } else if (w == W_FD_RENUMBER && watch_nargs == 2) {
       maybe_pin((int32_t)watch_args[0], (int32_t)watch_args[1]);
     }
-  } else { /* its return */
+  } else if (w != W_NONE) { /* its return */
     in_event = 0;
     int ok = watch_nargs >= 1 && watch_args[0] == 0;
     uint32_t wm = srr_host_wasi_memory();
@@ -1145,16 +1147,6 @@ __attribute__((noinline)) static void end_watched(void) {
     } else if (w != W_FD_WRITE && ok) {
       follow_out_fds(w, pending_args[0], pending_args[1]);
     }
-  }
-}
-
-SRR_EXPORT(srr_rec_end)
-void srr_rec_end(void) {
-  if (!in_event) {
-    return;
-  }
-  if (watch != W_NONE) {
-    end_watched();
   }
   in_event = 0;
   durable_flush();

@@ -17,6 +17,10 @@
 //    run calls is one more compilation inside it on an engine that compiles
 //    lazily. For the same reason no record or replay module keeps the
 //    recorder's or replayer's one-line host functions: they are inlined.
+//    The recorder's srr_rec_begin and srr_rec_end, which import wrappers in
+//    the guest's code call, stay above 500 bytes, the size up to which V8's
+//    optimising compiler inlines a function into its caller (recorder.c
+//    says why).
 // Each build's results equal the original module's.
 //
 //   node host_declarations.mjs SHADOWRR SCRATCH_DIR
@@ -170,6 +174,11 @@ const emptyFunctions = (file) => {
   }
   return [...bodies].filter(([, body]) => body.every((op) => op === 'nop' || op === 'end')).map(([f]) => f);
 };
+// The size of the body of the function named `name` (0 if there is none).
+const bodySize = (file, name) => {
+  const found = sh('wasm-objdump', ['-x', '-j', 'Code', file]).split('\n').find((l) => l.endsWith(` <${name}>`));
+  return found ? Number(/size=(\d+)/.exec(found)[1]) : 0;
+};
 // The runtimes' "shadowrr" and WASI imports, which the transform defines.
 const hostFunctions = (names) => names.filter((n) => /^srr\$rt\$srr_(host|wasi)_/.test(n));
 const flagReadsAndCalls = (file) => {
@@ -196,6 +205,10 @@ for (const [name, flags, tables, memories] of [['default', [], 3, 3], ['declared
   const empty = emptyFunctions(`${table}.${name}.rec.wasm`);
   check(empty.length === 0, `${name}, table: no function that does nothing (${empty.join(' ') || 'none'})`);
   const host = hostFunctions(functionNames(`${table}.${name}.rec.wasm`));
+  for (const entry of ['srr_rec_begin', 'srr_rec_end']) {
+    const size = bodySize(`${table}.${name}.rec.wasm`, `srr$rt$${entry}`);
+    check(size > 500, `${name}, table: ${entry} is ${size} bytes (V8 inlines functions of up to 500)`);
+  }
   check(host.length === 0, `${name}, table: no host function of the recorder left (${host.join(' ') || 'none'})`);
 }
 sh(shadowrr, ['instrument', '--mode', 'replay', '--trace', 'unused.srr', `${table}.wasm`, '-o', `${table}.replay.wasm`]);
