@@ -50,7 +50,7 @@ bool mergeRecorder(Module& app, RecordContext& context, const RecorderConfig& co
     }
     if (name == "srr_host_flags") return host.i32(config.flags);
     if (name == "srr_host_memory_count") return host.i32(uint32_t(context.allMemories().size()));
-    if (name == "srr_host_wasi_memory") return wasi ? host.wasiMemoryIndex(memories) : host.i32(0xFFFFFFFFu);
+    if (name == "srr_host_wasi_memory") return wasi ? host.wasiMemoryIndex(memories) : host.i32(HostBodyBuilder::kNoMemory);
     if (name == "srr_host_memory_pages") {
       // An unknown memory index has 0 pages.
       Index result = Builder::addVar(func, Type::i32);

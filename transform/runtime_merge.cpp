@@ -94,7 +94,6 @@ void prefixAllNames(Module& rs) {
   renamer.run(&runner, &rs);
 }
 
-
 // Turns an imported function into a defined one with `body` (defined
 // functions have exact types, imports inexact ones).
 void makeDefined(Function* func, Expression* body) {
@@ -257,7 +256,7 @@ Expression* HostBodyBuilder::wasiMemoryIndex(const std::vector<std::pair<uint32_
       }
     }
   }
-  return i32(0xFFFFFFFFu);
+  return i32(kNoMemory);
 }
 
 } // namespace srr

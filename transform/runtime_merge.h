@@ -70,8 +70,11 @@ struct HostBodyBuilder {
   wasm::Expression* perIndex(const std::vector<std::pair<uint32_t, wasm::Name>>& memories,
                               const std::function<wasm::Expression*(wasm::Name)>& body);
 
+  // "No such memory", where a memory index is expected (recorder_abi.h).
+  static constexpr uint32_t kNoMemory = 0xFFFFFFFFu;
+
   // The index of the memory exported as "memory" among `memories`, or
-  // 0xFFFFFFFF.
+  // kNoMemory.
   wasm::Expression* wasiMemoryIndex(const std::vector<std::pair<uint32_t, wasm::Name>>& memories);
 };
 
