@@ -119,17 +119,19 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const std:
   return true;
 }
 
-// The size in pages of each memory when the recorded run began: the
-// HOST_MEMORY_GROW events before the trace's first active event (a memory
-// without one: 0). A trace that does not read is left to the replayer to
-// report.
-// What the recording's host had made of the imports before the first call
-// (the trace's leading host events): each memory's size in pages (0: not
-// grown) and each host-written table's size in elements, by table index.
+// What an embedded trace says about the run, as far as the transform can use
+// it: what the recording's host had made of the imports before the first
+// call (the trace's leading host events: each memory's size in pages, 0 if
+// not grown; each host-written table's size in elements, by table index), and
+// which tables the guest called the host's functions through. A trace that
+// does not read to its end is left to the replayer to report (`complete` is
+// then false).
 struct RecordedStart {
   std::vector<uint64_t> pages;
   std::map<uint32_t, uint64_t> tableSizes;
   std::map<uint32_t, srr_value> globals; // the first value of each host-set global, by index
+  std::set<uint32_t> hostCalledTables;   // tables of the trace's HOST_FUNCREF_CALLs, by index
+  bool complete = false;                 // every event was read
 };
 
 RecordedStart recordedStart(const std::vector<char>& trace, size_t memoryCount) {
@@ -145,7 +147,11 @@ RecordedStart recordedStart(const std::vector<char>& trace, size_t memoryCount) 
     if (srr_event_cursor_init(&cursor, t, events, size, &terr) == 0) {
       srr_event ev;
       bool leading = true; // before the first call
-      while (srr_event_next(&cursor, &ev, &terr) == 1) {
+      int got;
+      while ((got = srr_event_next(&cursor, &ev, &terr)) == 1) {
+        if (ev.kind == SRR_EV_HOST_FUNCREF_CALL) {
+          start.hostCalledTables.insert(ev.table);
+        }
         leading = leading && (ev.kind == SRR_EV_HOST_MEMORY_GROW || ev.kind == SRR_EV_MEMORY_WRITE ||
                               ev.kind == SRR_EV_GLOBAL_CHANGE || ev.kind == SRR_EV_HOST_TABLE_GROW ||
                               ev.kind == SRR_EV_HOST_TABLE_SET);
@@ -161,6 +167,7 @@ RecordedStart recordedStart(const std::vector<char>& trace, size_t memoryCount) 
           start.globals[ev.index] = ev.values[0];
         }
       }
+      start.complete = got == 0;
       srr_event_cursor_free(&cursor);
     }
   }
@@ -218,10 +225,9 @@ Expression* externStandIn(Module& wasm, Builder& builder);
 
 // Returns the name of the funcref stand-in it made (for an immutable
 // funcref import the recording's host gave a non-null value), or none.
-Name ownImports(Module& wasm, const std::vector<char>& trace, const std::vector<srr::HostGlobal>& hostGlobals) {
+Name ownImports(Module& wasm, const RecordedStart& start, const std::vector<srr::HostGlobal>& hostGlobals) {
   Name funcStub;
   Builder builder(wasm);
-  RecordedStart start = recordedStart(trace, wasm.memories.size());
   const std::vector<uint64_t>& pages = start.pages;
   for (size_t i = 0; i < wasm.memories.size(); i++) {
     Memory* memory = wasm.memories[i].get();
@@ -518,12 +524,23 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
     uint32_t flags = (options->quiet ? 1u : 0u) | (options->allow_other_module ? 2u : 0u);
     std::vector<char> embedded(options->embedded_trace, options->embedded_trace + options->embedded_trace_size);
     Name funcStub;
+    std::vector<std::pair<uint32_t, Name>> markedTables = tables;
     if (!embedded.empty()) {
-      funcStub = ownImports(wasm, embedded, globals);
+      RecordedStart start = recordedStart(embedded, wasm.memories.size());
+      funcStub = ownImports(wasm, start, globals);
+      // A call_indirect through a table the trace has no HOST_FUNCREF_CALL
+      // of ran the guest's own function in the recording (or the replay
+      // calls a stand-in, whose call is a divergence either way): it needs
+      // no marker check. (The checks cost most where they are not needed:
+      // a wasm-r3 program exports its table and calls through it everywhere,
+      // and its locals saved for the check slowed V8's first compilation.)
+      if (start.complete) {
+        std::erase_if(markedTables, [&](const auto& table) { return !start.hostCalledTables.count(table.first); });
+      }
     }
     // Marker tables for the host's functions in funcref tables, sized after
     // ownImports sized their tables.
-    std::map<Name, srr::HostMarkedTable> marked = srr::addHostMarkers(wasm, tables);
+    std::map<Name, srr::HostMarkedTable> marked = srr::addHostMarkers(wasm, markedTables);
     Name mayCallHost; // srr_host_set_may_call_host's global
     if (!marked.empty()) {
       mayCallHost = Names::getValidGlobalName(wasm, "srr$may_call_host");

@@ -531,18 +531,18 @@ static void set_failure(int32_t code) {
 }
 
 /* Reports the failure recorded last and exits with its code. */
-NORETURN static void die(void) {
+COLD NORETURN static void die(void) {
   print_msg();
   exit_process(status_code);
 }
 
-NORETURN static void fail(int32_t code) {
+COLD NORETURN static void fail(int32_t code) {
   set_failure(code);
   die();
 }
 
 /* Generated code broke the ABI (a transform bug). */
-NORETURN static void internal(const char *what) {
+COLD NORETURN static void internal(const char *what) {
   m_start(0);
   m_str("internal error: ");
   m_str(what);
@@ -550,6 +550,11 @@ NORETURN static void internal(const char *what) {
   print_msg();
   __builtin_trap();
 }
+
+/* internal, for the small entry points that import stubs call (see
+ * ensure_running): through a pointer, as V8 inlines no indirect call. */
+static void (*const volatile internal_far_pointer)(const char *what) = internal;
+#define internal_far(what) (internal_far_pointer(what), __builtin_unreachable())
 
 /* ---- finding and reading the trace file -------------------------------------- */
 
@@ -1151,7 +1156,7 @@ COLD static int walk_chunks(uint8_t *bytes, uint64_t size, uint64_t header_size)
 static const uint8_t kEmbeddedLabel[] = "embedded trace";
 
 /* Loads and checks everything; -1 with the failure recorded. */
-COLD static int load(void) {
+__attribute__((always_inline)) static inline int load(void) {
   state = ST_RUNNING; /* (set_failure changes it) */
   heap = addr64(&__heap_base);
   heap_high = heap;
@@ -1812,12 +1817,9 @@ static void apply_passive(void) {
   note_next();
 }
 
-/* Every entry point: loads the trace the first time; traps if the run is
- * over (the guest cannot go on after it). */
-static void ensure_running(void) {
-  if (state == ST_RUNNING) {
-    return;
-  }
+/* ensure_running when the run is not under way: loads the trace the first
+ * time; traps if the run is over (the guest cannot go on after it). */
+COLD static void start_running(void) { /* (load inlined: above V8's limit) */
   if (state == ST_FRESH) {
     if (load() != 0) {
       die();
@@ -1826,6 +1828,17 @@ static void ensure_running(void) {
     return;
   }
   __builtin_trap();
+}
+
+/* Every entry point. The entry points that import stubs call stay small
+ * with the rest out of line: V8's optimising compiler inlines a stub and
+ * what it calls into the guest's function, and what the entry points bring
+ * along counts against the same inlining budget as the guest's own calls
+ * (a stub called once, before a hot loop, used it up in shootout-ctype). */
+static inline void ensure_running(void) {
+  if (state != ST_RUNNING) {
+    start_running();
+  }
 }
 
 /* The run ended inside import `index` (END after its IMPORT_CALL): with
@@ -1985,7 +1998,7 @@ SRR_EXPORT(srr_rep_call_begin)
 void srr_rep_call_begin(uint32_t index) {
   ensure_running();
   if (index >= import_count) {
-    internal("srr_rep_call_begin: no such import");
+    internal_far("srr_rep_call_begin: no such import");
   }
   call_index = index;
   arg_count = 0;
@@ -1993,7 +2006,7 @@ void srr_rep_call_begin(uint32_t index) {
 
 static srr_value *push_arg(uint8_t type) {
   if (call_index == NONE || arg_count >= max_values) {
-    internal("srr_rep_arg_*: no call begun, or too many arguments");
+    internal_far("srr_rep_arg_*: no call begun, or too many arguments");
   }
   srr_value *v = &args[arg_count++];
   v->type = type;
@@ -2262,7 +2275,7 @@ void srr_rep_funcref_call(uint32_t result_count) {
  * (the low half of a v128, whose high half follows). */
 static const srr_value *next_value(value_queue *q, uint8_t type, int advance) {
   if (q->pos >= q->count || q->values[q->pos].type != type) {
-    internal(q->misuse);
+    internal_far(q->misuse);
   }
   const srr_value *v = &q->values[q->pos];
   q->pos += (uint32_t)advance;
@@ -2342,7 +2355,7 @@ uint32_t srr_rep_export_arg_ref(uint32_t type) { return next_value(&xargs, (uint
 
 static srr_value *push_result(uint8_t type) {
   if (xres_count >= max_values) {
-    internal("srr_rep_export_result_*: too many results");
+    internal_far("srr_rep_export_result_*: too many results");
   }
   srr_value *v = &xres[xres_count++];
   v->type = type;

@@ -20,7 +20,9 @@
 //    The recorder's srr_rec_begin and srr_rec_end, which import wrappers in
 //    the guest's code call, stay above 500 bytes, the size up to which V8's
 //    optimising compiler inlines a function into its caller (recorder.c
-//    says why).
+//    says why); the replayer's entry points that import stubs call are
+//    either as large or call only functions that are (replayer.c,
+//    ensure_running).
 // Each build's results equal the original module's.
 //
 //   node host_declarations.mjs SHADOWRR SCRATCH_DIR
@@ -214,5 +216,36 @@ for (const [name, flags, tables, memories] of [['default', [], 3, 3], ['declared
 sh(shadowrr, ['instrument', '--mode', 'replay', '--trace', 'unused.srr', `${table}.wasm`, '-o', `${table}.replay.wasm`]);
 const replayHost = hostFunctions(functionNames(`${table}.replay.wasm`));
 check(replayHost.length === 0, `replay, table: no host function of the replayer left (${replayHost.join(' ') || 'none'})`);
+
+// The replay's import stubs, which V8 inlines into the guest's functions,
+// bring along no more than the replayer's entry points they call: each
+// entry point is above 500 bytes (never inlined) or calls directly only
+// functions that are (their cold paths out of V8's reach).
+sh(shadowrr, ['instrument', '--mode', 'replay', '--trace', 'unused.srr', `${plain}.wasm`, '-o', `${plain}.replay.wasm`]);
+{
+  const file = `${plain}.replay.wasm`;
+  const sizes = new Map([...sh('wasm-objdump', ['-x', '-j', 'Code', file])
+    .matchAll(/ - func\[(\d+)\] size=(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]));
+  const calls = new Map(); // function index -> the indices it calls directly
+  let func = -1;
+  for (const line of sh('wasm-objdump', ['-d', file]).split('\n')) {
+    const start = /^[0-9a-f]+ func\[(\d+)\]/.exec(line);
+    if (start) calls.set(func = Number(start[1]), []);
+    const call = /\| *call (\d+)/.exec(line);
+    if (call && func >= 0) calls.get(func).push(Number(call[1]));
+  }
+  const names = new Map([...sh('wasm-objdump', ['-x', '-j', 'Function', file])
+    .matchAll(/ - func\[(\d+)\] sig=\d+ <([^>]*)>/g)].map((m) => [Number(m[1]), m[2]]));
+  // (the stubs are not named: they are the functions that call srr_rep_call_check)
+  const callCheck = [...names].find(([, n]) => n === 'srr$rt$srr_rep_call_check')?.[0];
+  const stubs = [...calls].filter(([f, callees]) => !names.get(f)?.startsWith('srr$rt$') && callees.includes(callCheck))
+    .map(([f]) => f);
+  const entries = new Set(stubs.flatMap((stub) => calls.get(stub)).filter((f) => names.get(f)?.startsWith('srr$rt$')));
+  const reachable = [...entries].flatMap((entry) => sizes.get(entry) > 500 ? []
+    : calls.get(entry).filter((f) => !(sizes.get(f) > 500)).map((f) => `${names.get(entry)} -> ${names.get(f) ?? f}`));
+  check(stubs.length === 6 && entries.size >= 4 && reachable.length === 0,
+        `replay: ${stubs.length} import stubs call ${entries.size} entry points, which call no function V8 would ` +
+        `inline with them (${reachable.join(', ') || 'none'})`);
+}
 
 done();

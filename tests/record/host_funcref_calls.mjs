@@ -17,7 +17,8 @@
 // through the table is in the trace with its arguments and results, the
 // embedded replay (no host, no other module) ends as recorded, on node, bun,
 // deno and Wasmtime, and a trace whose recorded argument is edited is a divergence
-// naming the event.
+// naming the event. An embedded trace without such calls replays without
+// the marker checks.
 //
 //   node host_funcref_calls.mjs SHADOWRR SCRATCH_DIR
 import { spawnSync } from 'node:child_process';
@@ -152,6 +153,27 @@ check(replayed.status === 0 && replayed.trapped === '', `the embedded replay end
 for (const runtime of ['bun', 'deno', 'wasmtime']) {
   const r = spawnSync(shadowrr, ['replay', trace, '--module', guest, '--runtime', runtime], { encoding: 'utf8' });
   check(r.status === 0, `shadowrr replay --runtime ${runtime} ends as recorded (exit ${r.status}: ${(r.stderr || '').trim()})`);
+}
+
+// A trace without HOST_FUNCREF_CALL (the guest called only its own function
+// through the table): its embedded replay has no marker checks at the
+// call_indirect (a host function the trace never calls cannot need the
+// replayer's answer), and replays as recorded.
+{
+  const own = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(rec)), { env: { tick() {} } }).exports;
+  const sum = own.call_then_sum(1, 300, 1);
+  own.shadowrr_finish();
+  const ownTrace = join(scratch, 'own.srr');
+  writeFileSync(ownTrace, new Uint8Array(own.shadowrr_memory.buffer, own.shadowrr_drain_ptr(), own.shadowrr_drain_size()).slice());
+  const ownEvents = JSON.parse(sh(shadowrr, ['dump', '--json', ownTrace])).events;
+  check(sum === 5 && !ownEvents.some((x) => x.kind === 'host_funcref_call'), `the guest's own call recorded (${sum}), no host function call`);
+  const r = replayEmbedded(ownTrace, 'own');
+  check(r.status === 0 && r.trapped === '', `its embedded replay ends as recorded (status ${r.status}: ${r.message.trim()})`);
+  // (the marker table is the one the replay of host function calls adds)
+  const tables = (file) => Number(/Table .* count: (\d+)/.exec(sh('wasm-objdump', ['-h', file]))?.[1] ?? 0);
+  const [withCalls, without] = [tables(join(scratch, 'guest.replay.wasm')), tables(join(scratch, 'own.replay.wasm'))];
+  check(without === withCalls - 1, `the replay of a trace without host function calls has no marker table (${without} tables, ` +
+        `against ${withCalls} for the trace with them)`);
 }
 
 // A guest that passes the host function another argument than the

@@ -7,7 +7,10 @@
 // which elements the recording's host set: a call_indirect that finds a
 // marked element asks the replayer instead, which checks the call against
 // the trace and returns the recorded results. The guest's own writes to the
-// table clear the markers of what they overwrite.
+// table clear the markers of what they overwrite. With an embedded trace,
+// only the tables that it has a HOST_FUNCREF_CALL of are marked (replay.cpp):
+// through any other, the recording's guest only ever called its own
+// functions.
 //
 //  Before:
 //   (table $t (export "t") 4 funcref)
