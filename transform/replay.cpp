@@ -19,8 +19,8 @@
 //     (func $srr$stub$bench_start                ;; a passthrough import
 //      (call $srr_rep_call_begin (i32.const 0))
 //      (drop (call $srr_rep_call_check))
-//      (call $bench_start)                       ;; the host's own
-//      (call $srr_rep_call_end (i32.const 0)))
+//      (call $srr_rep_call_end (i32.const 0))
+//      (call $bench_start))                      ;; the host's own, last
 //
 //  - replay-grow: memory.grow asks the replayer for the recorded result;
 //  - replay-exports: the module's only function export is `_start`, a driver
@@ -40,6 +40,27 @@
 //    expressions that read it. Without an embedded trace the imports stay,
 //    for the embedder to provide as before (an immutable global is checked
 //    against the trace);
+//  - replay-compiled-run, with an embedded trace of top-level export calls
+//    alone (their returns, numbers only, the guest's memory.grow inside
+//    them, then END; the module's own header):
+//    `_start` replays it as code, without loading the trace, so that an
+//    engine that compiles lazily compiles none of the replayer
+//    (replayer_abi.h, section 5):
+//
+//     (func $_start                     ;; trace: add (export 0) called (2, 3) -> 5, END
+//      (global.set $srr$compiled_events (i32.const 1))
+//      (local.set $r (call $add (i32.const 2) (i32.const 3)))
+//      (if (i32.or (i32.ne (global.get $srr$compiled_events) (i32.const 1)) ;; a grow more or less
+//                  (i32.ne (local.get $r) (i32.const 5)))
+//       (then (call $srr_rep_compiled_diverged) (call $srr_rep_export_result_i32 (local.get $r))
+//             (call $srr_rep_compiled_return (i32.const 0))))
+//      (global.set $srr$compiled_events (i32.const 2))
+//      (call $srr_rep_compiled_end))
+//
+//    and memory.grow calls srr$compiled-grow, which answers the MEMORY_GROW
+//    events at their positions (else asks the replayer) instead of
+//    srr_rep_memory_grow.
+//
 //  - the replayer is merged in like the recorder (runtime_merge.h).
 
 #include <map>
@@ -59,6 +80,7 @@
 #include "replay_internal.h"
 #include "record_context.h"
 #include "replayer_blob.h"
+#include "srr_trace_decode.h"
 #include "srr_trace_reader.h"
 #include "runtime_merge.h"
 #include "trace_header.h"
@@ -91,9 +113,12 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const std:
     // (writing exactly the recorded count, whatever the engine's fd_write
     // does with several buffers): the check's answer is not needed here.
     body.push_back(builder.makeDrop(builder.makeCall(rep.callCheck, {}, Type::i32)));
+    body.push_back(builder.makeCall(rep.callEnd, {i32(int32_t(index))}, Type::none));
     if (passthrough.count(import->name)) {
-      // Checked, then made for real; the trace's results and host writes
-      // (applied by call_end) are what the guest sees.
+      // Checked and replayed, then made for real; the trace's results are
+      // what the guest sees. (Last, so that a host timing the guest from
+      // this call on, as the bench's bench.start does, times the guest and
+      // not the replayer's side of the call, nor its first compilation.)
       std::vector<Expression*> args;
       for (Index i = 0; i < sig.params.size(); i++) {
         args.push_back(builder.makeLocalGet(i, sig.params[i]));
@@ -101,7 +126,6 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const std:
       Expression* real = builder.makeCall(import->name, args, sig.results);
       body.push_back(sig.results == Type::none ? real : builder.makeDrop(real));
     }
-    body.push_back(builder.makeCall(rep.callEnd, {i32(int32_t(index))}, Type::none));
     // (an import's results hold no references: such imports are refused)
     srr::appendRecordedResults(builder, rep, sig.results, nullptr, body);
     wasm.addFunction(builder.makeFunction(stubOf[import->name], sig, {}, builder.makeBlock(body, sig.results)));
@@ -495,6 +519,203 @@ Expression* exportDispatcher(Module& wasm, const std::vector<std::pair<Name, Nam
                              HeapType(Signature(Type::none, Type::none))));
 }
 
+// One top-level export call of a compiled run: the export (its index among
+// the module's function exports, as `exports` lists them) with the recorded
+// arguments and results, and the numbers of its EXPORT_CALL and
+// EXPORT_RETURN events.
+struct CompiledCall {
+  uint32_t exportIndex;
+  std::vector<srr_value> args, results;
+  uint64_t callEvent, returnEvent;
+};
+
+// A memory.grow of the guest inside a compiled call (MEMORY_GROW).
+struct CompiledGrow {
+  uint64_t event;
+  uint32_t memory;
+  uint64_t delta;
+  int64_t result;
+};
+
+struct CompiledRun {
+  std::vector<CompiledCall> calls;
+  std::vector<CompiledGrow> grows;
+};
+
+// At most this many calls and grows are compiled: beyond, the replayer's
+// loop is less code to compile than the generated calls.
+constexpr size_t kMaxCompiledCalls = 256, kMaxCompiledGrows = 64;
+
+bool numbersOf(const srr_value* values, uint32_t count, Type types, std::vector<srr_value>& out) {
+  if (count != types.size()) {
+    return false;
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    Type t = types[i];
+    if (!t.isNumber() || t == Type::v128 || values[i].type != srr::traceTypeCode(t)) {
+      return false;
+    }
+    out.push_back(values[i]);
+  }
+  return true;
+}
+
+// Whether `trace` can be replayed as code (replay-compiled-run, at the top of
+// this file): complete, of this format version, with the module's own
+// header `header`, and nothing but top-level export calls of numbers with
+// their returns and the guest's memory.grow inside them, then END. Fills
+// `run`.
+bool compiledRun(Module& wasm, const std::vector<char>& trace, const std::vector<char>& header,
+                 const std::vector<std::pair<Name, Name>>& exports, CompiledRun& run) {
+  std::vector<CompiledCall>& calls = run.calls;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(trace.data());
+  srr_file_header fh;
+  if (srr_check_file_header(bytes, trace.size(), &fh) != SRR_FH_OK || fh.major != SRR_TRACE_MAJOR ||
+      fh.minor != SRR_TRACE_MINOR || fh.body_size != header.size() ||
+      memcmp(fh.body, header.data(), header.size()) != 0) {
+    return false;
+  }
+  srr_trace_error terr;
+  srr_trace* t = srr_trace_open(bytes, trace.size(), &terr);
+  uint8_t* events = nullptr;
+  size_t size = 0;
+  bool ok = false;
+  if (t && srr_trace_read_events(t, &events, &size, &terr) == 0) {
+    srr_event_cursor cursor;
+    if (srr_event_cursor_init(&cursor, t, events, size, &terr) == 0) {
+      srr_event ev;
+      int got;
+      bool open = false; // an EXPORT_CALL waits for its EXPORT_RETURN
+      bool ended = false;
+      while ((got = srr_event_next(&cursor, &ev, &terr)) == 1 && !ended) {
+        Signature sig = ev.index < exports.size() ? wasm.getFunction(exports[ev.index].second)->getSig() : Signature();
+        if (ev.kind == SRR_EV_EXPORT_CALL && !open && ev.index < exports.size() &&
+            calls.size() < kMaxCompiledCalls) {
+          calls.push_back({ev.index, {}, {}, ev.number, 0});
+          if (!numbersOf(ev.values, ev.value_count, sig.params, calls.back().args)) {
+            break;
+          }
+          open = true;
+        } else if (ev.kind == SRR_EV_MEMORY_GROW && open && run.grows.size() < kMaxCompiledGrows &&
+                   ev.memory < wasm.memories.size() && !wasm.memories[ev.memory]->is64()) {
+          run.grows.push_back({ev.number, ev.memory, ev.delta_pages, ev.result});
+        } else if (ev.kind == SRR_EV_EXPORT_RETURN && open && ev.index == calls.back().exportIndex) {
+          if (!numbersOf(ev.values, ev.value_count, sig.results, calls.back().results)) {
+            break;
+          }
+          calls.back().returnEvent = ev.number;
+          open = false;
+        } else if (ev.kind == SRR_EV_END && !open) {
+          ended = true;
+        } else {
+          break;
+        }
+      }
+      ok = got == 0 && ended;
+      srr_event_cursor_free(&cursor);
+    }
+  }
+  free(events);
+  srr_trace_close(t);
+  return ok;
+}
+
+Expression* position32(Builder& b, uint64_t events) { return b.makeConst(Literal(int32_t(events))); }
+
+// The memory.grow of a compiled run, in place of srr_rep_memory_grow (same
+// parameters: the memory's index, the delta): the MEMORY_GROW the run has
+// reached, if it is this grow of this memory (the memory then grows as it
+// did in the recording, from the same size), else the replayer, which
+// finds the divergence there. `position` counts the events consumed.
+Name compiledGrow(Module& wasm, const std::vector<CompiledGrow>& grows, const std::map<Name, uint32_t>& memoryIndex,
+                  Name position, const ReplayerFunctions& rep) {
+  Builder b(wasm);
+  auto memory = [&]() { return b.makeLocalGet(0, Type::i32); };
+  auto delta = [&]() { return b.makeLocalGet(1, Type::i32); };
+  std::vector<Expression*> body;
+  for (const CompiledGrow& grow : grows) {
+    Name mem;
+    for (const auto& [name, index] : memoryIndex) {
+      mem = index == grow.memory ? name : mem;
+    }
+    int32_t result = int32_t(grow.result);
+    // (nested: i32.and would not stop at the first test that fails)
+    Expression* done = b.makeSequence(b.makeGlobalSet(position, position32(b, grow.event + 1)),
+                                      b.makeReturn(b.makeConst(Literal(result))));
+    if (grow.result != -1) {
+      done = b.makeIf(b.makeBinary(EqInt32, b.makeMemorySize(mem), b.makeConst(Literal(result))),
+                      b.makeIf(b.makeBinary(EqInt32, b.makeMemoryGrow(delta(), mem), b.makeConst(Literal(result))), done));
+    }
+    body.push_back(b.makeIf(
+      b.makeBinary(EqInt32, b.makeGlobalGet(position, Type::i32), position32(b, grow.event)),
+      b.makeIf(b.makeBinary(EqInt32, memory(), b.makeConst(Literal(int32_t(grow.memory)))),
+               b.makeIf(b.makeBinary(EqInt32, delta(), b.makeConst(Literal(int32_t(grow.delta)))), done))));
+  }
+  body.push_back(b.makeCall(rep.memoryGrow, {memory(), delta()}, Type::i32));
+  Name name = Names::getValidFunctionName(wasm, "srr$compiled-grow");
+  wasm.addFunction(b.makeFunction(name, Signature({Type::i32, Type::i32}, Type::i32), {}, b.makeBlock(body, Type::i32)));
+  return name;
+}
+
+// The body of `_start` for a compiled run (`driver` gets the locals it
+// needs): each call with its recorded arguments, its results compared with
+// the recorded ones by bits, and the grows it made counted; `position`
+// counts the events consumed.
+Expression* compiledDriver(Module& wasm, Function* driver, const std::vector<CompiledCall>& calls,
+                           const std::vector<std::pair<Name, Name>>& exports, Name position,
+                           const ReplayerFunctions& rep) {
+  Builder b(wasm);
+  std::vector<Expression*> body;
+  auto setPosition = [&](uint64_t events) { body.push_back(b.makeGlobalSet(position, position32(b, events))); };
+  for (size_t k = 0; k < calls.size(); k++) {
+    const CompiledCall& call = calls[k];
+    Function* target = wasm.getFunction(exports[call.exportIndex].second);
+    Signature sig = target->getSig();
+    std::vector<Expression*> args;
+    for (size_t i = 0; i < call.args.size(); i++) {
+      args.push_back(b.makeConst(recordedLiteral(call.args[i], sig.params[i])));
+    }
+    setPosition(call.callEvent + 1);
+    std::vector<Type> vars;
+    std::vector<Expression*> steps;
+    Index first = driver->getNumLocals();
+    auto values = srr::keepResults(b, b.makeCall(target->name, args, sig.results), sig.results, first, vars, steps);
+    for (Type t : vars) {
+      Builder::addVar(driver, t);
+    }
+    body.insert(body.end(), steps.begin(), steps.end());
+    // Each result in a local of its own: compared, then passed on a mismatch.
+    // (A grow the guest did not make leaves the position short of the return.)
+    std::vector<Index> locals;
+    Expression* differs =
+      b.makeBinary(NeInt32, b.makeGlobalGet(position, Type::i32), position32(b, call.returnEvent));
+    for (size_t i = 0; i < values.size(); i++) {
+      Type t = sig.results[i];
+      Index local = Builder::addVar(driver, t);
+      locals.push_back(local);
+      body.push_back(b.makeLocalSet(local, values[i]));
+      Expression* got = b.makeLocalGet(local, t);
+      Literal want = recordedLiteral(call.results[i], t);
+      Expression* ne = t == Type::f32   ? b.makeBinary(NeInt32, b.makeUnary(ReinterpretFloat32, got),
+                                                       b.makeConst(want.castToI32()))
+                       : t == Type::f64 ? b.makeBinary(NeInt64, b.makeUnary(ReinterpretFloat64, got),
+                                                       b.makeConst(want.castToI64()))
+                       : t == Type::i32 ? b.makeBinary(NeInt32, got, b.makeConst(want))
+                                        : b.makeBinary(NeInt64, got, b.makeConst(want));
+      differs = b.makeBinary(OrInt32, differs, ne);
+    }
+    std::vector<Expression*> report{b.makeCall(rep.compiledDiverged, {}, Type::none)};
+    for (size_t i = 0; i < locals.size(); i++) {
+      report.push_back(passValue(b, rep.exportResult, b.makeLocalGet(locals[i], sig.results[i])));
+    }
+    report.push_back(b.makeCall(rep.compiledReturn, {b.makeConst(Literal(int32_t(call.exportIndex)))}, Type::none));
+    body.push_back(b.makeIf(differs, b.makeBlock(report)));
+    setPosition(call.returnEvent + 1);
+  }
+  body.push_back(b.makeCall(rep.compiledEnd, {}, Type::none));
+  return b.makeBlock(body);
+}
+
 } // namespace
 
 extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_options* options, srr_error* err) {
@@ -523,6 +744,13 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
 
     uint32_t flags = (options->quiet ? 1u : 0u) | (options->allow_other_module ? 2u : 0u);
     std::vector<char> embedded(options->embedded_trace, options->embedded_trace + options->embedded_trace_size);
+    CompiledRun compiled;
+    Name compiledEvents; // the compiled run's position, if it has one
+    if (!embedded.empty() && compiledRun(wasm, embedded, header, app.exports, compiled)) {
+      compiledEvents = Names::getValidGlobalName(wasm, "srr$compiled_events");
+      wasm.addGlobal(Builder(wasm).makeGlobal(compiledEvents, Type::i32, Builder(wasm).makeConst(Literal(int32_t(0))),
+                                              Builder::Mutable));
+    }
     Name funcStub;
     std::vector<std::pair<uint32_t, Name>> markedTables = tables;
     if (!embedded.empty()) {
@@ -632,6 +860,9 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
         return host.i32(0);
       }
       if (name == "srr_host_funcref_call_values") return host.i32(srr::hostCallValues(wasm, app.functions, marked));
+      if (name == "srr_host_compiled_events") {
+        return compiledEvents.is() ? static_cast<Expression*>(b.makeGlobalGet(compiledEvents, Type::i32)) : host.i32(0);
+      }
       if (name == "srr_host_set_may_call_host") {
         return mayCallHost.is() ? static_cast<Expression*>(b.makeGlobalSet(mayCallHost, host.param(0)))
                                 : b.makeNop();
@@ -685,7 +916,10 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
     srr::replayHostCalls(wasm, app.functions, marked, mayCallHost, rep,
                          [&](Builder& b, Type type) { return standIns.make(b, type); });
     PassRunner runner(&wasm);
-    runner.add(std::make_unique<ReplayGrow>(&memoryIndex, rep.memoryGrow));
+    Name grow = compiledEvents.is() && !compiled.grows.empty()
+                  ? compiledGrow(wasm, compiled.grows, memoryIndex, compiledEvents, rep)
+                  : rep.memoryGrow;
+    runner.add(std::make_unique<ReplayGrow>(&memoryIndex, grow));
     for (Function* func : app.functions) {
       runner.runOnFunction(func);
     }
@@ -699,8 +933,11 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
     }
     Builder builder(wasm);
     Name driver = Names::getValidFunctionName(wasm, "srr$replay$start");
-    wasm.addFunction(builder.makeFunction(driver, Signature(Type::none, Type::none), {},
-                                          builder.makeCall(rep.run, {}, Type::none)));
+    Function* start = wasm.addFunction(builder.makeFunction(driver, Signature(Type::none, Type::none), {},
+                                                            builder.makeCall(rep.run, {}, Type::none)));
+    if (compiledEvents.is()) {
+      start->body = compiledDriver(wasm, start, compiled.calls, app.exports, compiledEvents, rep);
+    }
     wasm.addExport(Builder::makeExport("_start", driver, ExternalKind::Function));
   } catch (std::exception& e) {
     srr_set_error(err, "replay transform failed: %s", e.what());

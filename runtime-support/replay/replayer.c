@@ -1817,14 +1817,39 @@ static void apply_passive(void) {
   note_next();
 }
 
+/* Loads the trace and goes to where a compiled run (replayer_abi.h, section
+ * 5) is: past the events it consumed, inside the export call it made last
+ * if that has not returned. Such a run's events are top-level export calls,
+ * their returns and the guest's memory.grow inside them, without passive
+ * events. -1 with the failure recorded. */
+__attribute__((always_inline)) static inline int load_at_position(void) {
+  if (load() != 0) {
+    return -1;
+  }
+  apply_passive(); /* what the host wrote before the first event */
+  for (uint32_t skip = srr_host_compiled_events(); skip > 0; skip--) {
+    if (peek_raw() != 1) {
+      return -1;
+    }
+    if (cur.kind == SRR_EV_EXPORT_CALL) {
+      export_stack[0] = cur.index;
+      export_depth = 1;
+      run_started = 1;
+    } else if (cur.kind == SRR_EV_EXPORT_RETURN) {
+      export_depth = 0;
+    }
+    consume();
+  }
+  return 0;
+}
+
 /* ensure_running when the run is not under way: loads the trace the first
  * time; traps if the run is over (the guest cannot go on after it). */
-COLD static void start_running(void) { /* (load inlined: above V8's limit) */
+COLD static void start_running(void) { /* (loading inlined: above V8's limit) */
   if (state == ST_FRESH) {
-    if (load() != 0) {
+    if (load_at_position() != 0) {
       die();
     }
-    apply_passive(); /* what the host wrote before the first event */
     return;
   }
   __builtin_trap();
@@ -1851,6 +1876,24 @@ NORETURN static void end_in_import(uint32_t index, uint32_t code) {
   exit_process(exit_code);
 }
 
+/* Export `index` returned xres: checks its EXPORT_RETURN. */
+static void check_export_return(uint32_t index) {
+  if (xres_count != exports[index].sig.result_count) {
+    internal("the export dispatcher passed back another number of results");
+  }
+  action a = {ACT_RETURN, index, xres, xres_count, 0, 0};
+  if (!peek()) {
+    truncated(&a);
+  }
+  if (cur.kind != SRR_EV_EXPORT_RETURN || cur.index != index ||
+      first_difference(xres, cur_values, xres_count) != xres_count) {
+    diverge(&a);
+  }
+  consume();
+  xres_count = 0;
+  apply_passive();
+}
+
 /* cur is an EXPORT_CALL: calls the export and checks its EXPORT_RETURN. */
 static void call_export(void) {
   uint32_t index = cur.index;
@@ -1866,20 +1909,7 @@ static void call_export(void) {
   export_stack[export_depth++] = index;
   srr_host_call_export(index);
   export_depth--;
-  if (xres_count != exports[index].sig.result_count) {
-    internal("the export dispatcher passed back another number of results");
-  }
-  action a = {ACT_RETURN, index, xres, xres_count, 0, 0};
-  if (!peek()) {
-    truncated(&a);
-  }
-  if (cur.kind != SRR_EV_EXPORT_RETURN || cur.index != index ||
-      first_difference(xres, cur_values, xres_count) != xres_count) {
-    diverge(&a);
-  }
-  consume();
-  xres_count = 0;
-  apply_passive();
+  check_export_return(index);
 }
 
 /* ---- output passthrough ------------------------------------------------------------ */
@@ -2385,6 +2415,32 @@ void srr_rep_host_funcref_called(void) {
 /* ---- 4. for launchers and embedders --------------------------------------------- */
 
 /* After the run: the recorded exit code, or -1. */
+SRR_EXPORT(srr_rep_compiled_diverged)
+void srr_rep_compiled_diverged(void) {
+  ensure_running();
+  xres_count = 0;
+}
+
+SRR_EXPORT(srr_rep_compiled_return)
+void srr_rep_compiled_return(uint32_t export_index) {
+  if (state != ST_RUNNING || export_depth == 0 || export_stack[export_depth - 1] != export_index) {
+    internal("srr_rep_compiled_return without srr_rep_compiled_diverged in that export's call");
+  }
+  export_depth--;
+  check_export_return(export_index);
+  internal("srr_rep_compiled_return: the results the compiled run found different are the recorded ones");
+}
+
+SRR_EXPORT(srr_rep_compiled_end)
+void srr_rep_compiled_end(void) {
+  if (state != ST_FRESH) {
+    internal("srr_rep_compiled_end after the replayer was entered");
+  }
+  state = ST_ENDED;
+  status_code = 0;
+  exit_code = 0;
+}
+
 SRR_EXPORT(shadowrr_exit_code)
 int32_t shadowrr_exit_code(void) { return exit_code; }
 
@@ -2394,9 +2450,13 @@ int32_t shadowrr_exit_code(void) { return exit_code; }
  * the message says where, and shadowrr_resume may go on) or not (DIVERGED,
  * or TRUNCATED after the last event of a trace that does not end; the
  * message printed on fd 2 like every failure). */
+/* load_at_position for shadowrr_status, which the host calls after every
+ * run: out of line, so that compiling it does not compile loading too. */
+COLD static int load_for_status(void) { return load_at_position(); }
+
 SRR_EXPORT(shadowrr_status)
 int32_t shadowrr_status(void) {
-  if (state == ST_FRESH && load() != 0) {
+  if (state == ST_FRESH && load_for_status() != 0) {
     return status_code;
   }
   if (state == ST_RUNNING) {

@@ -113,12 +113,12 @@ void srr_rep_run(void);
  *   srr_rep_arg_i32(a0); ... one per argument, in order, by type;
  *   pass = srr_rep_call_check();       // checks the IMPORT_CALL (index and
  *                                       // every argument, by bits); returns 0
- *   [the real import, results dropped]  // only for a passthrough import
- *                                       // (shadowrr instrument --passthrough):
- *                                       // the transform decides, not `pass`
  *   srr_rep_call_end(index);            // runs the host's side up to the
  *                                       // IMPORT_RETURN: writes, growth,
  *                                       // globals, nested export calls
+ *   [the real import, results dropped]  // only for a passthrough import
+ *                                       // (shadowrr instrument --passthrough):
+ *                                       // the transform decides, not `pass`
  *   r0 = srr_rep_ret_i32(); ...         // the recorded results, in order
  * A mismatch anywhere is a divergence: the replayer reports it and exits.
  *
@@ -264,6 +264,11 @@ void srr_host_set_may_call_host(uint32_t may);
  * host-written funcref table (what a HOST_FUNCREF_CALL carries), or 0. */
 uint32_t srr_host_funcref_call_values(void);
 
+/* How many events of the trace a compiled run (section 5) has consumed so
+ * far: the replayer, entered in the middle of one, starts there. 0 without
+ * a compiled run. */
+uint32_t srr_host_compiled_events(void);
+
 /* Where the guest trapped in the recording, to say so: nothing to provide;
  * a trap replays by itself. */
 
@@ -309,5 +314,27 @@ uint32_t srr_host_funcref_call_values(void);
  *                          trace, a recorded trap) as one line of UTF-8 text
  *                          in the replayer's memory (no newline); empty when
  *                          the run ended as recorded without a trap */
+
+/* ---- 5. A compiled run ------------------------------------------------- */
+/* An embedded trace that holds nothing but top-level export calls with
+ * their returns (numbers only) and END, whose header is the module's own,
+ * is replayed by generated code without loading it (transform/replay.cpp,
+ * compiledRun): `_start` calls each export with the recorded arguments and
+ * compares its results with the recorded ones, bit for bit, keeping
+ * srr_host_compiled_events up to date. The replayer is entered only when
+ * that fails or the guest does what the trace does not have (an import
+ * call, a memory.grow, a trap: every entry point loads the trace and goes
+ * on from srr_host_compiled_events, so the divergence names the right
+ * event). A V8 engine then compiles none of the replayer's code in a
+ * faithful run. */
+
+/* Results that differ: loads the trace, then the generated code passes the
+ * export's results (srr_rep_export_result_*) and calls
+ * srr_rep_compiled_return, which reports the divergence. */
+void srr_rep_compiled_diverged(void);
+void srr_rep_compiled_return(uint32_t export_index);
+
+/* The compiled run ended as recorded (END): status 0, exit code 0. */
+void srr_rep_compiled_end(void);
 
 #endif /* SHADOWRR_REPLAYER_ABI_H */

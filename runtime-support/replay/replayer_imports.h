@@ -24,5 +24,6 @@ SRR_HOST_IMPORT(srr_host_table_grow) int32_t srr_host_table_grow(uint32_t table,
 SRR_HOST_IMPORT(srr_host_call_export) void srr_host_call_export(uint32_t index);
 SRR_HOST_IMPORT(srr_host_set_may_call_host) void srr_host_set_may_call_host(uint32_t may);
 SRR_HOST_IMPORT(srr_host_funcref_call_values) uint32_t srr_host_funcref_call_values(void);
+SRR_HOST_IMPORT(srr_host_compiled_events) uint32_t srr_host_compiled_events(void);
 
 #endif /* SHADOWRR_REPLAYER_IMPORTS_H */

@@ -432,6 +432,7 @@ class Env {
       srr_host_call_export: (i) => env.callExport(i),
       srr_host_set_may_call_host: (may) => { env.mayCallHost = may; },
       srr_host_funcref_call_values: () => 0,
+      srr_host_compiled_events: () => 0,
       srr_host_table_size: (t) => { check(env.tables[t], `table_size of unknown table ${t}`); return env.tables[t].length; },
       srr_host_table_set: (t, i, nonNull) => {
         check(env.tables[t] && i >>> 0 < env.tables[t].length, `table_set of table ${t} element ${i}`);
