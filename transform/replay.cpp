@@ -55,7 +55,7 @@
 //       (then (call $srr_rep_compiled_diverged) (call $srr_rep_export_result_i32 (local.get $r))
 //             (call $srr_rep_compiled_return (i32.const 0))))
 //      (global.set $srr$compiled_events (i32.const 2))
-//      (call $srr_rep_compiled_end))
+//      (global.set $srr$compiled_events (i32.const -1)))  ;; ended (END)
 //
 //    and memory.grow calls srr$compiled-grow, which answers the MEMORY_GROW
 //    events at their positions (else asks the replayer) instead of
@@ -79,6 +79,7 @@
 #include "replay_host_calls.h"
 #include "replay_internal.h"
 #include "record_context.h"
+#include "replayer_abi.h"
 #include "replayer_blob.h"
 #include "srr_trace_decode.h"
 #include "srr_trace_reader.h"
@@ -665,7 +666,11 @@ Expression* compiledDriver(Module& wasm, Function* driver, const std::vector<Com
                            const std::vector<std::pair<Name, Name>>& exports, Name position,
                            const ReplayerFunctions& rep) {
   Builder b(wasm);
-  std::vector<Expression*> body;
+  // A second `_start` (the run has begun or ended) traps in the replayer, as
+  // a second srr_rep_run does.
+  std::vector<Expression*> body{
+    b.makeIf(b.makeGlobalGet(position, Type::i32),
+             b.makeSequence(b.makeCall(rep.run, {}, Type::none), b.makeUnreachable()))};
   auto setPosition = [&](uint64_t events) { body.push_back(b.makeGlobalSet(position, position32(b, events))); };
   for (size_t k = 0; k < calls.size(); k++) {
     const CompiledCall& call = calls[k];
@@ -712,7 +717,7 @@ Expression* compiledDriver(Module& wasm, Function* driver, const std::vector<Com
     body.push_back(b.makeIf(differs, b.makeBlock(report)));
     setPosition(call.returnEvent + 1);
   }
-  body.push_back(b.makeCall(rep.compiledEnd, {}, Type::none));
+  setPosition(SRR_REPLAY_COMPILED_ENDED);
   return b.makeBlock(body);
 }
 

@@ -20,7 +20,7 @@ namespace srr {
 struct ReplayerFunctions {
   wasm::Name run, callBegin, callCheck, callEnd, memoryGrow, exportArgRef, exportResultRef, hostFuncrefCalled;
   wasm::Name funcrefBegin, argRef, funcrefCall, retRef, isHostCall;
-  wasm::Name compiledDiverged, compiledReturn, compiledEnd;
+  wasm::Name compiledDiverged, compiledReturn;
   std::map<wasm::Type::BasicType, wasm::Name> arg, ret, exportArg, exportResult;
   wasm::Name retV128Low, retV128High, exportArgV128Low, exportArgV128High;
 
@@ -66,8 +66,7 @@ struct ReplayerFunctions {
            {"srr_rep_ret_ref", &retRef},
            {"srr_rep_is_host_call", &isHostCall},
            {"srr_rep_compiled_diverged", &compiledDiverged},
-           {"srr_rep_compiled_return", &compiledReturn},
-           {"srr_rep_compiled_end", &compiledEnd}},
+           {"srr_rep_compiled_return", &compiledReturn}},
           error)) {
       return false;
     }

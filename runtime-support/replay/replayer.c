@@ -1845,7 +1845,21 @@ __attribute__((always_inline)) static inline int load_at_position(void) {
 
 /* ensure_running when the run is not under way: loads the trace the first
  * time; traps if the run is over (the guest cannot go on after it). */
+/* Whether the run was a compiled run that ended as recorded (replayer_abi.h,
+ * section 5); the replayer, never entered, takes note. */
+static int compiled_run_ended(void) {
+  if (state == ST_FRESH && srr_host_compiled_events() == SRR_REPLAY_COMPILED_ENDED) {
+    state = ST_ENDED;
+    status_code = 0;
+    exit_code = 0;
+  }
+  return state == ST_ENDED;
+}
+
 COLD static void start_running(void) { /* (loading inlined: above V8's limit) */
+  if (compiled_run_ended()) {
+    __builtin_trap(); /* the guest cannot go on after the end */
+  }
   if (state == ST_FRESH) {
     if (load_at_position() != 0) {
       die();
@@ -2431,18 +2445,11 @@ void srr_rep_compiled_return(uint32_t export_index) {
   internal("srr_rep_compiled_return: the results the compiled run found different are the recorded ones");
 }
 
-SRR_EXPORT(srr_rep_compiled_end)
-void srr_rep_compiled_end(void) {
-  if (state != ST_FRESH) {
-    internal("srr_rep_compiled_end after the replayer was entered");
-  }
-  state = ST_ENDED;
-  status_code = 0;
-  exit_code = 0;
-}
-
 SRR_EXPORT(shadowrr_exit_code)
-int32_t shadowrr_exit_code(void) { return exit_code; }
+int32_t shadowrr_exit_code(void) {
+  compiled_run_ended();
+  return exit_code;
+}
 
 /* After the run: 0 when it ended as recorded, else SRR_REPLAY_EXIT_*. Called
  * after a trap the replayer did not raise (the guest trapped by itself), it
@@ -2456,7 +2463,7 @@ COLD static int load_for_status(void) { return load_at_position(); }
 
 SRR_EXPORT(shadowrr_status)
 int32_t shadowrr_status(void) {
-  if (state == ST_FRESH && load_for_status() != 0) {
+  if (state == ST_FRESH && !compiled_run_ended() && load_for_status() != 0) {
     return status_code;
   }
   if (state == ST_RUNNING) {

@@ -334,7 +334,10 @@ uint32_t srr_host_compiled_events(void);
 void srr_rep_compiled_diverged(void);
 void srr_rep_compiled_return(uint32_t export_index);
 
-/* The compiled run ended as recorded (END): status 0, exit code 0. */
-void srr_rep_compiled_end(void);
+/* srr_host_compiled_events once the compiled run has ended as recorded
+ * (END): status 0, exit code 0. (The end is a value of the generated code,
+ * not a call: writing the replayer's memory at the end of a short run costs
+ * a page fault.) */
+#define SRR_REPLAY_COMPILED_ENDED 0xFFFFFFFFu
 
 #endif /* SHADOWRR_REPLAYER_ABI_H */

@@ -57,19 +57,22 @@ function record(name, a, b, tick = false) {
 }
 
 // The embedded replay of `trace`: how it ends, and whether its `_start` is
-// a compiled run (it ends with srr_rep_compiled_end, not srr_rep_run).
+// a compiled run (it calls the exports itself, not srr_rep_run).
 function replay(trace, label) {
   const out = join(scratch, `${label}.replay.wasm`);
   sh(shadowrr, ['instrument', '--mode', 'replay', '--trace', trace, '--embed', '--quiet', guest, '-o', out]);
   const e = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(out)), {}).exports;
   let trapped = '';
   try { e._start(); } catch (x) { trapped = String(x); }
+  const exit = trapped ? -1 : e.shadowrr_exit_code(); // (asked first, as a WASI host does)
   const status = e.shadowrr_status(); // (after a trap: decides, as a host does)
+  let again = '';
+  try { e._start(); } catch (x) { again = String(x); }
   const message = Buffer.from(new Uint8Array(e.shadowrr_memory.buffer, e.shadowrr_message_ptr(), e.shadowrr_message_size())).toString();
   const dis = sh('wasm-objdump', ['-d', out]);
   const start = dis.slice(dis.lastIndexOf('<_start>:'));
-  const compiled = start.slice(0, start.indexOf('\n\n')).includes('<srr$rt$srr_rep_compiled_end>');
-  return { status, exit: e.shadowrr_exit_code(), message, trapped, compiled, out };
+  const compiled = start.slice(0, start.indexOf('\n\n')).includes('<srr$rt$srr_rep_compiled_diverged>');
+  return { status, exit: trapped ? e.shadowrr_exit_code() : exit, message, trapped, compiled, out, again };
 }
 
 const plain = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(guest)), env).exports;
@@ -77,6 +80,7 @@ const recorded = record('run', 2, 5);
 check(recorded.results.join() === [plain.f(2), ...plain.half(2.5), plain.f(5)].join(),
       `recorded results ${recorded.results.join()} are the original's`);
 const faithful = replay(recorded.trace, 'run');
+check(faithful.again !== '', `a second _start after the end traps (${faithful.again})`);
 check(faithful.compiled && faithful.status === 0 && faithful.exit === 0 && faithful.trapped === '' && faithful.message === '',
       `the replay is compiled (${faithful.compiled}) and ends as recorded (status ${faithful.status}, exit ${faithful.exit}` +
       `${faithful.trapped ? `, ${faithful.trapped}` : ''}${faithful.message ? `: ${faithful.message}` : ''})`);
