@@ -63,6 +63,7 @@
 //
 //  - the replayer is merged in like the recorder (runtime_merge.h).
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -159,45 +160,56 @@ struct RecordedStart {
   bool complete = false;                 // every event was read
 };
 
-RecordedStart recordedStart(const std::vector<char>& trace, size_t memoryCount) {
-  RecordedStart start;
-  std::vector<uint64_t>& pages = start.pages;
-  pages.assign(memoryCount, 0);
+// Calls `visit` on each event of `trace` until it returns false. Returns
+// whether every event was read and visited (false too for a trace that does
+// not open or read to its end, which the replayer reports).
+bool visitEvents(const std::vector<char>& trace, const std::function<bool(const srr_event&)>& visit) {
   srr_trace_error terr;
   srr_trace* t = srr_trace_open(reinterpret_cast<const uint8_t*>(trace.data()), trace.size(), &terr);
   uint8_t* events = nullptr;
   size_t size = 0;
+  bool complete = false;
   if (t && srr_trace_read_events(t, &events, &size, &terr) == 0) {
     srr_event_cursor cursor;
     if (srr_event_cursor_init(&cursor, t, events, size, &terr) == 0) {
       srr_event ev;
-      bool leading = true; // before the first call
       int got;
-      while ((got = srr_event_next(&cursor, &ev, &terr)) == 1) {
-        if (ev.kind == SRR_EV_HOST_FUNCREF_CALL) {
-          start.hostCalledTables.insert(ev.table);
-        }
-        leading = leading && (ev.kind == SRR_EV_HOST_MEMORY_GROW || ev.kind == SRR_EV_MEMORY_WRITE ||
-                              ev.kind == SRR_EV_GLOBAL_CHANGE || ev.kind == SRR_EV_HOST_TABLE_GROW ||
-                              ev.kind == SRR_EV_HOST_TABLE_SET);
-        if (leading && ev.kind == SRR_EV_HOST_MEMORY_GROW && ev.memory < memoryCount) {
-          pages[ev.memory] = ev.new_pages;
-        }
-        if (leading && ev.kind == SRR_EV_HOST_TABLE_GROW) {
-          start.tableSizes[ev.table] = ev.new_size;
-        }
-        // (anywhere: an immutable import changes once, at the first
-        // boundary, which comes after the first call begins)
-        if (ev.kind == SRR_EV_GLOBAL_CHANGE && ev.value_count == 1 && !start.globals.count(ev.index)) {
-          start.globals[ev.index] = ev.values[0];
-        }
+      while ((got = srr_event_next(&cursor, &ev, &terr)) == 1 && visit(ev)) {
       }
-      start.complete = got == 0;
+      complete = got == 0;
       srr_event_cursor_free(&cursor);
     }
   }
   free(events);
   srr_trace_close(t);
+  return complete;
+}
+
+RecordedStart recordedStart(const std::vector<char>& trace, size_t memoryCount) {
+  RecordedStart start;
+  std::vector<uint64_t>& pages = start.pages;
+  pages.assign(memoryCount, 0);
+  bool leading = true; // before the first call
+  start.complete = visitEvents(trace, [&](const srr_event& ev) {
+    if (ev.kind == SRR_EV_HOST_FUNCREF_CALL) {
+      start.hostCalledTables.insert(ev.table);
+    }
+    leading = leading && (ev.kind == SRR_EV_HOST_MEMORY_GROW || ev.kind == SRR_EV_MEMORY_WRITE ||
+                          ev.kind == SRR_EV_GLOBAL_CHANGE || ev.kind == SRR_EV_HOST_TABLE_GROW ||
+                          ev.kind == SRR_EV_HOST_TABLE_SET);
+    if (leading && ev.kind == SRR_EV_HOST_MEMORY_GROW && ev.memory < memoryCount) {
+      pages[ev.memory] = ev.new_pages;
+    }
+    if (leading && ev.kind == SRR_EV_HOST_TABLE_GROW) {
+      start.tableSizes[ev.table] = ev.new_size;
+    }
+    // (anywhere: an immutable import changes once, at the first
+    // boundary, which comes after the first call begins)
+    if (ev.kind == SRR_EV_GLOBAL_CHANGE && ev.value_count == 1 && !start.globals.count(ev.index)) {
+      start.globals[ev.index] = ev.values[0];
+    }
+    return true;
+  });
   return start;
 }
 
@@ -576,49 +588,31 @@ bool compiledRun(Module& wasm, const std::vector<char>& trace, const std::vector
       memcmp(fh.body, header.data(), header.size()) != 0) {
     return false;
   }
-  srr_trace_error terr;
-  srr_trace* t = srr_trace_open(bytes, trace.size(), &terr);
-  uint8_t* events = nullptr;
-  size_t size = 0;
-  bool ok = false;
-  if (t && srr_trace_read_events(t, &events, &size, &terr) == 0) {
-    srr_event_cursor cursor;
-    if (srr_event_cursor_init(&cursor, t, events, size, &terr) == 0) {
-      srr_event ev;
-      int got;
-      bool open = false; // an EXPORT_CALL waits for its EXPORT_RETURN
-      bool ended = false;
-      while ((got = srr_event_next(&cursor, &ev, &terr)) == 1 && !ended) {
-        Signature sig = ev.index < exports.size() ? wasm.getFunction(exports[ev.index].second)->getSig() : Signature();
-        if (ev.kind == SRR_EV_EXPORT_CALL && !open && ev.index < exports.size() &&
-            calls.size() < kMaxCompiledCalls) {
-          calls.push_back({ev.index, {}, {}, ev.number, 0});
-          if (!numbersOf(ev.values, ev.value_count, sig.params, calls.back().args)) {
-            break;
-          }
-          open = true;
-        } else if (ev.kind == SRR_EV_MEMORY_GROW && open && run.grows.size() < kMaxCompiledGrows &&
-                   ev.memory < wasm.memories.size() && !wasm.memories[ev.memory]->is64()) {
-          run.grows.push_back({ev.number, ev.memory, ev.delta_pages, ev.result});
-        } else if (ev.kind == SRR_EV_EXPORT_RETURN && open && ev.index == calls.back().exportIndex) {
-          if (!numbersOf(ev.values, ev.value_count, sig.results, calls.back().results)) {
-            break;
-          }
-          calls.back().returnEvent = ev.number;
-          open = false;
-        } else if (ev.kind == SRR_EV_END && !open) {
-          ended = true;
-        } else {
-          break;
-        }
-      }
-      ok = got == 0 && ended;
-      srr_event_cursor_free(&cursor);
+  bool open = false; // an EXPORT_CALL waits for its EXPORT_RETURN
+  bool ended = false; // END was the last event
+  bool complete = visitEvents(trace, [&](const srr_event& ev) {
+    if (ended) {
+      return false; // something after END
     }
-  }
-  free(events);
-  srr_trace_close(t);
-  return ok;
+    if (ev.kind == SRR_EV_EXPORT_CALL && !open && ev.index < exports.size() && calls.size() < kMaxCompiledCalls) {
+      calls.push_back({ev.index, {}, {}, ev.number, 0});
+      Signature sig = wasm.getFunction(exports[ev.index].second)->getSig();
+      return open = numbersOf(ev.values, ev.value_count, sig.params, calls.back().args);
+    }
+    if (ev.kind == SRR_EV_MEMORY_GROW && open && run.grows.size() < kMaxCompiledGrows &&
+        ev.memory < wasm.memories.size() && !wasm.memories[ev.memory]->is64()) {
+      run.grows.push_back({ev.number, ev.memory, ev.delta_pages, ev.result});
+      return true;
+    }
+    if (ev.kind == SRR_EV_EXPORT_RETURN && open && ev.index == calls.back().exportIndex) {
+      Signature sig = wasm.getFunction(exports[ev.index].second)->getSig();
+      calls.back().returnEvent = ev.number;
+      open = false;
+      return numbersOf(ev.values, ev.value_count, sig.results, calls.back().results);
+    }
+    return ended = ev.kind == SRR_EV_END && !open;
+  });
+  return complete && ended;
 }
 
 Expression* position32(Builder& b, uint64_t events) { return b.makeConst(Literal(int32_t(events))); }
@@ -628,17 +622,13 @@ Expression* position32(Builder& b, uint64_t events) { return b.makeConst(Literal
 // reached, if it is this grow of this memory (the memory then grows as it
 // did in the recording, from the same size), else the replayer, which
 // finds the divergence there. `position` counts the events consumed.
-Name compiledGrow(Module& wasm, const std::vector<CompiledGrow>& grows, const std::map<Name, uint32_t>& memoryIndex,
-                  Name position, const ReplayerFunctions& rep) {
+Name compiledGrow(Module& wasm, const std::vector<CompiledGrow>& grows, Name position, const ReplayerFunctions& rep) {
   Builder b(wasm);
   auto memory = [&]() { return b.makeLocalGet(0, Type::i32); };
   auto delta = [&]() { return b.makeLocalGet(1, Type::i32); };
   std::vector<Expression*> body;
   for (const CompiledGrow& grow : grows) {
-    Name mem;
-    for (const auto& [name, index] : memoryIndex) {
-      mem = index == grow.memory ? name : mem;
-    }
+    Name mem = wasm.memories[grow.memory]->name; // (memoryIndex's numbering: the module's order)
     int32_t result = int32_t(grow.result);
     // (nested: i32.and would not stop at the first test that fails)
     Expression* done = b.makeSequence(b.makeGlobalSet(position, position32(b, grow.event + 1)),
@@ -922,7 +912,7 @@ extern "C" int srr_instrument_replay(srr_module* module, const srr_replay_option
                          [&](Builder& b, Type type) { return standIns.make(b, type); });
     PassRunner runner(&wasm);
     Name grow = compiledEvents.is() && !compiled.grows.empty()
-                  ? compiledGrow(wasm, compiled.grows, memoryIndex, compiledEvents, rep)
+                  ? compiledGrow(wasm, compiled.grows, compiledEvents, rep)
                   : rep.memoryGrow;
     runner.add(std::make_unique<ReplayGrow>(&memoryIndex, grow));
     for (Function* func : app.functions) {

@@ -1843,8 +1843,6 @@ __attribute__((always_inline)) static inline int load_at_position(void) {
   return 0;
 }
 
-/* ensure_running when the run is not under way: loads the trace the first
- * time; traps if the run is over (the guest cannot go on after it). */
 /* Whether the run was a compiled run that ended as recorded (replayer_abi.h,
  * section 5); the replayer, never entered, takes note. */
 static int compiled_run_ended(void) {
@@ -1856,6 +1854,8 @@ static int compiled_run_ended(void) {
   return state == ST_ENDED;
 }
 
+/* ensure_running when the run is not under way: loads the trace the first
+ * time; traps if the run is over (the guest cannot go on after it). */
 COLD static void start_running(void) { /* (loading inlined: above V8's limit) */
   if (compiled_run_ended()) {
     __builtin_trap(); /* the guest cannot go on after the end */
@@ -2426,9 +2426,9 @@ void srr_rep_host_funcref_called(void) {
   fail(SRR_REPLAY_EXIT_DIVERGED);
 }
 
-/* ---- 4. for launchers and embedders --------------------------------------------- */
+/* A compiled run's divergence (replayer_abi.h, section 5): the generated
+ * code found other results, or another number of grows, than the trace's. */
 
-/* After the run: the recorded exit code, or -1. */
 SRR_EXPORT(srr_rep_compiled_diverged)
 void srr_rep_compiled_diverged(void) {
   ensure_running();
@@ -2445,11 +2445,18 @@ void srr_rep_compiled_return(uint32_t export_index) {
   internal("srr_rep_compiled_return: the results the compiled run found different are the recorded ones");
 }
 
+/* ---- 4. for launchers and embedders --------------------------------------------- */
+
+/* After the run: the recorded exit code, or -1. */
 SRR_EXPORT(shadowrr_exit_code)
 int32_t shadowrr_exit_code(void) {
   compiled_run_ended();
   return exit_code;
 }
+
+/* load_at_position for shadowrr_status, which the host calls after every
+ * run: out of line, so that compiling it does not compile loading too. */
+COLD static int load_for_status(void) { return load_at_position(); }
 
 /* After the run: 0 when it ended as recorded, else SRR_REPLAY_EXIT_*. Called
  * after a trap the replayer did not raise (the guest trapped by itself), it
@@ -2457,10 +2464,6 @@ int32_t shadowrr_exit_code(void) {
  * the message says where, and shadowrr_resume may go on) or not (DIVERGED,
  * or TRUNCATED after the last event of a trace that does not end; the
  * message printed on fd 2 like every failure). */
-/* load_at_position for shadowrr_status, which the host calls after every
- * run: out of line, so that compiling it does not compile loading too. */
-COLD static int load_for_status(void) { return load_at_position(); }
-
 SRR_EXPORT(shadowrr_status)
 int32_t shadowrr_status(void) {
   if (state == ST_FRESH && !compiled_run_ended() && load_for_status() != 0) {
