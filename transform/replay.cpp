@@ -22,6 +22,10 @@
 //      (call $srr_rep_call_end (i32.const 0))
 //      (call $bench_start))                      ;; the host's own, last
 //
+//    Imports alike in signature and passthrough share one stub, which takes
+//    the import's number as a last parameter (passes/shared_wrappers.cpp):
+//    a stub compiled once serves them all.
+//
 //  - replay-grow: memory.grow asks the replayer for the recorded result;
 //  - replay-exports: the module's only function export is `_start`, a driver
 //    that lets the replayer call the original exports in recorded order
@@ -77,6 +81,7 @@
 #include "module_internal.h"
 #include "module_items.h"
 #include "passes/record_events.h"
+#include "passes/shared_wrappers.h"
 #include "replay_host_calls.h"
 #include "replay_internal.h"
 #include "record_context.h"
@@ -103,11 +108,9 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const std:
     return false;
   }
   Builder builder(wasm);
-  for (uint32_t index = 0; index < imports.size(); index++) {
-    Function* import = imports[index];
-    Signature sig = import->getSig();
-    auto i32 = [&](int32_t v) { return builder.makeConst(Literal(v)); };
-    std::vector<Expression*> body{builder.makeCall(rep.callBegin, {i32(int32_t(index))}, Type::none)};
+  auto makeBody = [&](const srr::WrapperSite& site, std::vector<Type>&) -> Expression* {
+    Signature sig = site.import->getSig();
+    std::vector<Expression*> body{builder.makeCall(rep.callBegin, {site.index()}, Type::none)};
     for (Index i = 0; i < sig.params.size(); i++) {
       body.push_back(passValue(builder, rep.arg, builder.makeLocalGet(i, sig.params[i])));
     }
@@ -115,8 +118,8 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const std:
     // (writing exactly the recorded count, whatever the engine's fd_write
     // does with several buffers): the check's answer is not needed here.
     body.push_back(builder.makeDrop(builder.makeCall(rep.callCheck, {}, Type::i32)));
-    body.push_back(builder.makeCall(rep.callEnd, {i32(int32_t(index))}, Type::none));
-    if (passthrough.count(import->name)) {
+    body.push_back(builder.makeCall(rep.callEnd, {site.index()}, Type::none));
+    if (passthrough.count(site.import->name)) {
       // Checked and replayed, then made for real; the trace's results are
       // what the guest sees. (Last, so that a host timing the guest from
       // this call on, as the bench's bench.start does, times the guest and
@@ -125,13 +128,18 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const std:
       for (Index i = 0; i < sig.params.size(); i++) {
         args.push_back(builder.makeLocalGet(i, sig.params[i]));
       }
-      Expression* real = builder.makeCall(import->name, args, sig.results);
+      Expression* real = site.callImport(args);
       body.push_back(sig.results == Type::none ? real : builder.makeDrop(real));
     }
     // (an import's results hold no references: such imports are refused)
     srr::appendRecordedResults(builder, rep, sig.results, nullptr, body);
-    wasm.addFunction(builder.makeFunction(stubOf[import->name], sig, {}, builder.makeBlock(body, sig.results)));
-  }
+    return builder.makeBlock(body, sig.results);
+  };
+  // A stub depends only on the import's number, signature and whether it
+  // is passed through: imports alike in the last two share one stub
+  // (shared_wrappers.cpp).
+  auto kind = [&](Function* import) { return int(passthrough.count(import->name)); };
+  srr::defineImportWrappers(wasm, srr::groupImports(imports, stubOf, kind), "srr$stubs", makeBody);
   // The host never sees the guest's imports but the passthrough ones: they
   // are gone from the module (the replayer's own WASI imports stay, added by
   // the merge).

@@ -121,6 +121,9 @@ void srr_rep_run(void);
  *                                       // the transform decides, not `pass`
  *   r0 = srr_rep_ret_i32(); ...         // the recorded results, in order
  * A mismatch anywhere is a divergence: the replayer reports it and exits.
+ * Imports of one signature (and all passed through, or none) share one stub,
+ * which takes `index` as an extra last parameter (the transform's
+ * shared_wrappers.cpp); the calls above are the same.
  *
  * Output passthrough (unless SRR_REPLAY_FLAG_QUIET) is the replayer's own:
  * for a guest import wasi_snapshot_preview1.fd_write (or wasi_unstable's)

@@ -353,6 +353,30 @@ if (available('node')) {
   const r = replayTimed('node', 'answered.wasm');
   if (r.status === 0 && r.stdout.equals(t.stdout) && r.elapsed === null) ok('without passthrough the host never sees bench.start');
   else fail('without passthrough', `exit ${r.status}, elapsed ${r.elapsed}: ${r.stderr.trim()}`);
+
+  // Nothing compiled inside the region on node, which compiles each
+  // function the first time it runs: bench.end's wrapper (recording) and stub
+  // (replay) are bench.start's, shared by imports of one signature
+  // (shared_wrappers.cpp), compiled before the region.
+  const node = execFileSync('bash', ['-c', `source "${hosts}/engines.sh" && engine_bin node24`]).toString().trim();
+  const marks = fileURLToPath(new URL('../lib/bench_marks.mjs', import.meta.url));
+  const markedDir = join(dir, 'marked');
+  mkdirSync(markedDir, { recursive: true });
+  const recording = join(markedDir, 'timed.rec.wasm');
+  execFileSync(shadowrr, ['instrument', '--mode', 'record', '--pure-import', 'bench.start', '--pure-import', 'bench.end',
+                          plain, '-o', recording]);
+  for (const [what, file, cwd] of [['recording', recording, markedDir], ['replay', join(dir, 'through.wasm'), dir]]) {
+    const m = run([node, '--trace-wasm-compilation-times', marks, hosts, file], cwd);
+    const out = m.stdout.toString();
+    const region = out.slice(out.indexOf('bench.start\n'), out.indexOf('bench.end\n'));
+    const compiled = region.split('\n').filter((line) => /^Compiled function .* using Liftoff/.test(line));
+    if (m.status === 0 && region.startsWith('bench.start') && compiled.length === 0) {
+      ok(`passthrough, ${what} on node: nothing compiled between bench.start and bench.end`);
+    } else {
+      fail(`passthrough, ${what} on node: compiled inside the region`,
+           `exit ${m.status}: ${compiled.join('; ') || 'no bench.start'} ${m.stderr.trim()}`);
+    }
+  }
 }
 
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);

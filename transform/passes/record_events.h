@@ -63,9 +63,10 @@ inline bool recordableHostCall(wasm::Signature sig) {
   return recordable(sig.params, true) && recordable(sig.results, true);
 }
 
-// Appends to `out` the calls recording event `kind` for `index` with the
-// given values (each expression is evaluated once, in order).
-inline void recordEvent(wasm::Builder& builder, const RecordContext& context, uint32_t kind, uint32_t index,
+// Appends to `out` the calls recording event `kind` for `index` (an i32
+// expression) with the given values (each expression is evaluated once, in
+// order).
+inline void recordEvent(wasm::Builder& builder, const RecordContext& context, uint32_t kind, wasm::Expression* index,
                         const std::vector<wasm::Expression*>& values, std::vector<wasm::Expression*>& out) {
   using namespace wasm;
   uint32_t maxSize = 1 + 5;
@@ -73,7 +74,7 @@ inline void recordEvent(wasm::Builder& builder, const RecordContext& context, ui
     maxSize += maxEncodedSize(value->type);
   }
   out.push_back(builder.makeCall(context.recBegin,
-                                 {builder.makeConst(Literal(int32_t(kind))), builder.makeConst(Literal(int32_t(index))),
+                                 {builder.makeConst(Literal(int32_t(kind))), index,
                                   builder.makeConst(Literal(int32_t(maxSize)))},
                                  Type::none));
   for (auto* value : values) {
@@ -111,6 +112,12 @@ inline void recordEvent(wasm::Builder& builder, const RecordContext& context, ui
     }
   }
   out.push_back(builder.makeCall(context.recEnd, {}, Type::none));
+}
+
+// recordEvent for a constant `index`.
+inline void recordEvent(wasm::Builder& builder, const RecordContext& context, uint32_t kind, uint32_t index,
+                        const std::vector<wasm::Expression*>& values, std::vector<wasm::Expression*>& out) {
+  recordEvent(builder, context, kind, builder.makeConst(wasm::Literal(int32_t(index))), values, out);
 }
 
 // Calls `call` (whose type is `results`), keeping its results in locals of a

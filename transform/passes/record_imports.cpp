@@ -51,6 +51,10 @@
 //
 // environ_sizes_get's wrapper is the same without the prepare call, with
 // srr_rec_environ_sizes_fixup.
+//
+// WASI's imports each get a wrapper of their own. Any other import's wrapper
+// depends only on its number, signature and whether it is declared pure:
+// imports alike in the last two share one (shared_wrappers.cpp).
 
 #include <map>
 
@@ -62,6 +66,7 @@
 
 #include "../record_context.h"
 #include "record_events.h"
+#include "shared_wrappers.h"
 #include "../module_items.h"
 #include "../wasi_writes.h"
 
@@ -332,15 +337,17 @@ bool wrapImports(Module& wasm, const RecordContext& context, const std::vector<F
   }
 
   Builder builder(wasm);
-  for (uint32_t index = 0; index < imports.size(); index++) {
-    Function* import = imports[index];
+  // The wrapper, for one import or for a group that differ only in their
+  // number and the import called (shared_wrappers.cpp).
+  auto makeBody = [&](const WrapperSite& site, std::vector<Type>& vars) -> Expression* {
+    Function* import = site.import;
     Signature sig = import->getSig();
     std::vector<Expression*> body, args, argValues;
     for (Index i = 0; i < sig.params.size(); i++) {
       args.push_back(builder.makeLocalGet(i, sig.params[i]));
       argValues.push_back(builder.makeLocalGet(i, sig.params[i]));
     }
-    recordEvent(builder, context, /*IMPORT_CALL*/ 1, index, argValues, body);
+    recordEvent(builder, context, /*IMPORT_CALL*/ 1, site.index(), argValues, body);
     if (context.flushStale.is() && !context.pureImports.count(import->name)) {
       // The host may write now: the shadow must be exact (deferred_shadow_writes.cpp).
       body.push_back(builder.makeCall(context.flushStale, {}, Type::none));
@@ -348,8 +355,7 @@ bool wrapImports(Module& wasm, const RecordContext& context, const std::vector<F
     if (isProcExit(*import)) {
       body.push_back(builder.makeCall(context.recFinish, {}, Type::none));
     }
-    Index resultsLocal = sig.params.size();
-    std::vector<Type> vars;
+    Index resultsLocal = site.firstVar;
     // SHADOWRR_TRACE hidden (see the top of this file); not in a pass preview
     // without the recorder's functions.
     Environ envCall = context.recEnvironFixup.is() ? environCall(*import) : Environ::None;
@@ -359,7 +365,7 @@ bool wrapImports(Module& wasm, const RecordContext& context, const std::vector<F
     if (envCall == Environ::Get) {
       body.push_back(builder.makeCall(context.recEnvironPrepare, ptrArgs(), Type::none));
     }
-    Expression* call = builder.makeCall(import->name, args, sig.results);
+    Expression* call = site.callImport(args);
     if (context.recHiddenFd.is() && takesFd(*import)) {
       // The trace's own preopen does not exist for the guest: EBADF.
       Expression* hidden = builder.makeBinary(EqInt32, builder.makeLocalGet(0, Type::i32),
@@ -377,7 +383,7 @@ bool wrapImports(Module& wasm, const RecordContext& context, const std::vector<F
       body.push_back(builder.makeIf(builder.makeUnary(EqZInt32, builder.makeLocalGet(resultsLocal, Type::i32)),
                                     builder.makeCall(fixup, ptrArgs(), Type::none)));
     }
-    recordEvent(builder, context, /*IMPORT_RETURN*/ 2, index, resultValues, body);
+    recordEvent(builder, context, /*IMPORT_RETURN*/ 2, site.index(), resultValues, body);
     if (context.guestEntered.is()) {
       // A call through a table that reached this wrapper is recorded as an
       // import call, not as a call of a host function (shadow_tables.cpp,
@@ -393,9 +399,13 @@ bool wrapImports(Module& wasm, const RecordContext& context, const std::vector<F
     if (sig.results != Type::none) {
       body.push_back(builder.makeLocalGet(resultsLocal, sig.results));
     }
-    wasm.addFunction(builder.makeFunction(wrapperOf[import->name], sig, std::move(vars),
-                                          builder.makeBlock(body, sig.results)));
-  }
+    return builder.makeBlock(body, sig.results);
+  };
+  // WASI's imports each have a wrapper of their own (what the host writes,
+  // the environment, fds: all by name); any other import's wrapper depends
+  // only on its signature and whether it is declared pure.
+  auto kind = [&](Function* import) { return isWasi(*import) ? -1 : int(context.pureImports.count(import->name)); };
+  defineImportWrappers(wasm, groupImports(imports, wrapperOf, kind), "srr$imports", makeBody);
   // A ref.func that named an import now names a defined wrapper.
   retypeRefFuncs(wasm);
   return true;
