@@ -24,7 +24,11 @@
 //
 //    Imports alike in signature and passthrough share one stub, which takes
 //    the import's number as a last parameter (passes/shared_wrappers.cpp):
-//    a stub compiled once serves them all.
+//    a stub compiled once serves them all. The stubs' calls of the
+//    replayer's entry points, direct above, go through a table
+//    (EntryPointCalls):
+//
+//     (call_indirect $srr$replayer-entries (type $i32->) (i32.const 5) (i32.const 0)) ;; srr_rep_call_begin(5)
 //
 //  - replay-grow: memory.grow asks the replayer for the recorded result;
 //  - replay-exports: the module's only function export is `_start`, a driver
@@ -99,6 +103,61 @@ using srr::v128FromHalves;
 
 namespace {
 
+// A table `table` of its own holding `functions` from element 0 on.
+void addFunctionTable(Module& wasm, Name table, const std::vector<Name>& functions) {
+  Builder builder(wasm);
+  Type funcref(HeapType::func, Nullable);
+  wasm.addTable(Builder::makeTable(table, funcref, functions.size(), functions.size()));
+  auto segment = std::make_unique<ElementSegment>();
+  segment->name = Names::getValidElementSegmentName(wasm, table.toString());
+  segment->table = table;
+  segment->offset = builder.makeConst(Literal(int32_t(0)));
+  segment->type = funcref;
+  for (Name function : functions) {
+    segment->data.push_back(builder.makeRefFunc(function, wasm.getFunction(function)->type));
+  }
+  wasm.addElementSegment(std::move(segment));
+}
+
+// The stubs' calls of the replayer's entry points go through a table of
+// their own (call_indirect), made once every stub is built: V8's optimising
+// tier inlines direct calls, and through a stub it inlined even the
+// 1,194-byte srr_rep_call_check into a guest function past its 500-byte
+// limit; the entry point's own first compilation then came at a later call
+// that was not inlined, inside shootout-gimli's timed region (3 ms of 1.8)
+// under --no-liftoff. V8 inlines no call_indirect (its
+// --wasm-inlining-call-indirect is off).
+struct EntryPointCalls {
+  Name table;
+  std::map<Name, int32_t> slotOf;
+  std::vector<Name> functions;
+
+  // Every call of a function the module defines in `body` becomes a call
+  // through the table (a stub's other calls are of imports).
+  void redirect(Module& wasm, Expression*& body) {
+    struct Redirect : public PostWalker<Redirect> {
+      Module* wasm;
+      EntryPointCalls* calls;
+      void visitCall(Call* curr) {
+        Function* target = wasm->getFunction(curr->target);
+        if (target->imported()) {
+          return;
+        }
+        auto [it, added] = calls->slotOf.try_emplace(curr->target, int32_t(calls->functions.size()));
+        if (added) {
+          calls->functions.push_back(curr->target);
+        }
+        Builder builder(*wasm);
+        replaceCurrent(builder.makeCallIndirect(calls->table, builder.makeConst(Literal(it->second)), curr->operands,
+                                                HeapType(target->getSig())));
+      }
+    } redirect;
+    redirect.wasm = &wasm;
+    redirect.calls = this;
+    redirect.walk(body);
+  }
+};
+
 // replay-imports: the stubs. Returns false with `error` for a signature a
 // trace cannot hold.
 bool stubImports(Module& wasm, const std::vector<Function*>& imports, const std::set<Name>& passthrough,
@@ -108,6 +167,8 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const std:
     return false;
   }
   Builder builder(wasm);
+  EntryPointCalls entryCalls;
+  entryCalls.table = Names::getValidTableName(wasm, "srr$replayer-entries");
   auto makeBody = [&](const srr::WrapperSite& site, std::vector<Type>&) -> Expression* {
     Signature sig = site.import->getSig();
     std::vector<Expression*> body{builder.makeCall(rep.callBegin, {site.index()}, Type::none)};
@@ -133,13 +194,18 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const std:
     }
     // (an import's results hold no references: such imports are refused)
     srr::appendRecordedResults(builder, rep, sig.results, nullptr, body);
-    return builder.makeBlock(body, sig.results);
+    Expression* block = builder.makeBlock(body, sig.results);
+    entryCalls.redirect(wasm, block);
+    return block;
   };
   // A stub depends only on the import's number, signature and whether it
   // is passed through: imports alike in the last two share one stub
   // (shared_wrappers.cpp).
   auto kind = [&](Function* import) { return int(passthrough.count(import->name)); };
   srr::defineImportWrappers(wasm, srr::groupImports(imports, stubOf, kind), "srr$stubs", makeBody);
+  if (!entryCalls.functions.empty()) {
+    addFunctionTable(wasm, entryCalls.table, entryCalls.functions);
+  }
   // The host never sees the guest's imports but the passthrough ones: they
   // are gone from the module (the replayer's own WASI imports stay, added by
   // the merge).
@@ -523,17 +589,7 @@ Expression* exportDispatcher(Module& wasm, const std::vector<std::pair<Name, Nam
     callers.push_back(caller);
   }
   Name table = Names::getValidTableName(wasm, "srr$export-callers");
-  Type funcref(HeapType::func, Nullable);
-  wasm.addTable(Builder::makeTable(table, funcref, callers.size(), callers.size()));
-  auto segment = std::make_unique<ElementSegment>();
-  segment->name = Names::getValidElementSegmentName(wasm, "srr$export-callers");
-  segment->table = table;
-  segment->offset = builder.makeConst(Literal(int32_t(0)));
-  segment->type = funcref;
-  for (Name caller : callers) {
-    segment->data.push_back(builder.makeRefFunc(caller, wasm.getFunction(caller)->type));
-  }
-  wasm.addElementSegment(std::move(segment));
+  addFunctionTable(wasm, table, callers);
   return builder.makeIf(
     builder.makeBinary(LtUInt32, builder.makeLocalGet(0, Type::i32), builder.makeConst(Literal(int32_t(callers.size())))),
     builder.makeCallIndirect(table, builder.makeLocalGet(0, Type::i32), std::vector<Expression*>{},

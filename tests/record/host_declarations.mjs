@@ -21,8 +21,7 @@
 //    the guest's code call, stay above 500 bytes, the size up to which V8's
 //    optimising compiler inlines a function into its caller (recorder.c
 //    says why); the replayer's entry points that import stubs call are
-//    either as large or call only functions that are (replayer.c,
-//    ensure_running).
+//    reached only through a table (call_indirect, never inlined by V8).
 // Each build's results equal the original module's.
 //
 //   node host_declarations.mjs SHADOWRR SCRATCH_DIR
@@ -218,35 +217,42 @@ const replayHost = hostFunctions(functionNames(`${table}.replay.wasm`));
 check(replayHost.length === 0, `replay, table: no host function of the replayer left (${replayHost.join(' ') || 'none'})`);
 
 // The replay's import stubs, which V8 inlines into the guest's functions,
-// bring along no more than the replayer's entry points they call: each
-// entry point is above 500 bytes (never inlined) or calls directly only
-// functions that are (their cold paths out of V8's reach).
+// call the replayer's entry points only through a table of their own
+// (call_indirect, which V8 does not inline): no entry point is inlined into
+// the guest, so none is first compiled at a later call that was not
+// inlined (inside a timed region), and none brings its cold paths along.
 sh(shadowrr, ['instrument', '--mode', 'replay', '--trace', 'unused.srr', `${plain}.wasm`, '-o', `${plain}.replay.wasm`]);
 {
   const file = `${plain}.replay.wasm`;
-  const sizes = new Map([...sh('wasm-objdump', ['-x', '-j', 'Code', file])
-    .matchAll(/ - func\[(\d+)\] size=(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]));
-  const calls = new Map(); // function index -> the indices it calls directly
+  const calls = new Map(); // function index -> { direct: [callee indices], tables: [tables called through] }
   let func = -1;
   for (const line of sh('wasm-objdump', ['-d', file]).split('\n')) {
     const start = /^[0-9a-f]+ func\[(\d+)\]/.exec(line);
-    if (start) calls.set(func = Number(start[1]), []);
+    if (start) calls.set(func = Number(start[1]), { direct: [], tables: [] });
     const call = /\| *call (\d+)/.exec(line);
-    if (call && func >= 0) calls.get(func).push(Number(call[1]));
+    if (call && func >= 0) calls.get(func).direct.push(Number(call[1]));
+    const indirect = /\| *call_indirect (\d+)/.exec(line);
+    if (indirect && func >= 0) calls.get(func).tables.push(Number(indirect[1]));
   }
   const names = new Map([...sh('wasm-objdump', ['-x', '-j', 'Function', file])
     .matchAll(/ - func\[(\d+)\] sig=\d+ <([^>]*)>/g)].map((m) => [Number(m[1]), m[2]]));
-  // (the stubs are not named: they are the functions that call srr_rep_call_check)
-  const callCheck = [...names].find(([, n]) => n === 'srr$rt$srr_rep_call_check')?.[0];
-  const stubs = [...calls].filter(([f, callees]) => !names.get(f)?.startsWith('srr$rt$') && callees.includes(callCheck))
-    .map(([f]) => f);
-  const entries = new Set(stubs.flatMap((stub) => calls.get(stub)).filter((f) => names.get(f)?.startsWith('srr$rt$')));
-  const reachable = [...entries].flatMap((entry) => sizes.get(entry) > 500 ? []
-    : calls.get(entry).filter((f) => !(sizes.get(f) > 500)).map((f) => `${names.get(entry)} -> ${names.get(f) ?? f}`));
+  // The entry-point table: the one whose elements include srr_rep_call_check.
+  let table = -1;
+  const entries = new Map(); // table -> function indices
+  for (const line of sh('wasm-objdump', ['-x', '-j', 'Elem', file]).split('\n')) {
+    const segment = / - segment\[\d+\] .*table=(\d+)/.exec(line);
+    if (segment) table = Number(segment[1]);
+    const elem = / - elem\[\d+\] = func\[(\d+)\]/.exec(line);
+    if (elem) entries.set(table, [...(entries.get(table) ?? []), Number(elem[1])]);
+  }
+  const [entryTable, entryPoints] = [...entries].find(([, fs]) => fs.some((f) => names.get(f) === 'srr$rt$srr_rep_call_check')) ?? [-1, []];
+  const stubs = [...calls].filter(([f, c]) => !names.get(f)?.startsWith('srr$rt$') && c.tables.includes(entryTable));
+  const direct = [...calls].filter(([f]) => !names.get(f)?.startsWith('srr$rt$'))
+    .flatMap(([f, c]) => c.direct.filter((g) => entryPoints.includes(g)).map((g) => `${names.get(f) ?? f} -> ${names.get(g)}`));
   // (two stubs: the five (i32, i32) -> i32 imports share one, shared_wrappers.cpp)
-  check(stubs.length === 2 && entries.size >= 4 && reachable.length === 0,
-        `replay: ${stubs.length} import stubs call ${entries.size} entry points, which call no function V8 would ` +
-        `inline with them (${reachable.join(', ') || 'none'})`);
+  check(stubs.length === 2 && entryPoints.length >= 4 && direct.length === 0,
+        `replay: ${stubs.length} import stubs call ${entryPoints.length} entry points through table ${entryTable}, ` +
+        `and no generated function calls one directly (${direct.join(', ') || 'none'})`);
 }
 
 done();
