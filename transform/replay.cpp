@@ -24,11 +24,11 @@
 //
 //    Imports alike in signature and passthrough share one stub, which takes
 //    the import's number as a last parameter (passes/shared_wrappers.cpp):
-//    a stub compiled once serves them all. The stubs' calls of the
-//    replayer's entry points, direct above, go through a table
-//    (EntryPointCalls):
+//    a stub compiled once serves them all. The guest's calls of the stubs
+//    and the stubs' calls of the replayer's entry points, direct above, go
+//    through a table (IndirectCalls), so that V8 inlines none of them:
 //
-//     (call_indirect $srr$replayer-entries (type $i32->) (i32.const 5) (i32.const 0)) ;; srr_rep_call_begin(5)
+//     (call_indirect $srr$indirect-calls (type $i32->) (i32.const 5) (i32.const 0)) ;; srr_rep_call_begin(5)
 //
 //  - replay-grow: memory.grow asks the replayer for the recorded result;
 //  - replay-exports: the module's only function export is `_start`, a driver
@@ -119,28 +119,35 @@ void addFunctionTable(Module& wasm, Name table, const std::vector<Name>& functio
   wasm.addElementSegment(std::move(segment));
 }
 
-// The stubs' calls of the replayer's entry points go through a table of
-// their own (call_indirect), made once every stub is built: V8's optimising
-// tier inlines direct calls, and through a stub it inlined even the
-// 1,194-byte srr_rep_call_check into a guest function past its 500-byte
-// limit; the entry point's own first compilation then came at a later call
-// that was not inlined, inside shootout-gimli's timed region (3 ms of 1.8)
-// under --no-liftoff. V8 inlines no call_indirect (its
-// --wasm-inlining-call-indirect is off).
-struct EntryPointCalls {
+// Calls that V8 must not inline, made through a table of their own
+// (call_indirect), which is built once every such call is known. V8's
+// optimising tier inlines direct calls, and without Liftoff's call counts
+// (--no-liftoff) it takes a function's calls in order, within a budget:
+//  - the guest's calls of the import stubs: a stub inlined into the guest
+//    spends the guest's budget, and then its own callees stay calls
+//    (shootout-ctype replayed at 1.60x under --no-liftoff when a shared
+//    stub's dispatch left `isalnum` uninlined, 1.20x before);
+//  - the stubs' calls of the replayer's entry points: through a stub V8
+//    inlined even the 1,194-byte srr_rep_call_check into a guest function
+//    past its 500-byte limit, and then compiled the entry point on its own
+//    at a later call that was not inlined, inside shootout-gimli's timed
+//    region (3 ms of 1.8).
+// V8 inlines no call_indirect (its --wasm-inlining-call-indirect is off).
+struct IndirectCalls {
   Name table;
   std::map<Name, int32_t> slotOf;
   std::vector<Name> functions;
 
-  // Every call of a function the module defines in `body` becomes a call
-  // through the table (a stub's other calls are of imports).
-  void redirect(Module& wasm, Expression*& body) {
+  // Every call in `body` of a function `through` accepts becomes a call
+  // through the table.
+  void redirect(Module& wasm, Expression*& body, const std::function<bool(Function*)>& through) {
     struct Redirect : public PostWalker<Redirect> {
       Module* wasm;
-      EntryPointCalls* calls;
+      IndirectCalls* calls;
+      const std::function<bool(Function*)>* through;
       void visitCall(Call* curr) {
         Function* target = wasm->getFunction(curr->target);
-        if (target->imported()) {
+        if (!(*through)(target)) {
           return;
         }
         auto [it, added] = calls->slotOf.try_emplace(curr->target, int32_t(calls->functions.size()));
@@ -149,12 +156,20 @@ struct EntryPointCalls {
         }
         Builder builder(*wasm);
         replaceCurrent(builder.makeCallIndirect(calls->table, builder.makeConst(Literal(it->second)), curr->operands,
-                                                HeapType(target->getSig())));
+                                                HeapType(target->getSig()), curr->isReturn));
       }
     } redirect;
     redirect.wasm = &wasm;
     redirect.calls = this;
+    redirect.through = &through;
     redirect.walk(body);
+  }
+
+  // The table, if any call goes through it.
+  void finish(Module& wasm) {
+    if (!functions.empty()) {
+      addFunctionTable(wasm, table, functions);
+    }
   }
 };
 
@@ -167,8 +182,11 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const std:
     return false;
   }
   Builder builder(wasm);
-  EntryPointCalls entryCalls;
-  entryCalls.table = Names::getValidTableName(wasm, "srr$replayer-entries");
+  IndirectCalls indirect;
+  indirect.table = Names::getValidTableName(wasm, "srr$indirect-calls");
+  // (a stub's calls of functions the module defines are the replayer's
+  // entry points; its other calls are of imports)
+  auto entryPoint = [](Function* target) { return !target->imported(); };
   auto makeBody = [&](const srr::WrapperSite& site, std::vector<Type>&) -> Expression* {
     Signature sig = site.import->getSig();
     std::vector<Expression*> body{builder.makeCall(rep.callBegin, {site.index()}, Type::none)};
@@ -195,17 +213,24 @@ bool stubImports(Module& wasm, const std::vector<Function*>& imports, const std:
     // (an import's results hold no references: such imports are refused)
     srr::appendRecordedResults(builder, rep, sig.results, nullptr, body);
     Expression* block = builder.makeBlock(body, sig.results);
-    entryCalls.redirect(wasm, block);
+    indirect.redirect(wasm, block, entryPoint);
     return block;
   };
   // A stub depends only on the import's number, signature and whether it
   // is passed through: imports alike in the last two share one stub
   // (shared_wrappers.cpp).
   auto kind = [&](Function* import) { return int(passthrough.count(import->name)); };
-  srr::defineImportWrappers(wasm, srr::groupImports(imports, stubOf, kind), "srr$stubs", makeBody);
-  if (!entryCalls.functions.empty()) {
-    addFunctionTable(wasm, entryCalls.table, entryCalls.functions);
+  std::set<Name> stubs =
+    srr::defineImportWrappers(wasm, srr::groupImports(imports, stubOf, kind), "srr$stubs", makeBody);
+  // The guest's calls of the stubs (the stubs' own calls of each other are
+  // the forwarders' calls of a shared stub, left direct).
+  auto stub = [&](Function* target) { return stubs.count(target->name) > 0; };
+  for (auto& func : wasm.functions) {
+    if (!func->imported() && !stubs.count(func->name)) {
+      indirect.redirect(wasm, func->body, stub);
+    }
   }
+  indirect.finish(wasm);
   // The host never sees the guest's imports but the passthrough ones: they
   // are gone from the module (the replayer's own WASI imports stay, added by
   // the merge).

@@ -107,9 +107,10 @@ std::vector<std::vector<WrappedImport>> groupImports(const std::vector<Function*
   return groups;
 }
 
-void defineImportWrappers(Module& wasm, const std::vector<std::vector<WrappedImport>>& groups,
-                          const std::string& sharedName, const WrapperBody& makeBody) {
+std::set<Name> defineImportWrappers(Module& wasm, const std::vector<std::vector<WrappedImport>>& groups,
+                                    const std::string& sharedName, const WrapperBody& makeBody) {
   Builder builder(wasm);
+  std::set<Name> defined;
   // Direct calls of a grouped import's wrapper: -> (shared wrapper, number).
   std::map<Name, std::pair<Name, uint32_t>> sharedCall;
   for (const auto& group : groups) {
@@ -128,6 +129,7 @@ void defineImportWrappers(Module& wasm, const std::vector<std::vector<WrappedImp
       std::vector<Type> vars;
       Expression* body = makeBody(site, vars);
       wasm.addFunction(builder.makeFunction(item.wrapper, sig, std::move(vars), body));
+      defined.insert(item.wrapper);
       continue;
     }
     Index which = sig.params.size();
@@ -144,16 +146,18 @@ void defineImportWrappers(Module& wasm, const std::vector<std::vector<WrappedImp
     std::vector<Type> vars;
     Expression* body = makeBody(site, vars);
     wasm.addFunction(builder.makeFunction(name, shared, std::move(vars), body));
+    defined.insert(name);
     for (const WrappedImport& item : group) {
       std::vector<Expression*> args;
       params(args);
       args.push_back(builder.makeConst(Literal(int32_t(item.index))));
       wasm.addFunction(builder.makeFunction(item.wrapper, sig, {}, builder.makeCall(name, args, sig.results)));
       sharedCall[item.wrapper] = {name, item.index};
+      defined.insert(item.wrapper);
     }
   }
   if (sharedCall.empty()) {
-    return;
+    return defined;
   }
   struct ToShared : public WalkerPass<PostWalker<ToShared>> {
     const std::map<Name, std::pair<Name, uint32_t>>* sharedCall;
@@ -168,6 +172,7 @@ void defineImportWrappers(Module& wasm, const std::vector<std::vector<WrappedImp
   toShared.sharedCall = &sharedCall;
   PassRunner runner(&wasm);
   toShared.run(&runner, &wasm); // functions one by one: it only renames calls
+  return defined;
 }
 
 } // namespace srr

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "wasm.h"
@@ -57,7 +58,8 @@ std::vector<std::vector<WrappedImport>> groupImports(const std::vector<wasm::Fun
 // one instead; each import's own wrapper stays, forwarding to it, for calls
 // through tables, ref.func and exports. Run it after the module's code is in
 // place: a later direct call of a wrapper still works, without the sharing.
-void defineImportWrappers(wasm::Module& wasm, const std::vector<std::vector<WrappedImport>>& groups,
+// Returns the names of the functions it defined (wrappers and shared ones).
+std::set<wasm::Name> defineImportWrappers(wasm::Module& wasm, const std::vector<std::vector<WrappedImport>>& groups,
                           const std::string& sharedName, const WrapperBody& makeBody);
 
 } // namespace srr
