@@ -156,7 +156,7 @@ struct IndirectCalls {
         }
         Builder builder(*wasm);
         replaceCurrent(builder.makeCallIndirect(calls->table, builder.makeConst(Literal(it->second)), curr->operands,
-                                                HeapType(target->getSig()), curr->isReturn));
+                                                target->type.getHeapType(), curr->isReturn));
       }
     } redirect;
     redirect.wasm = &wasm;
