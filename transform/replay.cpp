@@ -85,6 +85,7 @@
 #include "module_internal.h"
 #include "module_items.h"
 #include "passes/record_events.h"
+#include "passes/shadow_access.h"
 #include "passes/shared_wrappers.h"
 #include "replay_host_calls.h"
 #include "replay_internal.h"
@@ -779,14 +780,10 @@ Expression* compiledDriver(Module& wasm, Function* driver, const std::vector<Com
       locals.push_back(local);
       body.push_back(b.makeLocalSet(local, values[i]));
       Expression* got = b.makeLocalGet(local, t);
+      // (a float compared by its bits, with the recorded ones as an integer)
       Literal want = recordedLiteral(call.results[i], t);
-      Expression* ne = t == Type::f32   ? b.makeBinary(NeInt32, b.makeUnary(ReinterpretFloat32, got),
-                                                       b.makeConst(want.castToI32()))
-                       : t == Type::f64 ? b.makeBinary(NeInt64, b.makeUnary(ReinterpretFloat64, got),
-                                                       b.makeConst(want.castToI64()))
-                       : t == Type::i32 ? b.makeBinary(NeInt32, got, b.makeConst(want))
-                                        : b.makeBinary(NeInt64, got, b.makeConst(want));
-      differs = b.makeBinary(OrInt32, differs, ne);
+      Literal bits = t == Type::f32 ? want.castToI32() : t == Type::f64 ? want.castToI64() : want;
+      differs = b.makeBinary(OrInt32, differs, srr::differs(b, got, b.makeConst(bits)));
     }
     std::vector<Expression*> report{b.makeCall(rep.compiledDiverged, {}, Type::none)};
     for (size_t i = 0; i < locals.size(); i++) {

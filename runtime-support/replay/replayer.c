@@ -1625,6 +1625,19 @@ NORETURN static void truncated(const action *a) {
   fail(SRR_REPLAY_EXIT_TRUNCATED);
 }
 
+/* The next event must be `kind` for a->index with a->values (by bits):
+ * consumed if it is, else the replay stops there, truncated or diverged.
+ * (Inline: it sits on every import call's path.) */
+__attribute__((always_inline)) static inline void expect_event(const action *a, uint8_t kind) {
+  if (!peek()) {
+    truncated(a);
+  }
+  if (cur.kind != kind || cur.index != a->index || first_difference(a->values, cur_values, a->count) != a->count) {
+    diverge(a);
+  }
+  consume();
+}
+
 /* The trace's next event (cur) cannot come where it is: `import` is running
  * (or NONE: between export calls). */
 NORETURN static void inconsistent(uint32_t import) {
@@ -1896,14 +1909,7 @@ static void check_export_return(uint32_t index) {
     internal("the export dispatcher passed back another number of results");
   }
   action a = {ACT_RETURN, index, xres, xres_count, 0, 0};
-  if (!peek()) {
-    truncated(&a);
-  }
-  if (cur.kind != SRR_EV_EXPORT_RETURN || cur.index != index ||
-      first_difference(xres, cur_values, xres_count) != xres_count) {
-    diverge(&a);
-  }
-  consume();
+  expect_event(&a, SRR_EV_EXPORT_RETURN);
   xres_count = 0;
   apply_passive();
 }
@@ -2088,14 +2094,7 @@ uint32_t srr_rep_call_check(void) {
     internal("srr_rep_call_check: not as many arguments as the import has parameters");
   }
   action a = {ACT_CALL, index, args, arg_count, 0, 0};
-  if (!peek()) {
-    truncated(&a);
-  }
-  if (cur.kind != SRR_EV_IMPORT_CALL || cur.index != index ||
-      first_difference(args, cur_values, arg_count) != arg_count) {
-    diverge(&a);
-  }
-  consume();
+  expect_event(&a, SRR_EV_IMPORT_CALL);
   if (depth >= MAX_DEPTH) {
     internal("import calls nested too deeply");
   }

@@ -12,6 +12,12 @@ export function sh(cmd, args) {
   return r.stdout.toString();
 }
 
+// The replayer's last message (what it printed on fd 2, or would have), from
+// the exports of an instance of a replay module.
+export function replayerMessage(e) {
+  return Buffer.from(new Uint8Array(e.shadowrr_memory.buffer, e.shadowrr_message_ptr(), e.shadowrr_message_size())).toString();
+}
+
 // Counts checks and prints each ("ok   what" / "FAIL what"); done() prints
 // the counts and exits 1 if any failed.
 export function checker() {

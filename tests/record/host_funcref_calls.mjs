@@ -24,7 +24,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SUM_BYTES_WAT, checker, sh } from '../lib/harness.mjs';
+import { SUM_BYTES_WAT, checker, replayerMessage, sh } from '../lib/harness.mjs';
 
 const [shadowrr, scratch] = process.argv.slice(2);
 mkdirSync(scratch, { recursive: true });
@@ -145,7 +145,7 @@ function replayEmbedded(traceFile, label) {
   const r = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(out)), {}).exports;
   let trapped = '';
   try { r._start(); } catch (x) { trapped = String(x); }
-  const message = Buffer.from(new Uint8Array(r.shadowrr_memory.buffer, r.shadowrr_message_ptr(), r.shadowrr_message_size())).toString();
+  const message = replayerMessage(r);
   return { status: r.shadowrr_status(), message, trapped };
 }
 const replayed = replayEmbedded(trace, 'guest');
@@ -187,7 +187,7 @@ const patched = wasm('patched', readFileSync(join(scratch, 'guest.wat'), 'utf8')
                 '-o', out]);
   const r = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(out)), {}).exports;
   try { r._start(); } catch {}
-  const message = Buffer.from(new Uint8Array(r.shadowrr_memory.buffer, r.shadowrr_message_ptr(), r.shadowrr_message_size())).toString();
+  const message = replayerMessage(r);
   const at = events.indexOf(calls[1]);
   check(r.shadowrr_status() !== 0 && message.includes(`divergence at event ${at}`) &&
         message.includes("the host's function at element 2 of table 0") && message.includes('argument 1 differs'),

@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { replayerMessage } from '../lib/harness.mjs';
 
 const [shadowrr, scratch] = process.argv.slice(2);
 const here = dirname(new URL(import.meta.url).pathname);
@@ -130,7 +131,7 @@ sh(shadowrr, ['instrument', '--mode', 'replay', '--trace', trace, '--embed', '--
 const replayModule = new WebAssembly.Module(readFileSync(replayWasm));
 check(WebAssembly.Module.imports(replayModule).length === 0, 'the replay module imports nothing');
 const r = new WebAssembly.Instance(replayModule, {}).exports;
-const replayMessage = () => Buffer.from(new Uint8Array(r.shadowrr_memory.buffer, r.shadowrr_message_ptr(), r.shadowrr_message_size())).toString();
+const replayMessage = () => replayerMessage(r);
 const replayTraps = [];
 for (let run = r._start; ;) {
   try {

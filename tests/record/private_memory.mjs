@@ -18,7 +18,7 @@
 //   node private_memory.mjs SHADOWRR SCRATCH_DIR
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { checker, sh } from '../lib/harness.mjs';
+import { checker, replayerMessage, sh } from '../lib/harness.mjs';
 
 const [shadowrr, scratch] = process.argv.slice(2);
 const here = dirname(new URL(import.meta.url).pathname);
@@ -90,7 +90,7 @@ sh(shadowrr, ['instrument', '--mode', 'replay', '--trace', trace, '--embed', '--
 const r = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(replay)), {}).exports;
 let trapped = '';
 try { r._start(); } catch (x) { trapped = String(x); }
-const message = Buffer.from(new Uint8Array(r.shadowrr_memory.buffer, r.shadowrr_message_ptr(), r.shadowrr_message_size())).toString();
+const message = replayerMessage(r);
 check(r.shadowrr_status() === 0 && trapped === '', `the embedded replay ends as recorded (status ${r.shadowrr_status()}: ${message.trim()} ${trapped})`);
 
 done();

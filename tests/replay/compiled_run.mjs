@@ -18,7 +18,7 @@
 //   node compiled_run.mjs SHADOWRR SCRATCH_DIR
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checker, sh } from '../lib/harness.mjs';
+import { checker, replayerMessage, sh } from '../lib/harness.mjs';
 import { K, crc32, uleb } from '../lib/trace_bytes.mjs';
 
 const [shadowrr, scratch] = process.argv.slice(2);
@@ -68,7 +68,7 @@ function replay(trace, label) {
   const status = e.shadowrr_status(); // (after a trap: decides, as a host does)
   let again = '';
   try { e._start(); } catch (x) { again = String(x); }
-  const message = Buffer.from(new Uint8Array(e.shadowrr_memory.buffer, e.shadowrr_message_ptr(), e.shadowrr_message_size())).toString();
+  const message = replayerMessage(e);
   const dis = sh('wasm-objdump', ['-d', out]);
   const start = dis.slice(dis.lastIndexOf('<_start>:'));
   const compiled = start.slice(0, start.indexOf('\n\n')).includes('<srr$rt$srr_rep_compiled_diverged>');

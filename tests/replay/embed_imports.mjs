@@ -12,7 +12,7 @@
 //   node embed_imports.mjs SHADOWRR SCRATCH_DIR
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SUM_BYTES_WAT, checker, sh } from '../lib/harness.mjs';
+import { SUM_BYTES_WAT, checker, replayerMessage, sh } from '../lib/harness.mjs';
 
 const [shadowrr, scratch] = process.argv.slice(2);
 mkdirSync(scratch, { recursive: true });
@@ -44,9 +44,9 @@ function replay(name, trace, imports) {
   const e = new WebAssembly.Instance(module, imports).exports;
   let trapped = '';
   try { e._start(); } catch (x) { trapped = String(x); }
-  const message = Buffer.from(new Uint8Array(e.shadowrr_memory.buffer, e.shadowrr_message_ptr(), e.shadowrr_message_size()));
+  const message = replayerMessage(e);
   return { imports: WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name} (${i.kind})`),
-           status: e.shadowrr_status(), message: message.toString(), trapped };
+           status: e.shadowrr_status(), message, trapped };
 }
 
 // 1. A memory the host made larger than declared (with a data segment past

@@ -28,6 +28,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
+import { replayerMessage } from '../lib/harness.mjs';
 
 const [shadowrr, programs, hosts, scratch, ...rest] = process.argv.slice(2);
 let recordOn = ['node'];
@@ -94,13 +95,18 @@ for (const [key, rec] of Object.entries(recorded)) {
   }
 }
 
+// node 24's binary (engines.sh), looked up once.
+let node24Path;
+const node24 = () => (node24Path ??= execFileSync('bash', ['-c', `source "${hosts}/engines.sh" && engine_bin node24`])
+  .toString().trim());
+
 // ---- divergence, truncation, other builds, embedding ------------------------
 // A raw (unpacked) trace of a program, recorded on node with the launcher.
 function rawTrace(name, dir, args = [], durable = false, module = join(programs, `${name}.wasm`)) {
   mkdirSync(dir, { recursive: true });
   execFileSync(shadowrr, ['instrument', '--trace-path', 'raw.srr', ...(durable ? ['--durable'] : []),
                           module, '-o', join(dir, `${name}.wasm`)]);
-  const node = execFileSync('bash', ['-c', `source "${hosts}/engines.sh" && engine_bin node24`]).toString().trim();
+  const node = node24();
   const r = spawnSync(node, [join(hosts, 'wasi-run.mjs'), '--dir', '.', '--hooks', join(hosts, 'recorder-hooks.mjs'),
                              join(dir, `${name}.wasm`), ...args], { cwd: dir, input: stdin });
   return { path: join(dir, 'raw.srr'), status: r.status, stdout: r.stdout };
@@ -181,7 +187,7 @@ if (available('node')) {
     try { instance.exports._start(); } catch (e) { trapped = e; }
     const e = instance.exports;
     const status = e.shadowrr_status(), code = e.shadowrr_exit_code();
-    const message = Buffer.from(new Uint8Array(e.shadowrr_memory.buffer, e.shadowrr_message_ptr(), e.shadowrr_message_size())).toString();
+    const message = replayerMessage(e);
     if (imports.length === 0 && status === 0 && code === rec.status) ok(`embedded ${name}: no imports, ends with ${code}${trapped ? ' (unwound by a trap)' : ''}`);
     else fail(`embedded ${name}`, `imports ${imports.length}, status ${status}, exit code ${code} (recorded ${rec.status}) ${message}`);
   }
@@ -199,7 +205,7 @@ if (available('node')) {
       const e = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(out)), {}).exports;
       try { e._start(); } catch { /* the replayer traps: no WASI to exit through */ }
       return { status: e.shadowrr_status(), memories: new Set(Object.values(e).filter((x) => x instanceof WebAssembly.Memory)).size,
-               message: Buffer.from(new Uint8Array(e.shadowrr_memory.buffer, e.shadowrr_message_ptr(), e.shadowrr_message_size())).toString() };
+               message: replayerMessage(e) };
     };
     const [multi, single] = [diverge(false), diverge(true)];
     if (multi.status === 101 && /^shadowrr replay: divergence at event \d+/.test(multi.message) &&
@@ -358,7 +364,7 @@ if (available('node')) {
   // function the first time it runs: bench.end's wrapper (recording) and stub
   // (replay) are bench.start's, shared by imports of one signature
   // (shared_wrappers.cpp), compiled before the region.
-  const node = execFileSync('bash', ['-c', `source "${hosts}/engines.sh" && engine_bin node24`]).toString().trim();
+  const node = node24();
   const marks = fileURLToPath(new URL('../lib/bench_marks.mjs', import.meta.url));
   const markedDir = join(dir, 'marked');
   mkdirSync(markedDir, { recursive: true });

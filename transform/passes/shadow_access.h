@@ -115,9 +115,10 @@ private:
   wasm::Expression* reused = nullptr;
 };
 
-// "mine != shadow" for a value read from memory and the same bytes read from
-// its shadow as an integer (or vector) of the same width: floats compared by
-// their bits, vectors whole.
+// "mine != shadow" for a value and an integer (or vector) of the same width:
+// floats compared by their bits, vectors whole. The shadow loads compare a
+// value read from memory with the same bytes read from its shadow; the
+// replay's compiled runs compare a result with the recorded one.
 inline wasm::Expression* differs(wasm::Builder& builder, wasm::Expression* mine, wasm::Expression* shadow) {
   using namespace wasm;
   switch (mine->type.getBasic()) {
